@@ -1,0 +1,19 @@
+"""minidl: a small, readable deep-learning engine on numpy and Numba.
+
+Read in this order: tensor.py (the Tensor) -> autograd.py (Function, backward) ->
+ops/ (each op with its derivative) -> functional.py (losses, layers as functions) ->
+kernels/ (Numba loops) -> nn/ (Modules) -> optim/ (optimizers) -> data/ (MNIST).
+"""
+from .tensor import (Tensor, ShapeError, float32, float64, int8, int16, int32, int64,
+                     uint8, bool_)
+from .autograd import (Function, no_grad, enable_grad, set_grad_enabled,
+                       is_grad_enabled, detect_anomaly, is_anomaly_enabled)
+from . import autograd
+from .random import Generator, manual_seed, initial_seed, default_generator
+from .creation import (tensor, from_numpy, zeros, ones, full, empty, eye, randn, rand,
+                       randint, randperm, arange, linspace, zeros_like, ones_like,
+                       full_like, randn_like, rand_like)
+from .ops import *  # noqa: F401,F403  (add, exp, matmul, cat, where, softmax, ...)
+from .gradcheck import gradcheck, gradgradcheck, GradcheckError
+
+__version__ = "0.1.0"

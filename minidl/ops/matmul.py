@@ -1,0 +1,68 @@
+"""Matrix multiplication, numpy/PyTorch semantics: 1-D vectors, 2-D matrices, and
+batched (N-D) stacks whose leading dimensions broadcast.
+
+For C = A @ B:   dL/dA = dL/dC @ B^T,   dL/dB = A^T @ dL/dC.
+A 1-D operand acts as a row (left) or column (right) vector and is squeezed back.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from ..autograd import Function
+from ..tensor import Tensor, ShapeError, _as_array
+from .shape import transpose, unsqueeze, reshape
+
+
+class MatMul(Function):
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.save_for_backward(a, b)
+        return np.matmul(a, b)
+
+    @staticmethod
+    def backward(ctx, g):
+        a, b = ctx.saved_tensors
+        a2 = unsqueeze(a, 0) if a.ndim == 1 else a  # (k,) -> (1, k)
+        b2 = unsqueeze(b, 1) if b.ndim == 1 else b  # (k,) -> (k, 1)
+        if a.ndim == 1 and b.ndim == 1:  # a dot product: g is a scalar
+            g2 = reshape(g, (1, 1))
+        elif a.ndim == 1 or b.ndim == 1:  # restore the squeezed row / column
+            g2 = unsqueeze(g, -2 if a.ndim == 1 else -1)
+        else:
+            g2 = g
+        ga = gb = None
+        if ctx.needs_input_grad[0]:
+            ga = matmul(g2, transpose(b2, -1, -2))          # (..., m, k)
+            if a.ndim == 1:
+                ga = reshape(ga, ga.shape[:-2] + ga.shape[-1:])
+        if ctx.needs_input_grad[1]:
+            gb = matmul(transpose(a2, -1, -2), g2)          # (..., k, n)
+            if b.ndim == 1:
+                gb = reshape(gb, gb.shape[:-1])
+        return ga, gb  # leading (batch) dimensions are summed away by the engine
+
+
+def _matmul_operands(a, b):
+    """Tensors only (a bare number is an error for matmul, as in PyTorch)."""
+    a = a if isinstance(a, Tensor) else Tensor(_as_array(a))
+    b = b if isinstance(b, Tensor) else Tensor(_as_array(b))
+    return a, b
+
+
+def matmul(a, b):
+    a, b = _matmul_operands(a, b)
+    if a.ndim == 0 or b.ndim == 0:
+        raise ShapeError(f"matmul: both operands need at least 1 dimension, got shapes "
+                         f"{a.shape} and {b.shape}")
+    k_a = a.shape[-1]
+    k_b = b.shape[0] if b.ndim == 1 else b.shape[-2]
+    if k_a != k_b:
+        raise ShapeError(f"matmul: shapes {a.shape} and {b.shape} are not aligned: "
+                         f"{k_a} (last dim of the first) != {k_b} (the second's "
+                         f"{'first' if b.ndim == 1 else 'second-to-last'} dim)")
+    try:
+        np.broadcast_shapes(a.shape[:-2], b.shape[:-2])
+    except ValueError:
+        raise ShapeError(f"matmul: batch dimensions of {a.shape} and {b.shape} do not "
+                         "broadcast") from None
+    return MatMul.apply(a, b)

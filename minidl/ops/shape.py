@@ -1,0 +1,254 @@
+"""Shape ops: reshape (view, flatten, squeeze, unsqueeze), permute (transpose),
+indexing (getitem) and its adjoint scatter-add, cat/stack, and constant padding.
+
+None of these change values, only where they sit, so each backward just moves the
+gradient back: reshape it back, permute it back, scatter it back, slice it back.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from ..autograd import Function
+from ..tensor import Tensor, ShapeError, _index_arrays
+from .arithmetic import unary_input
+
+
+# ------------------------------------------------------------------ reshape family
+class Reshape(Function):
+    @staticmethod
+    def forward(ctx, x, shape):
+        ctx.in_shape = x.shape
+        return x.reshape(shape)
+
+    @staticmethod
+    def backward(ctx, g):
+        return g.reshape(ctx.in_shape), None
+
+
+def _shape_arg(shape) -> tuple:
+    if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
+        shape = shape[0]
+    return tuple(int(s) for s in shape)
+
+
+def reshape(x, *shape):
+    """x.reshape(2, 3) or x.reshape((2, 3)); one dimension may be -1 (inferred)."""
+    x = unary_input(x, "reshape")
+    shape = _shape_arg(shape)
+    known = int(np.prod([s for s in shape if s != -1]))
+    n_free = shape.count(-1)
+    if n_free > 1 or (n_free == 0 and known != x.numel()) or (
+            n_free == 1 and (known == 0 or x.numel() % known)):
+        raise ShapeError(f"reshape: cannot reshape a tensor of shape {x.shape} "
+                         f"({x.numel()} elements) into {shape}")
+    if n_free:
+        shape = tuple(x.numel() // known if s == -1 else s for s in shape)
+    return x if shape == x.shape else Reshape.apply(x, shape)
+
+
+view = reshape
+
+
+def _dim(d, ndim, op):
+    if not -ndim <= d < ndim:
+        raise IndexError(f"{op}: dim {d} is out of range [{-ndim}, {ndim - 1}]")
+    return d % ndim
+
+
+def flatten(x, start_dim=0, end_dim=-1):
+    x = unary_input(x, "flatten")
+    if x.ndim == 0:
+        return reshape(x, 1)
+    s, e = _dim(start_dim, x.ndim, "flatten"), _dim(end_dim, x.ndim, "flatten")
+    if s > e:
+        raise ValueError(f"flatten: start_dim {start_dim} comes after end_dim {end_dim}")
+    return reshape(x, x.shape[:s] + (-1,) + x.shape[e + 1:])
+
+
+def squeeze(x, dim=None):
+    """Drop dimensions of size 1 (all of them, or only `dim` if it has size 1)."""
+    x = unary_input(x, "squeeze")
+    if dim is None:
+        return reshape(x, tuple(s for s in x.shape if s != 1))
+    dims = {_dim(d, max(x.ndim, 1), "squeeze") for d in
+            ((dim,) if isinstance(dim, int) else dim)}
+    return reshape(x, tuple(s for i, s in enumerate(x.shape)
+                            if not (i in dims and s == 1)))
+
+
+def unsqueeze(x, dim):
+    """Insert a dimension of size 1 at position dim (-1 appends)."""
+    x = unary_input(x, "unsqueeze")
+    d = _dim(dim, x.ndim + 1, "unsqueeze")
+    return reshape(x, x.shape[:d] + (1,) + x.shape[d:])
+
+
+# ------------------------------------------------------------------ permute family
+class Permute(Function):
+    # backward: apply the inverse permutation
+    @staticmethod
+    def forward(ctx, x, dims):
+        ctx.inverse = tuple(np.argsort(dims))
+        return np.transpose(x, dims)
+
+    @staticmethod
+    def backward(ctx, g):
+        return permute(g, *ctx.inverse), None
+
+
+def permute(x, *dims):
+    x = unary_input(x, "permute")
+    dims = _shape_arg(dims)
+    if sorted(d % max(x.ndim, 1) for d in dims) != list(range(x.ndim)):
+        raise ValueError(f"permute: dims {dims} are not a permutation of the "
+                         f"{x.ndim} dimensions of a tensor of shape {x.shape}")
+    dims = tuple(d % x.ndim for d in dims)
+    return x if dims == tuple(range(x.ndim)) else Permute.apply(x, dims)
+
+
+def transpose(x, dim0, dim1):
+    x = unary_input(x, "transpose")
+    dims = list(range(x.ndim))
+    a, b = _dim(dim0, x.ndim, "transpose"), _dim(dim1, x.ndim, "transpose")
+    dims[a], dims[b] = dims[b], dims[a]
+    return permute(x, *dims)
+
+
+# ------------------------------------------------------------------ indexing
+class GetItem(Function):
+    # y = x[index]; backward: scatter-add g into zeros shaped like x
+    @staticmethod
+    def forward(ctx, x, index):
+        ctx.in_shape, ctx.index = x.shape, index
+        return x[index]
+
+    @staticmethod
+    def backward(ctx, g):
+        return IndexAdd.apply(g, ctx.index, ctx.in_shape), None
+
+
+class IndexAdd(Function):
+    # out = zeros(shape); out[index] += g  (repeated indices add up); backward: g[index]
+    @staticmethod
+    def forward(ctx, g, index, shape):
+        ctx.index = index
+        out = np.zeros(shape, dtype=g.dtype)
+        if _is_basic(index):
+            out[index] = g
+        else:
+            np.add.at(out, index, g)
+        return out
+
+    @staticmethod
+    def backward(ctx, gg):
+        return getitem(gg, ctx.index), None, None
+
+
+def _is_basic(index) -> bool:
+    """True when numpy's x[index] is a view (ints, slices, None, ...): no repeats."""
+    items = index if isinstance(index, tuple) else (index,)
+    return all(i is None or i is Ellipsis or isinstance(i, (int, np.integer, slice))
+               for i in items)
+
+
+def _normalize_index(index):
+    index = _index_arrays(index)
+    items = index if isinstance(index, tuple) else (index,)
+    items = tuple(np.asarray(i) if isinstance(i, list) else i for i in items)
+    for i in items:
+        if isinstance(i, np.ndarray) and i.dtype.kind not in "iub":
+            raise IndexError(f"getitem: index arrays must hold integers or bools, got "
+                             f"dtype {i.dtype}")
+    return items if isinstance(index, tuple) else items[0]
+
+
+def getitem(x, index):
+    """x[index] with ints, slices, None, ..., integer arrays and boolean masks."""
+    x = unary_input(x, "getitem")
+    index = _normalize_index(index)
+    try:
+        x._data[index]  # validate first, so the error names the op and shapes
+    except IndexError as e:
+        raise IndexError(f"getitem: index {index!r} does not fit a tensor of shape "
+                         f"{x.shape}: {e}") from None
+    return GetItem.apply(x, index)
+
+
+# ------------------------------------------------------------------ cat and stack
+class Cat(Function):
+    # backward: slice the gradient back into the pieces
+    @staticmethod
+    def forward(ctx, dim, *xs):
+        ctx.bounds = np.cumsum([0] + [x.shape[dim] for x in xs])
+        ctx.dim = dim
+        return np.concatenate(xs, axis=dim)
+
+    @staticmethod
+    def backward(ctx, g):
+        grads = []
+        for lo, hi in zip(ctx.bounds[:-1], ctx.bounds[1:]):
+            index = (slice(None),) * ctx.dim + (slice(int(lo), int(hi)),)
+            grads.append(getitem(g, index))
+        return (None, *grads)
+
+
+def cat(tensors, dim=0):
+    """Join tensors along an existing dimension (torch.cat)."""
+    tensors = [unary_input(t, "cat") for t in tensors]
+    if not tensors:
+        raise ValueError("cat: expected a non-empty list of tensors")
+    ref = tensors[0]
+    d = _dim(dim, max(ref.ndim, 1), "cat")
+    for t in tensors[1:]:
+        if t.ndim != ref.ndim or any(a != b for i, (a, b) in
+                                     enumerate(zip(t.shape, ref.shape)) if i != d):
+            raise ShapeError(f"cat: shapes {ref.shape} and {t.shape} differ outside "
+                             f"dimension {dim}")
+    return Cat.apply(d, *tensors)
+
+
+concatenate = cat
+
+
+def stack(tensors, dim=0):
+    """Join same-shaped tensors along a new dimension (torch.stack)."""
+    tensors = [unary_input(t, "stack") for t in tensors]
+    if not tensors:
+        raise ValueError("stack: expected a non-empty list of tensors")
+    for t in tensors[1:]:
+        if t.shape != tensors[0].shape:
+            raise ShapeError(f"stack: all tensors need the same shape, got "
+                             f"{tensors[0].shape} and {t.shape}")
+    return cat([unsqueeze(t, dim) for t in tensors], dim)
+
+
+# ------------------------------------------------------------------ padding
+class Pad(Function):
+    # constant padding; backward: cut the padded border off the gradient
+    @staticmethod
+    def forward(ctx, x, widths, value):
+        ctx.inner = tuple(slice(lo, lo + n) for (lo, _), n in zip(widths, x.shape))
+        return np.pad(x, widths, mode="constant", constant_values=value)
+
+    @staticmethod
+    def backward(ctx, g):
+        return getitem(g, ctx.inner), None, None
+
+
+def pad(x, pad, mode="constant", value=0.0):
+    """Pad with a constant, PyTorch order: pad=(left, right) for the last dim, then
+    (top, bottom) for the one before, and so on (torch.nn.functional.pad)."""
+    x = unary_input(x, "pad")
+    if mode != "constant":
+        raise NotImplementedError(f"pad: mode {mode!r} is not supported; only "
+                                  "'constant'")
+    pad = tuple(int(p) for p in pad)
+    if len(pad) % 2 or len(pad) // 2 > x.ndim:
+        raise ValueError(f"pad: needs an even number of values, at most 2 per "
+                         f"dimension ({2 * x.ndim} for shape {x.shape}), got {pad}")
+    if any(p < 0 for p in pad):
+        raise ValueError(f"pad: negative padding {pad} is not supported")
+    widths = [(0, 0)] * x.ndim
+    for i in range(len(pad) // 2):
+        widths[x.ndim - 1 - i] = (pad[2 * i], pad[2 * i + 1])
+    return Pad.apply(x, tuple(widths), value)
