@@ -15,5 +15,9 @@ from .creation import (tensor, from_numpy, zeros, ones, full, empty, eye, randn,
                        full_like, randn_like, rand_like)
 from .ops import *  # noqa: F401,F403  (add, exp, matmul, cat, where, softmax, ...)
 from .gradcheck import gradcheck, gradgradcheck, GradcheckError
+from . import nn
+from .serialization import save, load
+from . import optim
+from . import data
 
 __version__ = "0.1.0"

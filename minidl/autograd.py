@@ -25,7 +25,8 @@ import numpy as np
 
 __all__ = [
     "Function", "Context", "no_grad", "enable_grad", "set_grad_enabled",
-    "is_grad_enabled", "detect_anomaly", "is_anomaly_enabled", "backward", "grad",
+    "is_grad_enabled", "detect_anomaly", "is_anomaly_enabled", "AnomalyError",
+    "backward", "grad",
 ]
 
 # --------------------------------------------------------------------------------------
@@ -95,6 +96,10 @@ class detect_anomaly(contextlib.ContextDecorator):
         global _anomaly_enabled
         _anomaly_enabled = self.prev
         return False
+
+
+class AnomalyError(FloatingPointError, RuntimeError):
+    """NaN or inf found by detect_anomaly (a RuntimeError, as in PyTorch)."""
 
 
 def _nonfinite_report(array) -> str | None:
@@ -227,13 +232,14 @@ class Function:
 
         arrays = [a._data if isinstance(a, Tensor) else a for a in args]
         ctx = Context(cls, args)
-        out = cls.forward(ctx, *arrays)
-        if not isinstance(out, np.ndarray):
-            out = np.asarray(out)
+        raw = cls.forward(ctx, *arrays)
+        out = raw if isinstance(raw, np.ndarray) else np.asarray(raw)
+        if out is not raw:  # numpy returned a scalar (0-d result): if forward saved it,
+            ctx._saved = tuple(out if s is raw else s for s in ctx._saved)  # save ours
         if _anomaly_enabled:
             bad = _nonfinite_report(out)
             if bad is not None:
-                raise FloatingPointError(
+                raise AnomalyError(
                     f"detect_anomaly: {cls.__name__} forward produced {bad}; inputs: "
                     f"{_describe(args)}")
         for hook in _apply_hooks:
@@ -318,7 +324,9 @@ def _run_backward(roots, root_grads, retain_graph, create_graph, inputs=None):
                 continue
             deliver(node, g)
             ctx = node.grad_fn
-            in_grads = ctx.function.backward(ctx, g)
+            # (anomaly checks pause inside: the results are checked below, as this op's)
+            with detect_anomaly(False):
+                in_grads = ctx.function.backward(ctx, g)
             if not isinstance(in_grads, tuple):
                 in_grads = (in_grads,)
             if len(in_grads) != len(ctx.inputs):
@@ -337,7 +345,7 @@ def _run_backward(roots, root_grads, retain_graph, create_graph, inputs=None):
                 if _anomaly_enabled:
                     bad = _nonfinite_report(gx._data)
                     if bad is not None:
-                        raise FloatingPointError(
+                        raise AnomalyError(
                             f"detect_anomaly: {ctx.function.__name__}.backward produced "
                             f"{bad} for an input of shape {x.shape}. The op was created "
                             f"at:\n{ctx.creation_stack or '(unknown)'}")

@@ -59,9 +59,10 @@ def rand(*size, generator=None, dtype=float32, requires_grad=False) -> Tensor:
 
 
 def randint(low, high=None, size=(), generator=None, dtype=int64) -> Tensor:
-    """Integers in [low, high) (or [0, low) when high is None), as torch.randint."""
-    if high is None:
-        low, high = 0, low
+    """Integers in [low, high), as torch.randint: randint(low, high, size) or
+    randint(high, size) (low = 0)."""
+    if high is None or isinstance(high, (tuple, list)):
+        low, high, size = 0, low, (size if high is None else high)
     return Tensor(numpy_rng(generator).integers(low, high, size=_size((size,)))
                   .astype(dtype))
 

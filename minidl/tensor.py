@@ -37,8 +37,8 @@ def _as_array(data, dtype=None) -> np.ndarray:
             raise TypeError(f"tensor: unsupported dtype {dtype}; expected one of "
                             f"{sorted(str(d) for d in _SUPPORTED)}")
         return np.asarray(data, dtype=dtype)
-    if isinstance(data, np.ndarray):
-        arr = data
+    if isinstance(data, (np.ndarray, np.generic)):  # numpy data keeps its dtype
+        arr = np.asarray(data)
     else:
         arr = np.asarray(data)
         if arr.dtype == np.float64:  # Python floats -> float32, as torch.tensor does
@@ -99,6 +99,9 @@ class Tensor:
         if self.ndim == 0:
             raise TypeError("len() of a 0-d tensor")
         return self.shape[0]
+
+    def __iter__(self):  # rows, each a differentiable x[i]
+        return (self[i] for i in range(len(self)))
 
     @property
     def is_leaf(self) -> bool:
@@ -219,8 +222,8 @@ class Tensor:
         autograd.backward(self, gradient, retain_graph, create_graph)
 
     def _accumulate_grad(self, g: "Tensor", create_graph: bool):
-        if create_graph:  # keep the graph of the gradient itself
-            self.grad = g if self.grad is None else self.grad + g
+        if create_graph:  # keep the gradient's graph; clone, so no two .grad alias
+            self.grad = g.clone() if self.grad is None else self.grad + g
         elif self.grad is None:  # own a private copy, so later += cannot alias
             self.grad = Tensor(np.array(g._data, dtype=self.dtype, copy=True))
         else:
@@ -299,6 +302,11 @@ class Tensor:
     def __or__(self, other): return self._compare(other, np.logical_or)
 
     # ------------------------------------------------------------------ math methods
+    def add(self, other): return ops.add(self, other)
+    def sub(self, other): return ops.sub(self, other)
+    def mul(self, other): return ops.mul(self, other)
+    def div(self, other): return ops.div(self, other)
+    def neg(self): return ops.neg(self)
     def exp(self): return ops.exp(self)
     def log(self): return ops.log(self)
     def sqrt(self): return ops.sqrt(self)
@@ -312,6 +320,7 @@ class Tensor:
     def relu(self): return ops.relu(self)
     def sigmoid(self): return ops.sigmoid(self)
     def tanh(self): return ops.tanh(self)
+    def erf(self): return ops.erf(self)
     def softmax(self, dim=-1): return ops.softmax(self, dim)
     def log_softmax(self, dim=-1): return ops.log_softmax(self, dim)
 

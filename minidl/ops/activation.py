@@ -1,7 +1,7 @@
 """Activation functions and (log-)softmax.
 
-relu, leaky_relu, elu, sigmoid, tanh and the softmaxes are Functions with their
-derivative written next to them; softplus, silu and gelu are built from those, so
+relu, leaky_relu, elu, sigmoid, tanh, erf, softplus and the softmaxes are Functions
+with their derivative written next to them; silu and gelu are built from those, so
 autograd derives them (and their second derivatives) by itself.
 """
 from __future__ import annotations
@@ -13,7 +13,7 @@ import numpy as np
 from ..autograd import Function
 from ..kernels.special import erf as _erf_kernel
 from ..tensor import Tensor
-from .arithmetic import float_input, exp, log, where, abs as _abs
+from .arithmetic import float_input, exp, where
 from .reduction import sum, normalize_dims
 
 
@@ -22,7 +22,7 @@ class ReLU(Function):
     @staticmethod
     def forward(ctx, x):
         ctx.mask = x > 0
-        return np.where(ctx.mask, x, x.dtype.type(0))
+        return np.maximum(x, x.dtype.type(0))  # (NaN stays NaN, as in PyTorch)
 
     @staticmethod
     def backward(ctx, g):
@@ -100,6 +100,23 @@ class Erf(Function):
         return g * (2 / math.sqrt(math.pi)) * exp(-x * x)
 
 
+class Softplus(Function):
+    # y = log(1 + e^(beta x)) / beta, computed as (max(z, 0) + log1p(e^-|z|)) / beta with
+    # z = beta x, which never overflows;  dy/dx = sigmoid(beta x)  (1 past the threshold)
+    @staticmethod
+    def forward(ctx, x, beta, threshold):
+        z = x * beta
+        ctx.save_for_backward(x)
+        ctx.beta, ctx.linear = beta, z > threshold
+        smooth = (np.maximum(z, 0) + np.log1p(np.exp(-np.abs(z)))) / beta
+        return np.where(ctx.linear, x, smooth).astype(x.dtype, copy=False)
+
+    @staticmethod
+    def backward(ctx, g):
+        x, = ctx.saved_tensors
+        return where(Tensor(ctx.linear), g, g * sigmoid(x * ctx.beta)), None, None
+
+
 def relu(x):
     return ReLU.apply(float_input(x, "relu"))
 
@@ -125,14 +142,8 @@ def erf(x):
 
 
 def softplus(x, beta=1.0, threshold=20.0):
-    """log(1 + e^(beta x)) / beta, and x itself where beta x > threshold (as PyTorch).
-
-    Written as max(z, 0) + log(1 + e^-|z|) with z = beta x, which never overflows;
-    its derivative is sigmoid(beta x)."""
-    x = float_input(x, "softplus")
-    z = x * beta
-    smooth = (relu(z) + log(exp(-_abs(z)) + 1)) / beta
-    return where(Tensor(z.numpy() > threshold), x, smooth)
+    """log(1 + e^(beta x)) / beta, and x itself where beta x > threshold (as PyTorch)."""
+    return Softplus.apply(float_input(x, "softplus"), beta, threshold)
 
 
 def silu(x):

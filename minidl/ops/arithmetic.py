@@ -15,7 +15,8 @@ from ..tensor import Tensor, ShapeError, _as_array, _FLOATS, float32
 
 # ------------------------------------------------------------------ operand handling
 def lift(a, b, op: str):
-    """Make Tensors of both operands; a Python number takes the other's dtype.
+    """Make Tensors of both operands; a Python number takes the other's dtype, and an
+    integer/bool tensor meeting a float tensor takes the float's dtype (as PyTorch).
 
     Also checks that the shapes broadcast, so errors name the op and both shapes.
     """
@@ -23,6 +24,8 @@ def lift(a, b, op: str):
         raise TypeError(f"{op}: expected at least one Tensor, got {type(a).__name__} "
                         f"and {type(b).__name__}")
     a, b = _constant_like(a, b), _constant_like(b, a)
+    if (a.dtype in _FLOATS) != (b.dtype in _FLOATS):  # float op int: the float's dtype
+        a, b = (a, cast(b, a.dtype)) if a.dtype in _FLOATS else (cast(a, b.dtype), b)
     try:
         np.broadcast_shapes(a.shape, b.shape)
     except ValueError:
@@ -120,7 +123,8 @@ class Neg(Function):
 
 
 class Pow(Function):
-    # d(a^b)/da = b * a^(b-1);  d(a^b)/db = a^b * log(a)   (taken as 0 where a == 0)
+    # d(a^b)/da = b * a^(b-1)  (0 where b == 0, as a^0 = 1 even at a = 0);
+    # d(a^b)/db = a^b * log(a)  (taken as 0 where a == 0)
     @staticmethod
     def forward(ctx, a, b):
         out = np.power(a, b)
@@ -132,7 +136,7 @@ class Pow(Function):
         a, b, out = ctx.saved_tensors
         ga = gb = None
         if ctx.needs_input_grad[0]:
-            ga = g * b * a ** (b - 1)
+            ga = g * b * a ** where(b == 0, 1.0, b - 1)  # (b == 0: no 0^-1 = inf)
         if ctx.needs_input_grad[1]:
             zero = a == 0
             safe_a = where(zero, 1.0, a)
@@ -164,10 +168,7 @@ def neg(a):
 
 
 def pow(a, exponent):
-    a, b = lift(a, exponent, "pow")
-    if a.dtype not in _FLOATS and b.dtype in _FLOATS:
-        a = cast(a, b.dtype)
-    return Pow.apply(a, b)
+    return Pow.apply(*lift(a, exponent, "pow"))
 
 
 # ------------------------------------------------------------------ unary math

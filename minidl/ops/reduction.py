@@ -14,13 +14,14 @@ import numpy as np
 from ..autograd import Function
 from ..tensor import Tensor
 from .arithmetic import float_input, log, exp, sqrt, unary_input
+from .shape import getitem
 
 
 def normalize_dims(dim, ndim: int, op: str) -> tuple:
     """dim (None, int or tuple, negatives allowed) -> sorted tuple of axes."""
     if dim is None:
         return tuple(range(ndim))
-    dims = (dim,) if isinstance(dim, (int, np.integer)) else tuple(dim)
+    dims = tuple(dim) if isinstance(dim, (tuple, list)) else (dim,)
     out = []
     for d in dims:
         if not isinstance(d, (int, np.integer)):
@@ -148,19 +149,31 @@ def amin(x, dim=None, keepdim=False):
 
 
 def max(x, dim=None, keepdim=False):  # noqa: A001
-    """x.max() -> the largest value; x.max(dim) -> (values, indices), as in PyTorch.
-
-    The gradient of the values goes to the maximal element; if several elements tie,
-    they share it equally (PyTorch's max(dim) gives it all to one of them)."""
+    """x.max() -> the largest value (tied maxima share its gradient equally, as amax);
+    x.max(dim) -> (values, indices), where the gradient of `values` goes only to the
+    element at `indices` (the first maximum), exactly as in PyTorch."""
     if dim is None:
         return amax(x)
-    return MaxResult(amax(x, dim, keepdim), argmax(x, dim, keepdim))
+    indices = argmax(x, dim, keepdim)
+    return MaxResult(_take_along_dim(x, indices, dim, keepdim), indices)
 
 
 def min(x, dim=None, keepdim=False):  # noqa: A001
     if dim is None:
         return amin(x)
-    return MaxResult(amin(x, dim, keepdim), argmin(x, dim, keepdim))
+    indices = argmin(x, dim, keepdim)
+    return MaxResult(_take_along_dim(x, indices, dim, keepdim), indices)
+
+
+def _take_along_dim(x, indices, dim, keepdim):
+    """out[..., j, ...] = x[..., indices[..., j, ...], ...] along dim, written as an
+    indexing op so that its backward scatters the gradient to exactly those elements."""
+    d, = normalize_dims(dim, x.ndim, "max")
+    idx = indices.numpy() if keepdim else np.expand_dims(indices.numpy(), d)
+    grid = list(np.ix_(*[np.arange(n) for n in idx.shape]))  # open mesh over all axes
+    grid[d] = idx
+    values = getitem(x, tuple(grid))
+    return values if keepdim else values.reshape(indices.shape)
 
 
 def argmax(x, dim=None, keepdim=False):
@@ -183,6 +196,8 @@ def argmin(x, dim=None, keepdim=False):
 def var(x, dim=None, unbiased=None, keepdim=False, *, correction=None):
     """Variance: sum((x - mean)^2) / (N - correction); correction=1 (unbiased) default."""
     x = float_input(x, "var")
+    if isinstance(dim, bool):  # x.var(False): PyTorch's var(unbiased) overload
+        dim, unbiased = None, dim
     if correction is None:
         correction = 0 if unbiased is False else 1
     dims = normalize_dims(dim, x.ndim, "var")

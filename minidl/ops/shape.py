@@ -98,11 +98,11 @@ class Permute(Function):
 
 def permute(x, *dims):
     x = unary_input(x, "permute")
-    dims = _shape_arg(dims)
-    if sorted(d % max(x.ndim, 1) for d in dims) != list(range(x.ndim)):
-        raise ValueError(f"permute: dims {dims} are not a permutation of the "
+    given = _shape_arg(dims)
+    dims = tuple(_dim(d, x.ndim, "permute") for d in given) if x.ndim else given
+    if sorted(dims) != list(range(x.ndim)):
+        raise ValueError(f"permute: dims {given} are not a permutation of the "
                          f"{x.ndim} dimensions of a tensor of shape {x.shape}")
-    dims = tuple(d % x.ndim for d in dims)
     return x if dims == tuple(range(x.ndim)) else Permute.apply(x, dims)
 
 
@@ -198,7 +198,10 @@ def cat(tensors, dim=0):
     if not tensors:
         raise ValueError("cat: expected a non-empty list of tensors")
     ref = tensors[0]
-    d = _dim(dim, max(ref.ndim, 1), "cat")
+    if ref.ndim == 0:
+        raise ShapeError("cat: zero-dimensional tensors cannot be concatenated; use "
+                         "stack")
+    d = _dim(dim, ref.ndim, "cat")
     for t in tensors[1:]:
         if t.ndim != ref.ndim or any(a != b for i, (a, b) in
                                      enumerate(zip(t.shape, ref.shape)) if i != d):

@@ -1,0 +1,12 @@
+"""minidl.data: datasets and batches (PyTorch's torch.utils.data), and MNIST.
+
+  dataset.py     Dataset, TensorDataset, Subset, random_split
+  dataloader.py  DataLoader (shuffled mini-batches), default_collate
+  idx.py         read_idx / write_idx: the file format of MNIST
+  mnist.py       mnist() arrays and the MNIST Dataset: find, download or use the subset
+  make_subset.py builds mnist_subset/, the 10,000 + 2,000 images shipped with minidl
+"""
+from .dataset import Dataset, TensorDataset, Subset, random_split
+from .dataloader import DataLoader, default_collate
+from .idx import IDXError, read_idx, write_idx
+from .mnist import MNIST, MNISTArrays, DownloadError, mnist, download_mnist

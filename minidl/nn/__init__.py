@@ -1,0 +1,30 @@
+"""minidl.nn: layers as Modules (PyTorch's torch.nn).
+
+  parameter.py   Parameter, the Tensor a Module learns
+  module.py      Module: registration, hooks, train/eval, state_dict, repr
+  linear.py      Linear
+  container.py   Sequential, ModuleList, ModuleDict
+  activation.py  ReLU, Sigmoid, Softmax, ... (Modules around minidl.functional)
+  dropout.py     Dropout, Dropout2d
+  flatten.py     Flatten, Unflatten, Identity
+  loss.py        CrossEntropyLoss, MSELoss, ...
+  init.py        weight initialisation (nn.init.kaiming_uniform_, ...)
+  summary.py     Module.summary's table
+  utils.py       clip_grad_norm_, clip_grad_value_
+"""
+from .parameter import Parameter
+from .module import Module, RemovableHandle
+from .linear import Linear
+from .container import Sequential, ModuleList, ModuleDict
+from .activation import (ReLU, LeakyReLU, ELU, Sigmoid, Tanh, Softplus, GELU, SiLU,
+                         Softmax, LogSoftmax)
+from .dropout import Dropout, Dropout2d
+from .pooling import MaxPool2d, AvgPool2d, AdaptiveAvgPool2d
+from .batchnorm import BatchNorm1d, BatchNorm2d
+from .upsample import Upsample
+from .flatten import Identity, Flatten, Unflatten
+from .loss import (CrossEntropyLoss, NLLLoss, BCELoss, BCEWithLogitsLoss, MSELoss,
+                   L1Loss)
+from . import init
+from .. import functional  # noqa: F401  (minidl.nn.functional, as torch.nn.functional)
+from . import utils

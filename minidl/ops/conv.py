@@ -1,0 +1,415 @@
+"""2-D convolution, its transpose, and its weight gradient: three ops that are each
+other's derivatives.
+
+    conv2d(x, w)                  y[n,o,oh,ow] = sum_{c,i,j} w[o,c,i,j] *
+                                                 x[n, c, oh*sH - pH + i*dH, ow*sW - pW + j*dW]
+    conv_transpose2d(y, w)        the adjoint of conv2d in x:  <conv2d(x, w), y> = <x, conv_transpose2d(y, w)>
+    conv2d_weight(x, w.shape, y)  the adjoint of conv2d in w:  <conv2d(x, w), y> = <w, conv2d_weight(x, w.shape, y)>
+
+Each is linear in each argument, so its derivatives are the other two:
+
+    conv2d:            dL/dx = conv_transpose2d(g, w)      dL/dw = conv2d_weight(x, g)
+    conv_transpose2d:  dL/dy = conv2d(g, w)                dL/dw = conv2d_weight(g, y)
+    conv2d_weight:     dL/dx = conv_transpose2d(y, G)      dL/dy = conv2d(x, G)
+
+and every backward is made of differentiable ops: second derivatives (gradient
+penalties, gradgradcheck) come for free.
+
+How they compute (see minidl/kernels/im2col.py): im2col turns x into a matrix `cols`
+of shape (C*KH*KW, N*OH*OW), one column per output pixel; then with the weight as a
+matrix W (O, C*KH*KW) and the output as a matrix Y (O, N*OH*OW):
+
+    conv2d:            Y = W @ cols
+    conv_transpose2d:  cols = W^T @ Y,  then col2im adds the columns back into images
+    conv2d_weight:     W = Y @ cols^T
+
+With groups, channels split into `groups` independent blocks: W, cols and Y split
+into row blocks, and each block is one of these matrix products.
+"""
+from __future__ import annotations
+
+import threading
+from typing import NamedTuple
+
+import numba
+import numpy as np
+
+from ..autograd import Function
+from ..kernels import im2col as kernels
+from ..tensor import Tensor, ShapeError, _FLOATS
+from .reduction import sum
+from .shape import pad, reshape
+
+
+class Geometry(NamedTuple):
+    """How the kernel slides: each a (height, width) pair, plus the channel groups."""
+    stride: tuple
+    padding: tuple
+    dilation: tuple
+    groups: int
+
+
+def conv_output_size(size, kernel, stride, padding, dilation):
+    """Output length of a convolution along one axis (PyTorch's formula)."""
+    return (size + 2 * padding - dilation * (kernel - 1) - 1) // stride + 1
+
+
+def conv_transpose_output_size(size, kernel, stride, padding, output_padding, dilation):
+    """Output length of a transposed convolution along one axis (PyTorch's formula)."""
+    return (size - 1) * stride - 2 * padding + dilation * (kernel - 1) + output_padding + 1
+
+
+# --------------------------------------------------------------------------------------
+# Scratch memory. The big temporaries (cols, and the GEMM output in row layout) live
+# only inside one call, so each thread keeps one buffer per role and reuses it: fresh
+# multi-megabyte arrays every step would cost page faults on every use.
+# --------------------------------------------------------------------------------------
+_scratch = threading.local()
+_SCRATCH_LIMIT = 64 * 2**20  # bytes; bigger temporaries (huge eval batches) are not kept
+
+
+def scratch(role: str, shape, dtype) -> np.ndarray:
+    """An uninitialised array of `shape`, reusing this thread's buffer for `role`."""
+    dtype = np.dtype(dtype)
+    size = int(np.prod(shape))
+    if size * dtype.itemsize > _SCRATCH_LIMIT:
+        return np.empty(shape, dtype)
+    if not hasattr(_scratch, "buffers"):
+        _scratch.buffers = {}
+    buf = _scratch.buffers.get((role, dtype))
+    if buf is None or buf.size < size:
+        buf = _scratch.buffers[(role, dtype)] = np.empty(size, dtype)
+    return buf[:size].reshape(shape)
+
+
+# Small kernels run on one thread: starting a parallel loop costs more than it saves
+# there, and when other processes keep the cores busy, a parallel loop waits for its
+# slowest thread to be scheduled (milliseconds) -- ruinous for thousands of tiny calls
+# (gradient checks). Above this many elements, all of numba's threads are used.
+PARALLEL_MIN_SIZE = 2**16
+
+
+def run_kernel(kernel, size, *args):
+    """kernel(*args), single-threaded when it touches fewer than PARALLEL_MIN_SIZE items."""
+    if size >= PARALLEL_MIN_SIZE:
+        return kernel(*args)
+    threads = numba.get_num_threads()
+    numba.set_num_threads(1)
+    try:
+        return kernel(*args)
+    finally:
+        numba.set_num_threads(threads)
+
+
+# --------------------------------------------------------------------------------------
+# The three matrix forms, on numpy arrays.
+# --------------------------------------------------------------------------------------
+def _im2col(x, kernel_hw, out_hw, geom):
+    """cols (C*KH*KW, N*OH*OW) for input x (N, C, H, W)."""
+    (N, C), (KH, KW), (OH, OW) = x.shape[:2], kernel_hw, out_hw
+    cols = scratch("cols", (C, KH, KW, N, OH, OW), x.dtype)
+    run_kernel(kernels.im2col, cols.size, np.ascontiguousarray(x), geom.stride,
+               geom.padding, geom.dilation, cols)
+    return cols.reshape(C * KH * KW, N * OH * OW)
+
+
+def _as_rows(y, role):
+    """y (N, O, OH, OW) -> Y (O, N*OH*OW): output channels as matrix rows."""
+    N, O, OH, OW = y.shape
+    rows = scratch(role, (O, N, OH * OW), y.dtype)
+    run_kernel(kernels.nchw_to_rows, rows.size,
+               np.ascontiguousarray(y).reshape(N, O, OH * OW), rows)
+    return rows.reshape(O, N * OH * OW)
+
+
+def _split(matrix, groups):
+    return np.split(matrix, groups)  # row blocks (views), one per group
+
+
+def _conv2d(x, w, b, geom, out_hw):
+    N, O, (KH, KW), (OH, OW) = x.shape[0], w.shape[0], w.shape[2:], out_hw
+    cols = _im2col(x, (KH, KW), out_hw, geom)
+    Y = scratch("rows", (O, N * OH * OW), x.dtype)
+    W = np.ascontiguousarray(w).reshape(O, -1)
+    for Wg, cols_g, Yg in zip(_split(W, geom.groups), _split(cols, geom.groups),
+                              _split(Y, geom.groups)):
+        np.matmul(Wg, cols_g, out=Yg)                     # Y = W @ cols
+    y = np.empty((N, O, OH, OW), x.dtype)
+    bias = b if b is not None else np.zeros(1, x.dtype)
+    run_kernel(kernels.rows_to_nchw, y.size, Y.reshape(O, N, OH * OW), bias,
+               y.reshape(N, O, OH * OW))
+    return y
+
+
+def _conv_transpose2d(y, w, b, geom, out_hw):
+    """The input gradient of conv2d: y (N, O, OH, OW) -> x (N, C, *out_hw)."""
+    N, (_, Cg, KH, KW), (OH, OW) = y.shape[0], w.shape, y.shape[2:]
+    C = Cg * geom.groups
+    Y = _as_rows(y, "rows")
+    cols = scratch("cols", (C, KH, KW, N, OH, OW), y.dtype)
+    W = np.ascontiguousarray(w).reshape(w.shape[0], -1)
+    for Wg, Yg, cols_g in zip(_split(W, geom.groups), _split(Y, geom.groups),
+                              _split(cols.reshape(C * KH * KW, -1), geom.groups)):
+        np.matmul(Wg.T, Yg, out=cols_g)                   # cols = W^T @ Y
+    x = np.empty((N, C) + tuple(out_hw), y.dtype)
+    x[...] = 0 if b is None else b[:, None, None]         # col2im adds onto the bias
+    run_kernel(kernels.col2im, cols.size, cols, geom.stride, geom.padding,
+               geom.dilation, x)
+    return x
+
+
+def _conv2d_weight(x, y, weight_shape, geom):
+    """The weight gradient of conv2d: input x, output gradient y -> (O, C/g, KH, KW)."""
+    cols = _im2col(x, weight_shape[2:], y.shape[2:], geom)
+    Y = _as_rows(y, "rows")
+    gw = np.empty((weight_shape[0], cols.shape[0] // geom.groups), x.dtype)
+    for Yg, cols_g, gw_g in zip(_split(Y, geom.groups), _split(cols, geom.groups),
+                                _split(gw, geom.groups)):
+        np.matmul(Yg, cols_g.T, out=gw_g)                 # W = Y @ cols^T
+    return gw.reshape(weight_shape)
+
+
+# --------------------------------------------------------------------------------------
+# The Functions. Every one takes its output's spatial size explicitly, so a backward
+# can ask for exactly the shape of the input it differentiates (strided convolutions
+# may drop trailing input rows; transposed ones may add output_padding rows).
+# --------------------------------------------------------------------------------------
+class Conv2d(Function):
+    @staticmethod
+    def forward(ctx, x, w, b, geom, out_hw):
+        ctx.geom = geom
+        ctx.save_for_backward(x, w)
+        return _conv2d(x, w, b, geom, out_hw)
+
+    @staticmethod
+    def backward(ctx, g):
+        # dL/dx = conv_transpose2d(g, w),  dL/dw = conv2d_weight(x, g),  dL/db = sum g
+        x, w = ctx.saved_tensors
+        gx = gw = gb = None
+        if ctx.needs_input_grad[0]:
+            gx = ConvTranspose2d.apply(g, w, None, ctx.geom, x.shape[2:])
+        if ctx.needs_input_grad[1]:
+            gw = Conv2dWeight.apply(x, g, w.shape, ctx.geom)
+        if ctx.needs_input_grad[2]:
+            gb = sum(g, (0, 2, 3))
+        return gx, gw, gb, None, None
+
+
+class ConvTranspose2d(Function):
+    @staticmethod
+    def forward(ctx, y, w, b, geom, out_hw):
+        ctx.geom = geom
+        ctx.save_for_backward(y, w)
+        return _conv_transpose2d(y, w, b, geom, out_hw)
+
+    @staticmethod
+    def backward(ctx, g):
+        # dL/dy = conv2d(g, w),  dL/dw = conv2d_weight(g, y),  dL/db = sum g
+        y, w = ctx.saved_tensors
+        gy = gw = gb = None
+        if ctx.needs_input_grad[0]:
+            gy = Conv2d.apply(g, w, None, ctx.geom, y.shape[2:])
+        if ctx.needs_input_grad[1]:
+            gw = Conv2dWeight.apply(g, y, w.shape, ctx.geom)
+        if ctx.needs_input_grad[2]:
+            gb = sum(g, (0, 2, 3))
+        return gy, gw, gb, None, None
+
+
+class Conv2dWeight(Function):
+    @staticmethod
+    def forward(ctx, x, y, weight_shape, geom):
+        ctx.geom = geom
+        ctx.save_for_backward(x, y)
+        return _conv2d_weight(x, y, weight_shape, geom)
+
+    @staticmethod
+    def backward(ctx, G):
+        # <G, conv2d_weight(x, y)> = <conv2d(x, G), y> = <x, conv_transpose2d(y, G)>
+        x, y = ctx.saved_tensors
+        gx = gy = None
+        if ctx.needs_input_grad[0]:
+            gx = ConvTranspose2d.apply(y, G, None, ctx.geom, x.shape[2:])
+        if ctx.needs_input_grad[1]:
+            gy = Conv2d.apply(x, G, None, ctx.geom, y.shape[2:])
+        return gx, gy, None, None
+
+
+# --------------------------------------------------------------------------------------
+# Public functions (torch.nn.functional signatures): argument checks, then a Function.
+# --------------------------------------------------------------------------------------
+def _pair(value, name, op, minimum):
+    pair = (value, value) if isinstance(value, (int, np.integer)) else value
+    if (not isinstance(pair, (tuple, list)) or len(pair) != 2
+            or not all(isinstance(v, (int, np.integer)) and not isinstance(v, bool)
+                       for v in pair)):
+        raise TypeError(f"{op}: {name} must be an int or a pair of ints, got {value!r}")
+    if min(pair) < minimum:
+        rule = "positive" if minimum == 1 else "non-negative"
+        raise ValueError(f"{op}: {name} must be {rule}, got {value!r}")
+    return int(pair[0]), int(pair[1])
+
+
+def _check_types(op, **tensors):
+    """Tensors, floating point, one dtype, 4-D: the checks every op here shares."""
+    for name, t in tensors.items():
+        if t is not None and not isinstance(t, Tensor):
+            raise TypeError(f"{op}: {name} must be a Tensor, got {type(t).__name__}")
+    given = {name: t for name, t in tensors.items() if t is not None}
+    dtypes = ", ".join(f"{name} {t.dtype}" for name, t in given.items())
+    if any(t.dtype not in _FLOATS for t in given.values()):
+        raise TypeError(f"{op}: expected floating-point tensors (float32 or float64), "
+                        f"got {dtypes}")
+    if len({t.dtype for t in given.values()}) > 1:
+        raise TypeError(f"{op}: expected {', '.join(given)} of one dtype, got {dtypes}; "
+                        "convert with .float() or .double()")
+    for name, t in given.items():
+        if name != "bias" and t.ndim != 4:
+            shape = "(N, C, H, W) or a 3-D unbatched (C, H, W)" if name == "input" else ""
+            raise ShapeError(f"{op}: expected a 4-D {name} {shape}, got shape {t.shape}")
+
+
+def _check_channels(op, x, w, b, groups, transposed):
+    """conv2d: weight (O, C/groups, KH, KW); conv_transpose2d: (C, O/groups, KH, KW)."""
+    if not isinstance(groups, (int, np.integer)) or groups < 1:
+        raise ValueError(f"{op}: groups must be a positive int, got {groups!r}")
+    if transposed:
+        in_channels, out_channels = w.shape[0], w.shape[1] * groups
+    else:
+        in_channels, out_channels = w.shape[1] * groups, w.shape[0]
+    if w.shape[0] % groups:
+        raise ShapeError(f"{op}: groups={groups} must divide the weight's first "
+                         f"dimension, got weight of shape {w.shape}")
+    if x.shape[1] != in_channels:
+        raise ShapeError(f"{op}: input of shape {x.shape} has {x.shape[1]} channels, but "
+                         f"weight of shape {w.shape} with groups={groups} expects "
+                         f"{in_channels}")
+    if b is not None and b.shape != (out_channels,):
+        raise ShapeError(f"{op}: weight of shape {w.shape} needs a bias of shape "
+                         f"({out_channels},), got {b.shape}")
+
+
+def _batched(x, op):
+    """(C, H, W) unbatched input -> (1, C, H, W); returns (x, was_unbatched)."""
+    if isinstance(x, Tensor) and x.ndim == 3:
+        return reshape(x, (1,) + x.shape), True
+    return x, False
+
+
+def _unbatched(y, was_unbatched):
+    return reshape(y, y.shape[1:]) if was_unbatched else y
+
+
+def _same_padding(x, kernel_hw, dilation):
+    """padding='same': total padding d*(k-1) per axis, the odd unit on the right/bottom
+    (as PyTorch). Returns the (possibly padded) input and the symmetric padding left."""
+    totals = [d * (k - 1) for k, d in zip(kernel_hw, dilation)]
+    left = tuple(t // 2 for t in totals)
+    extra = [t - 2 * l for t, l in zip(totals, left)]
+    if any(extra):
+        x = pad(x, (0, extra[1], 0, extra[0]))
+    return x, left
+
+
+def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+    """2-D convolution, as torch.nn.functional.conv2d.
+
+    input (N, C, H, W) or (C, H, W); weight (O, C/groups, KH, KW); bias (O,) or None;
+    padding an int, a pair, 'valid' (no padding) or 'same' (output size = input size,
+    stride 1 only). Output (N, O, OH, OW) with OH = (H + 2p - d(KH-1) - 1) // s + 1.
+    """
+    op = "conv2d"
+    x, unbatched = _batched(input, op)
+    w, b = weight, bias
+    _check_types(op, input=x, weight=w, bias=b)
+    _check_channels(op, x, w, b, groups, transposed=False)
+    stride = _pair(stride, "stride", op, 1)
+    dilation = _pair(dilation, "dilation", op, 1)
+    if isinstance(padding, str):
+        if padding == "valid":
+            padding = (0, 0)
+        elif padding == "same":
+            if stride != (1, 1):
+                raise ValueError(f"{op}: padding='same' is not supported for strided "
+                                 f"convolutions (got stride={stride})")
+            x, padding = _same_padding(x, w.shape[2:], dilation)
+        else:
+            raise ValueError(f"{op}: padding must be 'valid', 'same', an int or a pair "
+                             f"of ints, got {padding!r}")
+    padding = _pair(padding, "padding", op, 0)
+    padded = tuple(s + 2 * p for s, p in zip(x.shape[2:], padding))
+    span = tuple(d * (k - 1) + 1 for k, d in zip(w.shape[2:], dilation))
+    if any(p < k for p, k in zip(padded, span)):
+        raise ShapeError(f"{op}: padded input size {padded} (input {x.shape}, padding "
+                         f"{padding}) is smaller than the dilated kernel size {span} "
+                         f"(weight {w.shape}, dilation {dilation}); the kernel must fit "
+                         "inside the padded input")
+    geom = Geometry(stride, padding, dilation, int(groups))
+    out_hw = tuple(conv_output_size(s, k, st, p, d) for s, k, st, p, d in
+                   zip(x.shape[2:], w.shape[2:], stride, padding, dilation))
+    return _unbatched(Conv2d.apply(x, w, b, geom, out_hw), unbatched)
+
+
+def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_padding=0,
+                     groups=1, dilation=1):
+    """Transposed 2-D convolution, as torch.nn.functional.conv_transpose2d (note
+    PyTorch's argument order: groups before dilation).
+
+    input (N, C_in, H, W) or (C_in, H, W); weight (C_in, C_out/groups, KH, KW); bias
+    (C_out,) or None. Output (N, C_out, OH, OW) with
+    OH = (H - 1)s - 2p + d(KH - 1) + output_padding + 1.
+    """
+    op = "conv_transpose2d"
+    x, unbatched = _batched(input, op)
+    w, b = weight, bias
+    _check_types(op, input=x, weight=w, bias=b)
+    _check_channels(op, x, w, b, groups, transposed=True)
+    stride = _pair(stride, "stride", op, 1)
+    padding = _pair(padding, "padding", op, 0)
+    output_padding = _pair(output_padding, "output_padding", op, 0)
+    dilation = _pair(dilation, "dilation", op, 1)
+    if any(o >= max(s, d) for o, s, d in zip(output_padding, stride, dilation)):
+        raise ValueError(f"{op}: output_padding must be smaller than either stride or "
+                         f"dilation, got output_padding={output_padding}, "
+                         f"stride={stride}, dilation={dilation}")
+    out_hw = tuple(conv_transpose_output_size(s, k, st, p, o, d) for s, k, st, p, o, d in
+                   zip(x.shape[2:], w.shape[2:], stride, padding, output_padding,
+                       dilation))
+    if min(out_hw) < 1:
+        raise ShapeError(f"{op}: output size {out_hw} is not positive (input {x.shape}, "
+                         f"weight {w.shape}, stride {stride}, padding {padding}, "
+                         f"dilation {dilation}); use less padding")
+    geom = Geometry(stride, padding, dilation, int(groups))
+    return _unbatched(ConvTranspose2d.apply(x, w, b, geom, out_hw), unbatched)
+
+
+def conv2d_weight(input, weight_size, grad_output, stride=1, padding=0, dilation=1,
+                  groups=1):
+    """The gradient of conv2d with respect to its weight, as torch.nn.grad.conv2d_weight:
+    given conv2d's input (N, C, H, W) and the gradient of its output (N, O, OH, OW),
+    returns dL/dweight of shape weight_size = (O, C/groups, KH, KW)."""
+    op = "conv2d_weight"
+    weight_size = tuple(int(s) for s in weight_size)
+    x, y = input, grad_output
+    if len(weight_size) != 4:
+        raise ShapeError(f"{op}: weight_size must have 4 entries (O, C/groups, KH, KW), "
+                         f"got {weight_size}")
+    _check_types(op, input=x, grad_output=y)
+    stride = _pair(stride, "stride", op, 1)
+    padding = _pair(padding, "padding", op, 0)
+    dilation = _pair(dilation, "dilation", op, 1)
+    if not isinstance(groups, (int, np.integer)) or groups < 1 or weight_size[0] % groups:
+        raise ValueError(f"{op}: groups must be a positive int dividing the output "
+                         f"channels of weight_size {weight_size}, got {groups!r}")
+    if x.shape[1] != weight_size[1] * groups:
+        raise ShapeError(f"{op}: input of shape {x.shape} has {x.shape[1]} channels, but "
+                         f"weight_size {weight_size} with groups={groups} expects "
+                         f"{weight_size[1] * groups}")
+    expected = (x.shape[0], weight_size[0]) + tuple(
+        conv_output_size(s, k, st, p, d) for s, k, st, p, d in
+        zip(x.shape[2:], weight_size[2:], stride, padding, dilation))
+    if y.shape != expected:
+        raise ShapeError(f"{op}: grad_output has shape {y.shape}, but conv2d of an input "
+                         f"{x.shape} with a weight {weight_size} gives {expected}")
+    geom = Geometry(stride, padding, dilation, int(groups))
+    return Conv2dWeight.apply(x, y, weight_size, geom)

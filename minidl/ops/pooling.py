@@ -1,0 +1,265 @@
+"""2-D pooling: max_pool2d, avg_pool2d and adaptive_avg_pool2d on (N, C, H, W) inputs.
+
+Pooling slides a window over each (n, c) plane and keeps one number per window:
+    max pooling      out = the largest value in the window (padding counts as -inf)
+    average pooling  out = sum of the window / divisor      (padding counts as 0)
+Output size per spatial dim (PyTorch's formula), with e = dilation * (kernel - 1) + 1:
+    out = floor((size + 2 * padding - e) / stride) + 1        (ceil instead with
+    ceil_mode=True, dropping a last window that would start in the right padding).
+
+Both are linear once the window choice is fixed, so their derivatives are "the same
+map, transposed": max pooling reads x at the argmax positions, so its backward
+scatters the gradient to those positions (and the scatter's backward reads at them
+again); average pooling sums windows, so its backward spreads the gradient over them
+(and spreading's backward sums windows again). Since every backward is again a
+differentiable op, derivatives of any order work. The loops are Numba kernels in
+minidl/kernels/pool.py.
+"""
+from __future__ import annotations
+
+from collections import namedtuple
+
+import numpy as np
+
+from ..autograd import Function
+from ..kernels import pool as kernels
+from ..tensor import Tensor, ShapeError
+from .arithmetic import float_input
+from .shape import getitem, reshape
+
+
+# ------------------------------------------------------------------ argument handling
+def _pair(value, name: str, op: str) -> tuple:
+    """An int or a pair of ints (height, width) -> a pair of ints."""
+    pair = (value, value) if isinstance(value, (int, np.integer)) else tuple(value)
+    if len(pair) == 1:
+        pair = pair * 2
+    if len(pair) != 2 or not all(isinstance(v, (int, np.integer)) for v in pair):
+        raise TypeError(f"{op}: {name} must be an int or a pair of ints, got {value!r}")
+    return int(pair[0]), int(pair[1])
+
+
+def _planes(x, op: str):
+    """Check a pooling input; return it as (N, C, H, W) and whether it was (C, H, W)."""
+    x = float_input(x, op)
+    if x.ndim not in (3, 4):
+        raise ShapeError(f"{op}: expected a 4-D input (N, C, H, W) or a 3-D unbatched "
+                         f"input (C, H, W), got shape {x.shape}")
+    if x.ndim == 3:
+        return reshape(x, (1,) + x.shape), True
+    return x, False
+
+
+def _unbatch(out, unbatched: bool):
+    return reshape(out, out.shape[1:]) if unbatched else out
+
+
+def pool_output_size(size, kernel, stride, padding, dilation=1, ceil_mode=False) -> int:
+    """How many windows fit along one dim (PyTorch's pooling_output_shape)."""
+    span = dilation * (kernel - 1) + 1
+    top = size + 2 * padding - span + (stride - 1 if ceil_mode else 0)
+    out = top // stride + 1
+    if ceil_mode and (out - 1) * stride >= size + padding:
+        out -= 1  # the last window would start inside the right padding
+    return out
+
+
+def _geometry(op, shape, kernel_size, stride, padding, dilation, ceil_mode):
+    """Validate a pooling's arguments against the input shape; return them as pairs
+    plus the output's (OH, OW)."""
+    k = _pair(kernel_size, "kernel_size", op)
+    no_stride = stride is None or (isinstance(stride, (tuple, list)) and not stride)
+    s = k if no_stride else _pair(stride, "stride", op)
+    p = _pair(padding, "padding", op)
+    d = _pair(dilation, "dilation", op)
+    for name, pair, low in (("kernel_size", k, 1), ("stride", s, 1),
+                            ("dilation", d, 1), ("padding", p, 0)):
+        if min(pair) < low:
+            raise ValueError(f"{op}: {name} must be >= {low}, got {pair}")
+    if p[0] > k[0] // 2 or p[1] > k[1] // 2:
+        raise ValueError(f"{op}: padding {p} must be at most half the kernel size {k} "
+                         f"(padding <= kernel_size // 2), so that every window holds "
+                         f"part of the input")
+    out_hw = tuple(pool_output_size(shape[2 + i], k[i], s[i], p[i], d[i], ceil_mode)
+                   for i in range(2))
+    if min(out_hw) <= 0:
+        raise ShapeError(
+            f"{op}: input of shape {tuple(shape)} is too small for kernel_size {k}, "
+            f"stride {s}, padding {p}, dilation {d}: the output would be "
+            f"{out_hw[0]}x{out_hw[1]}; the padded input must be at least "
+            f"dilation * (kernel_size - 1) + 1 along each spatial dim")
+    return k, s, p, d, out_hw
+
+
+def _plane_stack(a: np.ndarray) -> np.ndarray:
+    """(N, C, H, W) -> contiguous (N * C, H, W), the layout the kernels loop over."""
+    return np.ascontiguousarray(a).reshape((-1,) + a.shape[2:])
+
+
+def _window_taps(size, kernel, stride, padding, dilation, n_out):
+    """Along one axis: window o has taps start + i * dilation (i < kernel) with
+    start = o * stride - padding. Return each window's first tap inside the input and
+    how many of its taps are inside (the kernels skip the padding)."""
+    start = np.arange(n_out) * stride - padding
+    lo = (np.maximum(-start, 0) + dilation - 1) // dilation    # taps before index 0
+    hi = np.minimum(kernel, (size - start + dilation - 1) // dilation)
+    return start + lo * dilation, np.maximum(hi - lo, 0)
+
+
+# ------------------------------------------------------------------ max pooling
+class MaxPool2d(Function):
+    # out = x read at the argmax positions  =>  dx = g scattered (added) to them.
+    # The kernel finds the maxima and their positions in one pass (see max_pool2d);
+    # this node records that selection for autograd.
+    @staticmethod
+    def forward(ctx, x, argmax, values):
+        ctx.argmax, ctx.in_shape = argmax, x.shape
+        return values
+
+    @staticmethod
+    def backward(ctx, g):
+        return MaxPool2dScatter.apply(g, ctx.argmax, ctx.in_shape), None, None
+
+
+class MaxPool2dScatter(Function):
+    # out = zeros(in_shape); out.flat[argmax] += g, per plane  =>  dg = gg read at argmax
+    @staticmethod
+    def forward(ctx, g, argmax, in_shape):
+        ctx.argmax = argmax
+        n, c, h, w = in_shape
+        out = np.empty((n * c, h * w), dtype=g.dtype)
+        with kernels.threads_for(out.size):
+            kernels.scatter_add_planes(np.ascontiguousarray(g).reshape(n * c, -1),
+                                       argmax.reshape(n * c, -1), out)
+        return out.reshape(in_shape)
+
+    @staticmethod
+    def backward(ctx, gg):
+        n, c, oh, ow = ctx.argmax.shape
+        planes = np.arange(n * c)[:, None]
+        picked = getitem(reshape(gg, (n * c, -1)),
+                         (planes, ctx.argmax.reshape(n * c, oh * ow)))
+        return reshape(picked, ctx.argmax.shape), None, None
+
+
+def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
+               return_indices=False):
+    """Max over each kernel_size window (torch.nn.functional.max_pool2d).
+
+    With return_indices=True also returns, for each output, the position of its
+    maximum in its (n, c) plane as a flat index h * W + w (int64), as PyTorch."""
+    x, unbatched = _planes(input, "max_pool2d")
+    (kh, kw), (sh, sw), (ph, pw), (dh, dw), (oh, ow) = _geometry(
+        "max_pool2d", x.shape, kernel_size, stride, padding, dilation, ceil_mode)
+    n, c, h, w = x.shape
+    h_first, h_count = _window_taps(h, kh, sh, ph, dh, oh)
+    w_first, w_count = _window_taps(w, kw, sw, pw, dw, ow)
+    values = np.empty((n * c, oh, ow), dtype=x.dtype)
+    argmax = np.empty((n * c, oh, ow), dtype=np.int64)
+    with kernels.threads_for(x.numel()):
+        kernels.max_pool2d_forward(_plane_stack(x._data), h_first, h_count, dh,
+                                   w_first, w_count, dw, values, argmax)
+    argmax = argmax.reshape(n, c, oh, ow)
+    out = _unbatch(MaxPool2d.apply(x, argmax, values.reshape(n, c, oh, ow)), unbatched)
+    if return_indices:
+        return out, Tensor(argmax[0] if unbatched else argmax)
+    return out
+
+
+# ------------------------------------------------------------------ average pooling
+# The windows of an average pooling: per axis each window's first position inside the
+# input and its number of positions inside (step 1), and each output's divisor (OH, OW).
+Windows = namedtuple("Windows", ["h_first", "h_count", "w_first", "w_count", "divisor"])
+
+
+class AvgPool2d(Function):
+    # out[o] = sum(x over window o) / divisor[o]  =>  dx = g[o] / divisor[o] spread
+    # over window o (for every o, overlapping windows add up)
+    @staticmethod
+    def forward(ctx, x, windows):
+        ctx.windows, ctx.in_shape = windows, x.shape
+        n, c = x.shape[:2]
+        out = np.empty((n * c,) + windows.divisor.shape, dtype=x.dtype)
+        with kernels.threads_for(x.size):
+            kernels.box_mean_forward(_plane_stack(x), *windows, out)
+        return out.reshape((n, c) + windows.divisor.shape)
+
+    @staticmethod
+    def backward(ctx, g):
+        return AvgPool2dAdjoint.apply(g, ctx.windows, ctx.in_shape), None
+
+
+class AvgPool2dAdjoint(Function):
+    # the transpose of AvgPool2d: spread each g[o] / divisor[o] over window o;
+    # its own transpose (backward) is AvgPool2d again
+    @staticmethod
+    def forward(ctx, g, windows, in_shape):
+        ctx.windows = windows
+        n, c, h, w = in_shape
+        out = np.empty((n * c, h, w), dtype=g.dtype)
+        with kernels.threads_for(out.size):
+            kernels.box_mean_adjoint(_plane_stack(g), *windows, out)
+        return out.reshape(in_shape)
+
+    @staticmethod
+    def backward(ctx, gg):
+        return AvgPool2d.apply(gg, ctx.windows), None, None
+
+
+def _padded_length(size, kernel, stride, padding, n_out):
+    """Window lengths counting zero padding, but cut where the padding ends (a
+    ceil_mode window can reach past it), as PyTorch's count_include_pad divisor."""
+    start = np.arange(n_out) * stride - padding
+    return np.minimum(start + kernel, size + padding) - start
+
+
+def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False,
+               count_include_pad=True, divisor_override=None):
+    """Mean over each kernel_size window (torch.nn.functional.avg_pool2d).
+
+    The divisor is divisor_override if given; else the window's size counting the
+    zero padding (count_include_pad=True) but not the part past the padding that
+    ceil_mode may add; else (count_include_pad=False) only the input elements."""
+    x, unbatched = _planes(input, "avg_pool2d")
+    k, s, p, _, (oh, ow) = _geometry("avg_pool2d", x.shape, kernel_size, stride,
+                                     padding, 1, ceil_mode)
+    h_first, h_count = _window_taps(x.shape[2], k[0], s[0], p[0], 1, oh)
+    w_first, w_count = _window_taps(x.shape[3], k[1], s[1], p[1], 1, ow)
+    if divisor_override is not None:
+        if divisor_override == 0:
+            raise ValueError("avg_pool2d: divisor_override must be non-zero")
+        divisor = np.full((oh, ow), float(divisor_override))
+    elif count_include_pad:  # window length within the padded input
+        h_len = _padded_length(x.shape[2], k[0], s[0], p[0], oh)
+        w_len = _padded_length(x.shape[3], k[1], s[1], p[1], ow)
+        divisor = np.outer(h_len, w_len).astype(np.float64)
+    else:
+        divisor = np.outer(h_count, w_count).astype(np.float64)
+    out = AvgPool2d.apply(x, Windows(h_first, h_count, w_first, w_count, divisor))
+    return _unbatch(out, unbatched)
+
+
+def adaptive_avg_pool2d(input, output_size):
+    """Average over windows chosen to give exactly output_size (OH, OW): window i along
+    an axis of length L covers [floor(i L / OH), ceil((i + 1) L / OH)), as PyTorch.
+    An entry of None keeps that input size."""
+    x, unbatched = _planes(input, "adaptive_avg_pool2d")
+    size = (output_size, output_size) if isinstance(output_size, (int, np.integer)) \
+        else tuple(output_size)
+    if len(size) != 2:
+        raise ValueError(f"adaptive_avg_pool2d: output_size must be an int or a pair, "
+                         f"got {output_size!r}")
+    size = tuple(x.shape[2 + i] if v is None else int(v) for i, v in enumerate(size))
+    if min(size) <= 0:
+        raise ShapeError(f"adaptive_avg_pool2d: output_size must be positive, got "
+                         f"{size} for input of shape {x.shape}")
+    taps = []
+    for length, n_out in zip(x.shape[2:], size):
+        i = np.arange(n_out)
+        start, end = i * length // n_out, -((-(i + 1) * length) // n_out)  # floor, ceil
+        taps += [start, end - start]
+    divisor = np.outer(taps[1], taps[3]).astype(np.float64)
+    return _unbatch(AvgPool2d.apply(x, Windows(*taps, divisor)), unbatched)
+
+
+__all__ = ["max_pool2d", "avg_pool2d", "adaptive_avg_pool2d"]

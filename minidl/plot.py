@@ -1,0 +1,125 @@
+"""Plotting helpers (matplotlib): training curves, image grids, confusion matrices,
+convolution filters and feature maps. Every function writes a PNG (or SVG/PDF, by the
+path's suffix) atomically and also returns the matplotlib Figure.
+
+Figures are made with matplotlib's object API (`Figure`), not pyplot, so no window
+or display is needed and nothing global changes.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from matplotlib.figure import Figure
+
+from .fileio import atomic_path
+
+
+def _array(x) -> np.ndarray:
+    return np.asarray(x.numpy() if hasattr(x, "numpy") else x)
+
+
+def save_figure(fig: Figure, path) -> Figure:
+    """Write fig to path atomically (format from the suffix, 120 dpi)."""
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, dpi=120, bbox_inches="tight", format=tmp.suffix.lstrip("."))
+    return fig
+
+
+def plot_history(history: dict, path=None, title="Training") -> Figure:
+    """Curves per epoch: one panel for every key holding 'loss', one for 'acc'.
+
+    history: {"train_loss": [...], "test_loss": [...], "test_acc": [...]} (any names).
+    """
+    loss_keys = [k for k in history if "loss" in k or "elbo" in k]
+    acc_keys = [k for k in history if "acc" in k]
+    panels = [keys for keys in (loss_keys, acc_keys) if keys]
+    fig = Figure(figsize=(5 * len(panels), 3.6))
+    for i, keys in enumerate(panels):
+        ax = fig.add_subplot(1, len(panels), i + 1)
+        for k in keys:
+            values = history[k]
+            ax.plot(range(1, len(values) + 1), values, marker="o", label=k)
+        ax.set_xlabel("epoch")
+        ax.set_ylabel("accuracy" if keys is acc_keys else "loss")
+        ax.grid(alpha=0.3)
+        ax.legend()
+    fig.suptitle(title)
+    if path is not None:
+        save_figure(fig, path)
+    return fig
+
+
+def image_grid(images, path=None, nrow=8, title=None, labels=None, cmap="gray",
+               normalize=False) -> Figure:
+    """Tile images of shape (N, H, W), (N, 1, H, W) or (N, 3, H, W) into a grid.
+
+    Values are shown in [0, 1] unless normalize=True (then each image is stretched
+    to its own min..max, as for filters and feature maps)."""
+    imgs = _array(images)
+    if imgs.ndim == 4:
+        imgs = imgs[:, 0] if imgs.shape[1] == 1 else imgs.transpose(0, 2, 3, 1)
+    if imgs.ndim not in (3, 4):
+        raise ValueError(f"image_grid: expected images of shape (N,H,W) or (N,C,H,W), "
+                         f"got {_array(images).shape}")
+    n = len(imgs)
+    ncol = min(nrow, n)
+    nrows = math.ceil(n / ncol)
+    fig = Figure(figsize=(ncol * 0.9, nrows * 0.9 + (0.4 if title else 0)))
+    for i in range(n):
+        ax = fig.add_subplot(nrows, ncol, i + 1)
+        img = imgs[i]
+        if normalize:
+            lo, hi = img.min(), img.max()
+            img = (img - lo) / (hi - lo + 1e-12)
+        ax.imshow(img, cmap=cmap, vmin=0, vmax=1, interpolation="nearest")
+        ax.set_xticks([])
+        ax.set_yticks([])
+        if labels is not None:
+            ax.set_title(str(labels[i]), fontsize=7, pad=2)
+    if title:
+        fig.suptitle(title)
+    if path is not None:
+        save_figure(fig, path)
+    return fig
+
+
+def confusion_matrix(targets, predictions, num_classes=10) -> np.ndarray:
+    """counts[i, j] = how many examples of true class i were predicted as class j."""
+    t, p = _array(targets).astype(np.int64), _array(predictions).astype(np.int64)
+    counts = np.zeros((num_classes, num_classes), dtype=np.int64)
+    np.add.at(counts, (t, p), 1)
+    return counts
+
+
+def plot_confusion_matrix(counts, path=None, title="Confusion matrix") -> Figure:
+    counts = _array(counts)
+    k = counts.shape[0]
+    fig = Figure(figsize=(5.5, 4.8))
+    ax = fig.add_subplot(1, 1, 1)
+    im = ax.imshow(counts, cmap="Blues")
+    fig.colorbar(im, ax=ax)
+    for i in range(k):
+        for j in range(k):
+            ax.text(j, i, str(counts[i, j]), ha="center", va="center", fontsize=7,
+                    color="white" if counts[i, j] > counts.max() / 2 else "black")
+    ax.set_xticks(range(k))
+    ax.set_yticks(range(k))
+    ax.set_xlabel("predicted")
+    ax.set_ylabel("true")
+    ax.set_title(title)
+    if path is not None:
+        save_figure(fig, path)
+    return fig
+
+
+def plot_filters(weight, path=None, title="First-layer filters") -> Figure:
+    """Show the input-channel-0 slice of each kernel of a conv weight (O, C, KH, KW)."""
+    w = _array(weight)
+    return image_grid(w[:, 0], path, nrow=8, title=title, cmap="bwr", normalize=True)
+
+
+def plot_feature_maps(maps, path=None, title="Feature maps", nrow=8) -> Figure:
+    """Show each channel of one image's activations (C, H, W) as its own panel."""
+    return image_grid(_array(maps), path, nrow=nrow, title=title, cmap="viridis",
+                      normalize=True)

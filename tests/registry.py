@@ -1,0 +1,70 @@
+"""The op registry: every differentiable op of minidl with a sampler of valid inputs.
+
+One entry = register(name, fn, sample):
+  * fn(*tensors) -> Tensor (or tuple of Tensors): the op under test, with any
+    non-tensor arguments (dims, strides, ...) fixed inside fn;
+  * sample(rng) -> tuple of float64 numpy arrays: valid inputs, kept away from kinks
+    (relu at 0, abs at 0, ties of max) and inside the domain (log, sqrt need x > 0).
+Every input becomes a float64 Tensor with requires_grad=True.
+
+test_registry.py runs gradcheck and gradgradcheck over all of it, and fails when a
+public differentiable op (a Function subclass, or a name in minidl.functional) is not
+exercised by some entry -- adding an op without its check is impossible.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable
+
+import numpy as np
+
+
+@dataclass
+class OpSpec:
+    name: str                      # the public function's name, e.g. "log_softmax"
+    fn: Callable
+    sample: Callable[[np.random.Generator], tuple]
+    gradgrad: bool = True          # False only with a reason in `note`
+    note: str = ""
+    tags: tuple = field(default_factory=tuple)
+
+
+REGISTRY: list[OpSpec] = []
+
+
+def register(name, fn, sample, **kw):
+    REGISTRY.append(OpSpec(name, fn, sample, **kw))
+
+
+# Public names in minidl.functional that are not differentiable ops (no gradient
+# flows through them by design). Anything else public must appear in the registry.
+NOT_DIFFERENTIABLE = {"argmax", "argmin"}
+
+
+# ---- helpers for samplers ------------------------------------------------------------
+def normal(*shape):
+    return lambda rng: (rng.standard_normal(shape),)
+
+
+def away_from_zero(rng, shape, gap=0.1):
+    """Values with |x| >= gap: safe around the kinks of relu/abs at 0."""
+    x = rng.standard_normal(shape)
+    return np.where(np.abs(x) < gap, np.sign(x + 1e-12) * gap, x) + 0.0
+
+
+def positive(rng, shape, low=0.5, high=2.0):
+    return rng.uniform(low, high, shape)
+
+
+# ---- entries -------------------------------------------------------------------------
+# Each area of the library registers its ops in its own file tests/registry_<area>.py
+# (registry_core.py for minidl/ops, registry_losses.py, registry_conv.py, ...), all
+# loaded here into the one REGISTRY list.
+def _load_all():
+    import importlib
+    import pathlib
+    for path in sorted(pathlib.Path(__file__).parent.glob("registry_*.py")):
+        importlib.import_module(path.stem)
+
+
+_load_all()

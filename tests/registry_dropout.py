@@ -1,0 +1,37 @@
+"""Registry entries for dropout (minidl/ops/dropout.py) and the identity behind
+Module backward hooks (minidl/nn/module.py). See registry.py for the format.
+
+Dropout is random, so each fn reseeds before calling: gradcheck evaluates fn many
+times and needs the same mask every time.
+"""
+import minidl as md
+import minidl.functional as F
+from registry import register
+
+
+def _normal(*shape):
+    return lambda rng: (rng.standard_normal(shape),)
+
+
+def _seeded(op, **kw):
+    def fn(x):
+        md.manual_seed(0)
+        return op(x, **kw)
+    return fn
+
+
+register("dropout", _seeded(F.dropout, p=0.4), _normal(3, 5))
+register("dropout", _seeded(F.dropout, p=0.5), _normal(2, 2, 3))
+register("dropout2d", _seeded(F.dropout2d, p=0.5), _normal(2, 3, 2, 2))
+register("dropout2d", _seeded(F.dropout2d, p=0.3), _normal(4, 2, 3))
+
+
+def _linear_with_backward_hook(x):
+    md.manual_seed(0)
+    layer = md.nn.Linear(3, 2, dtype=md.float64)
+    layer.register_full_backward_hook(lambda m, gin, gout: None)
+    return layer(x)
+
+
+register("module_backward_hook", _linear_with_backward_hook, _normal(4, 3),
+         note="BackwardHook: the identity Module.register_full_backward_hook inserts")
