@@ -4,10 +4,15 @@ Read in this order: tensor.py (the Tensor) -> autograd.py (Function, backward) -
 ops/ (each op with its derivative) -> functional.py (losses, layers as functions) ->
 kernels/ (Numba loops) -> nn/ (Modules) -> optim/ (optimizers) -> data/ (MNIST).
 """
+from .memory import keep_freed_memory
+
+keep_freed_memory()  # big temporaries are reused, not page-faulted in every step
+
 from .tensor import (Tensor, ShapeError, float32, float64, int8, int16, int32, int64,
                      uint8, bool_)
 from .autograd import (Function, no_grad, enable_grad, set_grad_enabled,
-                       is_grad_enabled, detect_anomaly, is_anomaly_enabled)
+                       is_grad_enabled, detect_anomaly, is_anomaly_enabled,
+                       AnomalyError)
 from . import autograd
 from .random import Generator, manual_seed, initial_seed, default_generator
 from .creation import (tensor, from_numpy, zeros, ones, full, empty, eye, randn, rand,

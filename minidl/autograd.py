@@ -23,6 +23,10 @@ import weakref
 
 import numpy as np
 
+# tensor.py imports this module first, so it is imported here as a (half-initialised)
+# module object; _tensor.Tensor is looked up when called, by then it exists.
+from . import tensor as _tensor
+
 __all__ = [
     "Function", "Context", "no_grad", "enable_grad", "set_grad_enabled",
     "is_grad_enabled", "detect_anomaly", "is_anomaly_enabled", "AnomalyError",
@@ -150,7 +154,6 @@ class Context:
 
     @property
     def saved_tensors(self):
-        from .tensor import Tensor
 
         if self._freed:
             raise RuntimeError(
@@ -170,17 +173,16 @@ class Context:
         return tuple(out)
 
     def _as_graph_tensor(self, item):
-        from .tensor import Tensor
 
-        if isinstance(item, Tensor):
+        if isinstance(item, _tensor.Tensor):
             return item
         for x in self.inputs:
-            if isinstance(x, Tensor) and x._data is item:
+            if isinstance(x, _tensor.Tensor) and x._data is item:
                 return x
         output = self._output() if self._output is not None else None
         if output is not None and output._data is item:
             return output
-        return Tensor(item)
+        return _tensor.Tensor(item)
 
     def _record_versions(self):
         """Remember each saved tensor's version, to catch later in-place edits."""
@@ -228,9 +230,8 @@ class Function:
 
     @classmethod
     def apply(cls, *args):
-        from .tensor import Tensor
 
-        arrays = [a._data if isinstance(a, Tensor) else a for a in args]
+        arrays = [a._data if isinstance(a, _tensor.Tensor) else a for a in args]
         ctx = Context(cls, args)
         raw = cls.forward(ctx, *arrays)
         out = raw if isinstance(raw, np.ndarray) else np.asarray(raw)
@@ -244,7 +245,7 @@ class Function:
                     f"{_describe(args)}")
         for hook in _apply_hooks:
             hook(cls, args, out)
-        result = Tensor(out)
+        result = _tensor.Tensor(out)
         if _grad_enabled and any(ctx.needs_input_grad) and out.dtype.kind == "f":
             result.requires_grad = True
             result.grad_fn = ctx
@@ -261,9 +262,8 @@ _apply_hooks: list = []
 
 
 def _describe(args) -> str:
-    from .tensor import Tensor
 
-    parts = [f"Tensor{tuple(a.shape)} {a.dtype}" if isinstance(a, Tensor) else repr(a)
+    parts = [f"Tensor{tuple(a.shape)} {a.dtype}" if isinstance(a, _tensor.Tensor) else repr(a)
              for a in args]
     return "(" + ", ".join(parts) + ")"
 
@@ -273,7 +273,6 @@ def _describe(args) -> str:
 # --------------------------------------------------------------------------------------
 def _topological_order(roots):
     """Nodes (Tensors with a grad_fn) reachable from roots, outputs before inputs."""
-    from .tensor import Tensor
 
     order, expanded = [], set()
     stack = [(root, False) for root in roots if root.grad_fn is not None]
@@ -287,7 +286,7 @@ def _topological_order(roots):
         expanded.add(id(node))
         stack.append((node, True))
         for x in node.grad_fn.inputs:
-            if isinstance(x, Tensor) and x.grad_fn is not None and id(x) not in expanded:
+            if isinstance(x, _tensor.Tensor) and x.grad_fn is not None and id(x) not in expanded:
                 stack.append((x, False))
     order.reverse()
     return order
@@ -296,8 +295,7 @@ def _topological_order(roots):
 def _run_backward(roots, root_grads, retain_graph, create_graph, inputs=None):
     """Propagate gradients from roots. Returns {id(tensor): grad} for the tensors in
     `inputs` (when given), else accumulates into the `.grad` of every leaf reached."""
-    from .tensor import Tensor
-    from .ops.reduction import sum_to
+    from .ops.reduction import sum_to  # (ops import this module: import late)
 
     grads = {}
     for r, g in zip(roots, root_grads):
@@ -334,10 +332,10 @@ def _run_backward(roots, root_grads, retain_graph, create_graph, inputs=None):
                     f"{ctx.function.__name__}.backward returned {len(in_grads)} gradients "
                     f"but forward took {len(ctx.inputs)} arguments")
             for x, gx in zip(ctx.inputs, in_grads):
-                if gx is None or not (isinstance(x, Tensor) and x.requires_grad):
+                if gx is None or not (isinstance(x, _tensor.Tensor) and x.requires_grad):
                     continue
-                if not isinstance(gx, Tensor):
-                    gx = Tensor(np.asarray(gx, dtype=x.dtype))
+                if not isinstance(gx, _tensor.Tensor):
+                    gx = _tensor.Tensor(np.asarray(gx, dtype=x.dtype))
                 if gx.shape != x.shape:
                     gx = sum_to(gx, x.shape)  # undo broadcasting, once, here
                 if gx.dtype != x.dtype:
@@ -359,7 +357,6 @@ def _run_backward(roots, root_grads, retain_graph, create_graph, inputs=None):
 
 
 def _check_roots(tensors, grad_tensors, op):
-    from .tensor import Tensor
 
     roots = list(tensors) if isinstance(tensors, (list, tuple)) else [tensors]
     if grad_tensors is None:
@@ -378,9 +375,9 @@ def _check_roots(tensors, grad_tensors, op):
                 raise RuntimeError(
                     f"{op}: grad can be implicitly created only for scalar outputs, got "
                     f"shape {r.shape}; pass a gradient of that shape")
-            g = Tensor(np.ones(r.shape, dtype=r.dtype))
-        elif not isinstance(g, Tensor):
-            g = Tensor(np.asarray(g, dtype=r.dtype))
+            g = _tensor.Tensor(np.ones(r.shape, dtype=r.dtype))
+        elif not isinstance(g, _tensor.Tensor):
+            g = _tensor.Tensor(np.asarray(g, dtype=r.dtype))
         if g.shape != r.shape:
             raise RuntimeError(
                 f"{op}: gradient of shape {g.shape} does not match the output shape "

@@ -381,3 +381,102 @@ def test_conv2d_weight_matches_torch_nn_grad(torch, g, seed):
     theirs = torch.nn.grad.conv2d_weight(torch.tensor(x), w.shape, torch.tensor(gy),
                                          **conv_kw(g))
     np.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=1e-10, atol=1e-10)
+
+
+# ---------------------------------------------------------------- nn.Conv2d / nn.ConvTranspose2d
+LAYERS = [
+    ("Conv2d", (1, 32, 3), {}),
+    ("Conv2d", (4, 6, (3, 2)), dict(stride=(2, 1), padding=(1, 2), dilation=(1, 2),
+                                    groups=2, bias=False)),
+    ("Conv2d", (4, 4, 2), dict(padding="same", dilation=2, groups=4)),
+    ("Conv2d", (4, 2, 3), dict(padding="valid")),
+    ("Conv2d", (4, 3, 3), dict(padding=(1, 2), padding_mode="reflect")),
+    ("Conv2d", (4, 3, (2, 3)), dict(padding=2, padding_mode="circular", stride=2)),
+    ("Conv2d", (4, 3, (4, 3)), dict(padding="same", padding_mode="replicate")),
+    ("ConvTranspose2d", (4, 6, 3), {}),
+    ("ConvTranspose2d", (4, 6, (3, 2)), dict(stride=2, padding=1, output_padding=1,
+                                             groups=2, dilation=(1, 2), bias=False)),
+]
+
+
+@pytest.mark.parametrize("cls,args,kw", LAYERS)
+def test_conv_layers_match_torch_parameters_repr_and_outputs(torch, rng, cls, args, kw):
+    ours, theirs = getattr(md.nn, cls)(*args, **kw), getattr(torch.nn, cls)(*args, **kw)
+    assert repr(ours) == repr(theirs)
+    ours_state, their_state = ours.state_dict(), theirs.state_dict()
+    assert list(ours_state) == list(their_state)
+    for name, value in ours_state.items():
+        assert tuple(value.shape) == tuple(their_state[name].shape)
+        assert value.dtype == np.float32
+    theirs.load_state_dict({k: torch.from_numpy(v.numpy().copy())
+                            for k, v in ours_state.items()})
+    x = rng.standard_normal((2, args[0], 7, 6)).astype(np.float32)
+    tx = torch.from_numpy(x).requires_grad_()
+    mx = md.tensor(x, requires_grad=True)
+    y, ty = ours(mx), theirs(tx)
+    assert y.dtype == np.float32 and tuple(y.shape) == tuple(ty.shape)
+    np.testing.assert_allclose(y.numpy(), ty.detach().numpy(), rtol=1e-4, atol=1e-5)
+    gy = rng.standard_normal(y.shape).astype(np.float32)
+    y.backward(md.tensor(gy))
+    ty.backward(torch.from_numpy(gy))
+    np.testing.assert_allclose(mx.grad.numpy(), tx.grad.numpy(), rtol=1e-4, atol=1e-4)
+    np.testing.assert_allclose(ours.weight.grad.numpy(), theirs.weight.grad.numpy(),
+                               rtol=1e-4, atol=1e-3)
+
+
+@pytest.mark.parametrize("layer,fan_in", [(md.nn.Conv2d(16, 32, (3, 5)), 16 * 15),
+                                          (md.nn.Conv2d(16, 32, 3, groups=4), 4 * 9),
+                                          (md.nn.ConvTranspose2d(16, 32, 3), 32 * 9),
+                                          (md.nn.ConvTranspose2d(16, 32, 3, groups=2),
+                                           16 * 9)])
+def test_default_init_is_uniform_within_one_over_sqrt_fan_in(layer, fan_in):
+    """kaiming_uniform_(a=sqrt(5)) is U(-1/sqrt(fan_in), 1/sqrt(fan_in)); fan_in is
+    weight.shape[1] * kH * kW for both layers (as PyTorch computes it)."""
+    bound = 1 / np.sqrt(fan_in)
+    for p in (layer.weight.numpy(), layer.bias.numpy()):
+        assert np.abs(p).max() <= bound
+    w = layer.weight.numpy()
+    assert np.abs(w).max() > 0.9 * bound
+    np.testing.assert_allclose(w.std(), bound / np.sqrt(3), rtol=0.1)
+
+
+def test_conv_transpose2d_output_size_picks_the_output_padding(torch, rng):
+    ours = md.nn.ConvTranspose2d(3, 2, 3, stride=3, padding=1)
+    theirs = torch.nn.ConvTranspose2d(3, 2, 3, stride=3, padding=1)
+    theirs.load_state_dict({k: torch.from_numpy(v.numpy().copy())
+                            for k, v in ours.state_dict().items()})
+    x = rng.standard_normal((1, 3, 4, 4)).astype(np.float32)
+    for size in [(10, 10), (11, 12), (1, 3, 12, 10)]:
+        y = ours(md.tensor(x), output_size=size)
+        ty = theirs(torch.from_numpy(x), output_size=size)
+        assert tuple(y.shape[-2:]) == tuple(size[-2:]) == tuple(ty.shape[-2:])
+        np.testing.assert_allclose(y.numpy(), ty.detach().numpy(), atol=1e-5)
+    with pytest.raises(ValueError, match="ConvTranspose2d.*output size of .13, 10.*"
+                                         "from .10, 10. to .12, 12."):
+        ours(md.tensor(x), output_size=(13, 10))
+
+
+@pytest.mark.parametrize("make,call,error,words", [
+    (lambda: md.nn.Conv2d(3, 4, 3, groups=2), None, ValueError,
+     ["Conv2d", "in_channels (3)", "divisible by groups (2)"]),
+    (lambda: md.nn.Conv2d(4, 3, 3, groups=2), None, ValueError,
+     ["Conv2d", "out_channels (3)", "groups (2)"]),
+    (lambda: md.nn.Conv2d(4, 4, 3, stride=2, padding="same"), None, ValueError,
+     ["Conv2d", "'same'", "strided"]),
+    (lambda: md.nn.Conv2d(4, 4, 3, padding_mode="mirror"), None, ValueError,
+     ["Conv2d", "padding_mode", "'mirror'"]),
+    (lambda: md.nn.ConvTranspose2d(4, 4, 3, padding_mode="reflect"), None, ValueError,
+     ["ConvTranspose2d", "zeros"]),
+    (lambda: md.nn.Conv2d(3, 8, 3), lambda m: m(md.zeros((2, 1, 28, 28))), md.ShapeError,
+     ["Conv2d(3, 8, kernel_size=(3, 3)", "(N, 3, H, W)", "(2, 1, 28, 28)"]),
+    (lambda: md.nn.ConvTranspose2d(3, 8, 3), lambda m: m(md.zeros((28, 28))),
+     md.ShapeError, ["ConvTranspose2d(3, 8", "(28, 28)"]),
+    (lambda: md.nn.Conv2d(1, 1, 3, padding=3, padding_mode="reflect"),
+     lambda m: m(md.zeros((1, 1, 3, 3))), md.ShapeError,
+     ["Conv2d", "reflect padding 3", "input size 3"]),
+])
+def test_conv_layer_errors_name_the_layer(make, call, error, words):
+    with pytest.raises(error) as info:
+        call(make()) if call else make()
+    for word in words:
+        assert word in str(info.value), (word, str(info.value))

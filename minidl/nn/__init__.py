@@ -15,6 +15,7 @@
 from .parameter import Parameter
 from .module import Module, RemovableHandle
 from .linear import Linear
+from .conv import Conv2d, ConvTranspose2d
 from .container import Sequential, ModuleList, ModuleDict
 from .activation import (ReLU, LeakyReLU, ELU, Sigmoid, Tanh, Softplus, GELU, SiLU,
                          Softmax, LogSoftmax)

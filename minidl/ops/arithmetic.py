@@ -26,6 +26,8 @@ def lift(a, b, op: str):
     a, b = _constant_like(a, b), _constant_like(b, a)
     if (a.dtype in _FLOATS) != (b.dtype in _FLOATS):  # float op int: the float's dtype
         a, b = (a, cast(b, a.dtype)) if a.dtype in _FLOATS else (cast(a, b.dtype), b)
+    if a.shape == b.shape:
+        return a, b
     try:
         np.broadcast_shapes(a.shape, b.shape)
     except ValueError:

@@ -1,0 +1,75 @@
+"""Train the seed's CNN on MNIST (Adam, lr 1e-3, batch 32, 4 epochs) -- the main job.
+
+    python examples/train_cnn.py [--epochs 4] [--batch-size 32] [--lr 1e-3] [--seed 0]
+                                 [--data-dir DIR] [--out runs/cnn] [--limit N] [--resume]
+
+Uses full MNIST when it is found or can be downloaded, else the built-in subset (it
+says which). Prints per-epoch train loss, test loss, test accuracy and seconds, then
+writes to --out:
+  model.npz             model + optimizer state (continue with --resume)
+  curves.png            loss and accuracy per epoch
+  confusion.png         which digits are mistaken for which
+  filters.png           the 32 learned 3x3 filters of the first layer
+  feature_maps.png      what those filters respond to in one test image
+  metrics.json          settings, history, final accuracy, machine
+"""
+import pathlib
+import sys
+
+import minidl
+from minidl import optim
+from minidl.plot import (plot_history, confusion_matrix, plot_confusion_matrix,
+                         plot_filters, plot_feature_maps, image_grid)
+
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
+from models import SeedCNN  # noqa: E402
+from training import parse_args, load_mnist, fit, evaluate, save_metrics  # noqa: E402
+from minidl.data import DataLoader  # noqa: E402
+
+
+def first_layer_activations(model, image):
+    """Run one image through the model and catch the first conv block's output
+    (after its ReLU) with a forward hook."""
+    caught = {}
+    handle = model.features[1].register_forward_hook(
+        lambda module, inputs, output: caught.setdefault("maps", output))
+    with minidl.no_grad():
+        model.eval()
+        model(image)
+    handle.remove()
+    return caught["maps"].numpy()[0]
+
+
+def main(argv=None):
+    args = parse_args(__doc__.splitlines()[0], epochs=4, batch_size=32, lr=1e-3,
+                      out="runs/cnn", argv=argv)
+    minidl.manual_seed(args.seed)
+    out = pathlib.Path(args.out)
+    train_set, test_set = load_mnist(args)
+    model = SeedCNN()
+    model.summary((1, 1, 28, 28))  # prints the Keras-style table
+    optimizer = optim.Adam(model.parameters(), lr=args.lr)
+    history = fit(model, optimizer, train_set, test_set, args, out / "model.npz")
+
+    _, test_acc, preds, targets = evaluate(model, DataLoader(test_set, 500))
+    plot_history({k: v for k, v in history.items() if k != "seconds"},
+                 out / "curves.png", title="SeedCNN on MNIST")
+    plot_confusion_matrix(confusion_matrix(targets, preds), out / "confusion.png",
+                          title=f"Confusion matrix (test accuracy {test_acc:.2%})")
+    plot_filters(model.features[0].weight, out / "filters.png",
+                 title="First-layer filters (3x3)")
+    image, label = test_set[0]
+    image_grid(image.numpy()[None], out / "input.png", title=f"input (label {label})")
+    plot_feature_maps(first_layer_activations(model, image.reshape(1, 1, 28, 28)),
+                      out / "feature_maps.png",
+                      title=f"First-layer feature maps of a test '{label}'")
+    save_metrics(out / "metrics.json", args, history, test_accuracy=test_acc,
+                 data=train_set.source,
+                 seconds_per_epoch=sum(history["seconds"]) / len(history["seconds"]))
+    print(f"test accuracy: {test_acc:.4f}; results in {out}/")
+    return test_acc
+
+
+if __name__ == "__main__":
+    main()

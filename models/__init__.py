@@ -1,0 +1,4 @@
+"""Models built only from minidl: the seed CNN and LeNet-5 (cnn.py); VAE and GAN follow."""
+from .cnn import SeedCNN, LeNet5
+
+__all__ = ["SeedCNN", "LeNet5"]
