@@ -10,6 +10,11 @@ For each layer shape (batch 64 by default) it prints:
     and in the layout changes between the GEMM's row layout and NCHW.
 
     python benchmarks/bench_conv.py [--batch 64] [--repeats 50]
+
+Two thread pools (numba's and OpenBLAS's) share the cores; when other processes keep
+the machine busy, parallel regions stall for whole scheduler slices and the timings
+mean little. To compare one core with one core there, run with
+NUMBA_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 (torch then gets one thread too).
 """
 from __future__ import annotations
 

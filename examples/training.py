@@ -27,7 +27,8 @@ from minidl.data import MNIST, DataLoader
 from minidl.fileio import atomic_path
 
 
-def parse_args(description, epochs, batch_size, lr, out, argv=None):
+def parse_args(description, epochs, batch_size, lr, out, argv=None, extra=None):
+    """The common flags; extra(parser), if given, adds a script's own flags."""
     p = argparse.ArgumentParser(description=description)
     p.add_argument("--epochs", type=int, default=epochs)
     p.add_argument("--batch-size", type=int, default=batch_size)
@@ -42,6 +43,8 @@ def parse_args(description, epochs, batch_size, lr, out, argv=None):
     p.add_argument("--resume", action="store_true",
                    help="continue from the checkpoint in --out")
     p.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    if extra is not None:
+        extra(p)
     return p.parse_args(argv)
 
 

@@ -77,15 +77,12 @@ def col2im(cols, stride, padding, dilation, out):
 def rows_to_nchw(rows, bias, out):
     """rows (O, N, P) -> out (N, O, P) with out[n, o, p] = rows[o, n, p] + bias[o].
 
-    The GEMM result has one row per output channel; the layout of a batch is NCHW.
-    Pass a 1-element zero bias for no bias."""
+    The GEMM result has one row per output channel; the layout of a batch is NCHW."""
     O, N, P = rows.shape
-    per_channel = bias.shape[0] == O
     for n in prange(N):
         for o in range(O):
-            b = bias[o] if per_channel else bias[0]
             for p in range(P):
-                out[n, o, p] = rows[o, n, p] + b
+                out[n, o, p] = rows[o, n, p] + bias[o]
 
 
 @njit(parallel=True, cache=True)

@@ -8,31 +8,9 @@ covers the rows h_first[oh] + a * dh for a in range(h_count[oh]), i.e. only its 
 that fall inside the input (padding is skipped, which is the same as padding max
 pooling with -inf and sums with 0); likewise along W. So the loops need no bounds
 checks.
-
-Threads cost a few microseconds to wake (and far more when another process keeps
-the other core busy), so small calls run on one thread: see `threads_for`.
 """
-import contextlib
-
-import numba
 import numpy as np
 from numba import njit, prange
-
-PARALLEL_MIN_ELEMENTS = 1 << 15  # below this much work one thread is faster
-
-
-@contextlib.contextmanager
-def threads_for(n_elements: int):
-    """Run the kernels called inside this block on one thread if the work is small."""
-    if n_elements >= PARALLEL_MIN_ELEMENTS:
-        yield
-        return
-    previous = numba.get_num_threads()
-    numba.set_num_threads(1)
-    try:
-        yield
-    finally:
-        numba.set_num_threads(previous)
 
 
 @njit(parallel=True, cache=True)

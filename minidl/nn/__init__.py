@@ -3,6 +3,10 @@
   parameter.py   Parameter, the Tensor a Module learns
   module.py      Module: registration, hooks, train/eval, state_dict, repr
   linear.py      Linear
+  conv.py        Conv2d, ConvTranspose2d
+  pooling.py     MaxPool2d, AvgPool2d, AdaptiveAvgPool2d
+  batchnorm.py   BatchNorm1d, BatchNorm2d
+  upsample.py    Upsample
   container.py   Sequential, ModuleList, ModuleDict
   activation.py  ReLU, Sigmoid, Softmax, ... (Modules around minidl.functional)
   dropout.py     Dropout, Dropout2d

@@ -276,8 +276,7 @@ class Maximum(Function):
     # the gradient goes to the larger input; on a tie each gets half (as PyTorch)
     @staticmethod
     def forward(ctx, a, b):
-        ctx.a_share = np.where(a > b, 1.0, np.where(a == b, 0.5, 0.0)).astype(
-            np.result_type(a, b))
+        ctx.a_share = _share_of_a(a > b, a == b, np.result_type(a, b))
         return np.maximum(a, b)
 
     @staticmethod
@@ -286,18 +285,17 @@ class Maximum(Function):
         return g * share, g * (1 - share)
 
 
-class Minimum(Function):
-    # the gradient goes to the smaller input; on a tie each gets half
+class Minimum(Maximum):
+    # the same, for the smaller input (backward is Maximum's)
     @staticmethod
     def forward(ctx, a, b):
-        ctx.a_share = np.where(a < b, 1.0, np.where(a == b, 0.5, 0.0)).astype(
-            np.result_type(a, b))
+        ctx.a_share = _share_of_a(a < b, a == b, np.result_type(a, b))
         return np.minimum(a, b)
 
-    @staticmethod
-    def backward(ctx, g):
-        share = Tensor(ctx.a_share)
-        return g * share, g * (1 - share)
+
+def _share_of_a(a_wins, tie, dtype):
+    """1 where a was picked, 0.5 on a tie, 0 where b was picked."""
+    return np.where(a_wins, 1.0, np.where(tie, 0.5, 0.0)).astype(dtype)
 
 
 class Where(Function):

@@ -2,9 +2,11 @@
 other's derivatives.
 
     conv2d(x, w)                  y[n,o,oh,ow] = sum_{c,i,j} w[o,c,i,j] *
-                                                 x[n, c, oh*sH - pH + i*dH, ow*sW - pW + j*dW]
-    conv_transpose2d(y, w)        the adjoint of conv2d in x:  <conv2d(x, w), y> = <x, conv_transpose2d(y, w)>
-    conv2d_weight(x, w.shape, y)  the adjoint of conv2d in w:  <conv2d(x, w), y> = <w, conv2d_weight(x, w.shape, y)>
+                                        x[n, c, oh*sH - pH + i*dH, ow*sW - pW + j*dW]
+    conv_transpose2d(y, w)        the adjoint of conv2d in x:
+                                        <conv2d(x, w), y> = <x, conv_transpose2d(y, w)>
+    conv2d_weight(x, w.shape, y)  the adjoint of conv2d in w:
+                                        <conv2d(x, w), y> = <w, conv2d_weight(x, w.shape, y)>
 
 Each is linear in each argument, so its derivatives are the other two:
 
@@ -31,11 +33,10 @@ from __future__ import annotations
 import threading
 from typing import NamedTuple
 
-import numba
 import numpy as np
 
-from ..autograd import Function
-from ..kernels import im2col as kernels
+from ..autograd import Function, is_grad_enabled
+from ..kernels import im2col as kernels, threads_for
 from ..tensor import Tensor, ShapeError, _FLOATS
 from .reduction import sum
 from .shape import pad, reshape
@@ -82,41 +83,30 @@ def scratch(role: str, shape, dtype) -> np.ndarray:
     return buf[:size].reshape(shape)
 
 
-# Small kernels run on one thread: starting a parallel loop costs more than it saves
-# there, and when other processes keep the cores busy, a parallel loop waits for its
-# slowest thread to be scheduled (milliseconds) -- ruinous for thousands of tiny calls
-# (gradient checks). Above this many elements, all of numba's threads are used.
-PARALLEL_MIN_SIZE = 2**16
-
-
 def run_kernel(kernel, size, *args):
-    """kernel(*args), single-threaded when it touches fewer than PARALLEL_MIN_SIZE items."""
-    if size >= PARALLEL_MIN_SIZE:
+    """kernel(*args), on one thread when it touches little data (see kernels/__init__)."""
+    with threads_for(size):
         return kernel(*args)
-    threads = numba.get_num_threads()
-    numba.set_num_threads(1)
-    try:
-        return kernel(*args)
-    finally:
-        numba.set_num_threads(threads)
 
 
 # --------------------------------------------------------------------------------------
 # The three matrix forms, on numpy arrays.
 # --------------------------------------------------------------------------------------
-def _im2col(x, kernel_hw, out_hw, geom):
-    """cols (C*KH*KW, N*OH*OW) for input x (N, C, H, W)."""
+def _im2col(x, kernel_hw, out_hw, geom, keep=False):
+    """cols (C*KH*KW, N*OH*OW) for input x (N, C, H, W); in scratch memory unless
+    `keep` (when the caller holds on to it beyond this call)."""
     (N, C), (KH, KW), (OH, OW) = x.shape[:2], kernel_hw, out_hw
-    cols = scratch("cols", (C, KH, KW, N, OH, OW), x.dtype)
+    shape = (C, KH, KW, N, OH, OW)
+    cols = np.empty(shape, x.dtype) if keep else scratch("cols", shape, x.dtype)
     run_kernel(kernels.im2col, cols.size, np.ascontiguousarray(x), geom.stride,
                geom.padding, geom.dilation, cols)
     return cols.reshape(C * KH * KW, N * OH * OW)
 
 
-def _as_rows(y, role):
+def _as_rows(y):
     """y (N, O, OH, OW) -> Y (O, N*OH*OW): output channels as matrix rows."""
     N, O, OH, OW = y.shape
-    rows = scratch(role, (O, N, OH * OW), y.dtype)
+    rows = scratch("rows", (O, N, OH * OW), y.dtype)
     run_kernel(kernels.nchw_to_rows, rows.size,
                np.ascontiguousarray(y).reshape(N, O, OH * OW), rows)
     return rows.reshape(O, N * OH * OW)
@@ -126,16 +116,16 @@ def _split(matrix, groups):
     return np.split(matrix, groups)  # row blocks (views), one per group
 
 
-def _conv2d(x, w, b, geom, out_hw):
-    N, O, (KH, KW), (OH, OW) = x.shape[0], w.shape[0], w.shape[2:], out_hw
-    cols = _im2col(x, (KH, KW), out_hw, geom)
+def _conv2d(x, w, b, geom, out_hw, cols):
+    """y = conv2d(x, w) + b, from cols = _im2col(x, ...)."""
+    N, O, (OH, OW) = x.shape[0], w.shape[0], out_hw
     Y = scratch("rows", (O, N * OH * OW), x.dtype)
     W = np.ascontiguousarray(w).reshape(O, -1)
     for Wg, cols_g, Yg in zip(_split(W, geom.groups), _split(cols, geom.groups),
                               _split(Y, geom.groups)):
         np.matmul(Wg, cols_g, out=Yg)                     # Y = W @ cols
     y = np.empty((N, O, OH, OW), x.dtype)
-    bias = b if b is not None else np.zeros(1, x.dtype)
+    bias = b if b is not None else np.zeros(O, x.dtype)
     run_kernel(kernels.rows_to_nchw, y.size, Y.reshape(O, N, OH * OW), bias,
                y.reshape(N, O, OH * OW))
     return y
@@ -145,7 +135,7 @@ def _conv_transpose2d(y, w, b, geom, out_hw):
     """The input gradient of conv2d: y (N, O, OH, OW) -> x (N, C, *out_hw)."""
     N, (_, Cg, KH, KW), (OH, OW) = y.shape[0], w.shape, y.shape[2:]
     C = Cg * geom.groups
-    Y = _as_rows(y, "rows")
+    Y = _as_rows(y)
     cols = scratch("cols", (C, KH, KW, N, OH, OW), y.dtype)
     W = np.ascontiguousarray(w).reshape(w.shape[0], -1)
     for Wg, Yg, cols_g in zip(_split(W, geom.groups), _split(Y, geom.groups),
@@ -158,10 +148,10 @@ def _conv_transpose2d(y, w, b, geom, out_hw):
     return x
 
 
-def _conv2d_weight(x, y, weight_shape, geom):
-    """The weight gradient of conv2d: input x, output gradient y -> (O, C/g, KH, KW)."""
-    cols = _im2col(x, weight_shape[2:], y.shape[2:], geom)
-    Y = _as_rows(y, "rows")
+def _conv2d_weight(x, y, weight_shape, geom, cols):
+    """The weight gradient of conv2d: input x (as cols = _im2col(x, ...)), output
+    gradient y -> (O, C/g, KH, KW)."""
+    Y = _as_rows(y)
     gw = np.empty((weight_shape[0], cols.shape[0] // geom.groups), x.dtype)
     for Yg, cols_g, gw_g in zip(_split(Y, geom.groups), _split(cols, geom.groups),
                                 _split(gw, geom.groups)):
@@ -179,7 +169,11 @@ class Conv2d(Function):
     def forward(ctx, x, w, b, geom, out_hw):
         ctx.geom = geom
         ctx.save_for_backward(x, w)
-        return _conv2d(x, w, b, geom, out_hw)
+        # the weight gradient needs im2col(x) again: keep it rather than recompute it
+        keep = is_grad_enabled() and ctx.needs_input_grad[1]
+        cols = _im2col(x, w.shape[2:], out_hw, geom, keep)
+        ctx.cols = cols if keep else None
+        return _conv2d(x, w, b, geom, out_hw, cols)
 
     @staticmethod
     def backward(ctx, g):
@@ -189,7 +183,7 @@ class Conv2d(Function):
         if ctx.needs_input_grad[0]:
             gx = ConvTranspose2d.apply(g, w, None, ctx.geom, x.shape[2:])
         if ctx.needs_input_grad[1]:
-            gw = Conv2dWeight.apply(x, g, w.shape, ctx.geom)
+            gw = Conv2dWeight.apply(x, g, w.shape, ctx.geom, ctx.cols)
         if ctx.needs_input_grad[2]:
             gb = sum(g, (0, 2, 3))
         return gx, gw, gb, None, None
@@ -210,7 +204,7 @@ class ConvTranspose2d(Function):
         if ctx.needs_input_grad[0]:
             gy = Conv2d.apply(g, w, None, ctx.geom, y.shape[2:])
         if ctx.needs_input_grad[1]:
-            gw = Conv2dWeight.apply(g, y, w.shape, ctx.geom)
+            gw = Conv2dWeight.apply(g, y, w.shape, ctx.geom, None)
         if ctx.needs_input_grad[2]:
             gb = sum(g, (0, 2, 3))
         return gy, gw, gb, None, None
@@ -218,10 +212,13 @@ class ConvTranspose2d(Function):
 
 class Conv2dWeight(Function):
     @staticmethod
-    def forward(ctx, x, y, weight_shape, geom):
+    def forward(ctx, x, y, weight_shape, geom, cols):
+        # cols: im2col(x) when the caller already has it (Conv2d's backward does)
         ctx.geom = geom
         ctx.save_for_backward(x, y)
-        return _conv2d_weight(x, y, weight_shape, geom)
+        if cols is None:
+            cols = _im2col(x, weight_shape[2:], y.shape[2:], geom)
+        return _conv2d_weight(x, y, weight_shape, geom, cols)
 
     @staticmethod
     def backward(ctx, G):
@@ -232,7 +229,7 @@ class Conv2dWeight(Function):
             gx = ConvTranspose2d.apply(y, G, None, ctx.geom, x.shape[2:])
         if ctx.needs_input_grad[1]:
             gy = Conv2d.apply(x, G, None, ctx.geom, y.shape[2:])
-        return gx, gy, None, None
+        return gx, gy, None, None, None
 
 
 # --------------------------------------------------------------------------------------
@@ -412,4 +409,4 @@ def conv2d_weight(input, weight_size, grad_output, stride=1, padding=0, dilation
         raise ShapeError(f"{op}: grad_output has shape {y.shape}, but conv2d of an input "
                          f"{x.shape} with a weight {weight_size} gives {expected}")
     geom = Geometry(stride, padding, dilation, int(groups))
-    return Conv2dWeight.apply(x, y, weight_size, geom)
+    return Conv2dWeight.apply(x, y, weight_size, geom, None)

@@ -177,19 +177,20 @@ def _take_along_dim(x, indices, dim, keepdim):
 
 
 def argmax(x, dim=None, keepdim=False):
-    x = unary_input(x, "argmax")
-    if dim is None:
-        return Tensor(np.int64(np.argmax(x._data)))
-    d, = normalize_dims(dim, x.ndim, "argmax")
-    return Tensor(np.argmax(x._data, axis=d, keepdims=keepdim).astype(np.int64))
+    """Index of the largest value (over the flattened tensor when dim is None)."""
+    return _arg_reduce(np.argmax, x, dim, keepdim, "argmax")
 
 
 def argmin(x, dim=None, keepdim=False):
-    x = unary_input(x, "argmin")
+    return _arg_reduce(np.argmin, x, dim, keepdim, "argmin")
+
+
+def _arg_reduce(np_fn, x, dim, keepdim, op):
+    x = unary_input(x, op)
     if dim is None:
-        return Tensor(np.int64(np.argmin(x._data)))
-    d, = normalize_dims(dim, x.ndim, "argmin")
-    return Tensor(np.argmin(x._data, axis=d, keepdims=keepdim).astype(np.int64))
+        return Tensor(np.int64(np_fn(x._data)))
+    d, = normalize_dims(dim, x.ndim, op)
+    return Tensor(np_fn(x._data, axis=d, keepdims=keepdim).astype(np.int64))
 
 
 # ------------------------------------------------------------------ statistics

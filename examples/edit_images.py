@@ -1,0 +1,238 @@
+"""Edit digits with a trained VAE: interpolate, denoise, inpaint, latent arithmetic.
+
+    python examples/edit_images.py [--checkpoint runs/vae/model.npz] [--out DIR]
+                                   [--data-dir DIR] [--image my_digit.png] [--seed 0]
+
+Loads a checkpoint written by train_vae.py and writes one figure per operation into
+--out (default: beside the checkpoint, in edits/):
+  interpolation.png   walks in latent space between pairs of test digits
+                      (straight line, and spherical: along the great circle)
+  denoising.png       noisy (Gaussian, sigma 0.3, clipped to [0, 1]) / restored / clean
+  inpainting.png      bottom half missing / filled by the VAE / clean
+  arithmetic.png      latent arithmetic: + strength * (thick - thin) and
+                      + strength * (mean 7 - mean 1)
+  manifold.png        the decoded latent plane (only for latent size 2)
+  user_image.png      with --image: your picture as loaded, as a 28x28 digit, its
+                      reconstruction, and thinner / thicker versions of it
+  user_image_edited.png   with --image: the thicker version alone, 28x28 grayscale
+
+Your image (PNG, JPEG, ...; grayscale or RGB; any size) is converted the way MNIST
+itself was made (see to_mnist): to grayscale; inverted if the digit is dark on a
+light background (judged by the median of the border pixels); background set to 0
+and the brightest ink to 1; cropped to the ink; scaled so its longer side is 20
+pixels (Lanczos filter, aspect ratio kept); and pasted into a 28x28 black square
+with its centre of mass in the middle.
+"""
+import argparse
+import pathlib
+import sys
+
+import numpy as np
+from matplotlib.figure import Figure
+from PIL import Image
+
+import minidl
+from minidl.data import MNIST
+from minidl.fileio import atomic_path
+from minidl.plot import save_figure
+
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))
+from models.vae import load_vae  # noqa: E402
+
+NOISE_SIGMA = 0.3
+
+
+def parse_args(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--checkpoint", default="runs/vae/model.npz",
+                   help="model.npz written by train_vae.py")
+    p.add_argument("--out", default=None, help="folder for the figures "
+                   "(default: edits/ beside the checkpoint)")
+    p.add_argument("--data-dir", default=None, help="folder with the MNIST IDX files "
+                   "(default: as train_vae.py; falls back to the built-in subset)")
+    p.add_argument("--image", default=None, help="a picture of a digit to edit")
+    p.add_argument("--seed", type=int, default=0, help="noise and digit choice")
+    return p.parse_args(argv)
+
+
+# ------------------------------------------------------------------ a user's picture
+def to_mnist(path) -> np.ndarray:
+    """A picture file as an MNIST-style digit: float32 (1, 28, 28) in [0, 1], white
+    ink on black. Steps: grayscale -> invert if the border is light -> background
+    to 0 and brightest ink to 1 -> crop to
+    the ink's bounding box -> longer side to 20 px (Lanczos) -> centre of mass at the
+    centre of a 28x28 canvas."""
+    try:
+        img = Image.open(path)
+        img.load()
+    except (OSError, ValueError) as e:
+        raise ValueError(f"to_mnist: cannot read {path} as an image: {e}") from None
+    gray = np.asarray(img.convert("L"), dtype=np.float32) / 255
+    border = np.concatenate([gray[0], gray[-1], gray[:, 0], gray[:, -1]])
+    if np.median(border) > 0.5:     # dark digit on light paper -> light on dark
+        gray, border = 1 - gray, 1 - border
+    background = np.median(border)
+    gray = np.clip((gray - background) / max(gray.max() - background, 1e-6), 0, 1)
+    rows, cols = np.nonzero(gray > 0.1)
+    if len(rows) == 0:
+        raise ValueError(f"to_mnist: {path} looks blank (no ink found)")
+    ink = gray[rows.min():rows.max() + 1, cols.min():cols.max() + 1]
+    h, w = ink.shape
+    scale = 20 / max(h, w)
+    size = (max(1, round(w * scale)), max(1, round(h * scale)))
+    small = np.asarray(Image.fromarray(np.uint8(ink * 255)).resize(
+        size, Image.LANCZOS), dtype=np.float32) / 255
+    canvas = np.zeros((28, 28), np.float32)
+    cy, cx = _centre_of_mass(small)
+    top = int(np.clip(round(14 - cy), 0, 28 - small.shape[0]))
+    left = int(np.clip(round(14 - cx), 0, 28 - small.shape[1]))
+    canvas[top:top + small.shape[0], left:left + small.shape[1]] = small
+    return np.clip(canvas, 0, 1)[None]
+
+
+def _centre_of_mass(img):
+    ys, xs = np.indices(img.shape)
+    total = img.sum() + 1e-12
+    return (ys * img).sum() / total, (xs * img).sum() / total
+
+
+# ------------------------------------------------------------------ figures
+def strips(rows, labels, path, title, col_labels=None):
+    """A figure of image rows (each a list/array of 28x28 images) with a label at the
+    left of each row and optional labels above the columns."""
+    ncol = max(len(r) for r in rows)
+    fig = Figure(figsize=(1.6 + 0.8 * ncol, 0.45 + 0.82 * len(rows)))
+    grid = fig.add_gridspec(len(rows), ncol, wspace=0.06, hspace=0.12, left=0.14)
+    for i, row in enumerate(rows):
+        for j, img in enumerate(row):
+            ax = fig.add_subplot(grid[i, j])
+            ax.imshow(np.asarray(img).reshape(28, 28), cmap="gray", vmin=0, vmax=1,
+                      interpolation="nearest")
+            ax.set_xticks([])
+            ax.set_yticks([])
+            if j == 0:
+                ax.set_ylabel(labels[i], rotation=0, ha="right", va="center",
+                              fontsize=9)
+            if i == 0 and col_labels is not None:
+                ax.set_title(col_labels[j], fontsize=8, pad=3)
+    fig.suptitle(title, fontsize=11)
+    return save_figure(fig, path)
+
+
+def show_masked(images, known):
+    """Missing pixels drawn mid-grey so the hole is visible."""
+    return np.where(known > 0, images, 0.5)
+
+
+def interpolation_figure(model, x, out, pairs=((0, 1), (2, 3), (4, 7), (9, 12))):
+    rows, labels = [], []
+    for a, b in pairs:
+        for spherical in (False, True):
+            rows.append(model.interpolate(x[a], x[b], steps=10,
+                                          spherical=spherical).numpy())
+            labels.append("spherical" if spherical else "linear")
+    strips(rows, labels, out / "interpolation.png",
+           "Interpolation in latent space (left end: digit A, right end: digit B)")
+
+
+def denoising_figure(model, x, noisy, out, n=10):
+    restored = model.denoise(noisy[:n]).numpy()
+    mse = lambda a: float(((a - x[:n]) ** 2).mean())  # noqa: E731
+    strips([noisy[:n], restored, x[:n]],
+           [f"noisy\nMSE {mse(noisy[:n]):.3f}", f"restored\nMSE {mse(restored):.3f}",
+            "clean"], out / "denoising.png",
+           f"Denoising: Gaussian noise sigma {NOISE_SIGMA}, clipped to [0, 1]")
+
+
+def inpainting_figure(model, x, out, n=10):
+    known = np.ones((1, 28, 28), np.float32)
+    known[:, 14:] = 0  # the bottom half is missing
+    filled = model.inpaint(x[:n], known).numpy()
+    strips([show_masked(x[:n], known), filled, x[:n]],
+           ["bottom half\nmissing", "filled\nby the VAE", "clean"],
+           out / "inpainting.png", "Inpainting: encode / decode 20 times, keeping the "
+                                   "known pixels")
+
+
+def thickness_vector(model, x, labels):
+    """thick - thin: within each digit class, the 20% of images with the most ink
+    minus the 20% with the least (so the vector carries stroke width, not class)."""
+    ink = x.reshape(len(x), -1).sum(1)
+    thick, thin = [], []
+    for c in range(10):
+        idx = np.flatnonzero(labels == c)
+        order = idx[np.argsort(ink[idx])]
+        k = max(1, len(order) // 5)
+        thin.append(order[:k])
+        thick.append(order[-k:])
+    return model.attribute_vector(x[np.concatenate(thick)], x[np.concatenate(thin)])
+
+
+def arithmetic_figure(model, x, labels, out):
+    thick = thickness_vector(model, x, labels)
+    seven = model.attribute_vector(x[labels == 7], x[labels == 1])
+    strengths = [-1.5, -1.0, -0.5, 0.0, 0.5, 1.0, 1.5]
+    rows, names = [], []
+    for i in [int(np.flatnonzero(labels == c)[0]) for c in (2, 3, 5)]:
+        rows.append([model.edit(x[i], thick, s).numpy() for s in strengths])
+        names.append(f"a {labels[i]}\n+ s(thick - thin)")
+    for i in np.flatnonzero(labels == 1)[:2]:
+        rows.append([model.edit(x[i], seven, s).numpy() for s in strengths])
+        names.append("a 1\n+ s(mean 7 - mean 1)")
+    strips(rows, names, out / "arithmetic.png",
+           "Latent arithmetic: z + s * vector, decoded (s = 0: plain reconstruction)",
+           col_labels=[f"s = {s:g}" for s in strengths])
+
+
+def user_image_figure(model, x, labels, path, out):
+    digit = to_mnist(path)
+    thick = thickness_vector(model, x, labels)
+    thinner, recon, thicker = (model.edit(digit, thick, s).numpy() for s in (-1, 0, 1))
+    loaded = np.asarray(Image.open(path).convert("L"), dtype=np.float32) / 255
+    fig = Figure(figsize=(9, 2.4))
+    panels = [(loaded, "your image"), (digit, "as 28x28"), (recon, "reconstruction"),
+              (thinner, "thinner"), (thicker, "thicker")]
+    for i, (img, name) in enumerate(panels):
+        ax = fig.add_subplot(1, len(panels), i + 1)
+        ax.imshow(np.squeeze(img), cmap="gray", vmin=0, vmax=1)
+        ax.set_title(name, fontsize=9)
+        ax.set_xticks([])
+        ax.set_yticks([])
+    save_figure(fig, out / "user_image.png")
+    with atomic_path(out / "user_image_edited.png") as tmp:  # the result alone
+        Image.fromarray(np.uint8(np.round(thicker[0] * 255))).save(tmp, format="PNG")
+    return thicker
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    checkpoint = pathlib.Path(args.checkpoint)
+    out = pathlib.Path(args.out) if args.out else checkpoint.parent / "edits"
+    model = load_vae(checkpoint)
+    print(f"loaded {type(model).__name__} {model.config} from {checkpoint}")
+    test = MNIST(args.data_dir, train=False, limit=2000)
+    x, labels = test.get_batch(np.arange(len(test)))
+    rng = np.random.default_rng(args.seed)
+    noisy = np.clip(x + NOISE_SIGMA * rng.standard_normal(x.shape), 0, 1)
+    noisy = noisy.astype(np.float32)
+
+    interpolation_figure(model, x, out)
+    denoising_figure(model, x, noisy, out)
+    inpainting_figure(model, x, out)
+    arithmetic_figure(model, x, labels, out)
+    written = ["interpolation", "denoising", "inpainting", "arithmetic"]
+    if model.latent_dim == 2:
+        strips(model.manifold(15).numpy().reshape(15, 15, 28, 28),
+               [f"z2 = {v:+.1f}" for v in np.linspace(2, -2, 15)], out / "manifold.png",
+               "The decoded latent plane: z1 from -2 (left) to +2 (right)")
+        written.append("manifold")
+    if args.image:
+        user_image_figure(model, x, labels, args.image, out)
+        written += ["user_image", "user_image_edited"]
+    print(f"wrote {', '.join(n + '.png' for n in written)} to {out}/")
+    return out
+
+
+if __name__ == "__main__":
+    minidl.manual_seed(0)
+    main()

@@ -1,0 +1,360 @@
+"""Train a GAN on MNIST: DCGAN (default), its WGAN-GP variant, or the 2014 MLP GAN.
+
+    python examples/train_gan.py [--model dcgan|mlp] [--loss non-saturating|minimax|wgan-gp]
+        [--epochs 5] [--batch-size 128] [--lr 2e-4] [--width 32] [--z-dim 64] [--seed 0]
+        [--data-dir DIR] [--out runs/gan] [--limit N] [--resume]
+        [--classifier runs/cnn/model.npz] [--fd-samples 10000]
+        [--save-samples PATH.npy] [--num-samples 10000]
+
+Each step trains the discriminator D on a batch of real digits (label 1) and of the
+generator's images (label 0), then the generator G to make D say 1 on its images.
+With --loss wgan-gp, D is a critic without batch norm, trained --n-critic times per
+generator step with the gradient penalty (Adam lr 1e-4, betas (0, 0.9), as in the paper).
+
+Writes to --out after every epoch:
+  model.npz            both networks and optimizers (continue with --resume)
+  samples.png          100 digits from the same fixed noise (also samples_epoch_N.png)
+  losses.png           D and G losses, D(x) and D(G(z)) over the training steps
+  interpolation.png    straight walks in noise space between pairs of z
+  metrics.json         settings, history, Frechet distance and class coverage
+The Frechet distance uses the SeedCNN that examples/train_cnn.py saves (--classifier);
+without it training still runs and says how to make one. Training that diverges
+(NaN losses, or D winning outright for many steps) stops with a message instead of
+saving broken samples.
+"""
+from __future__ import annotations
+
+import math
+import pathlib
+import sys
+import time
+
+import numpy as np
+from matplotlib.figure import Figure
+from tqdm import tqdm
+
+import minidl
+from minidl import optim
+from minidl.data import DataLoader
+from minidl.fileio import atomic_path
+from minidl.plot import image_grid, save_figure
+
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
+from models.gan import (build_gan, discriminator_loss, generator_loss,  # noqa: E402
+                        critic_loss, gradient_penalty)
+from models import frechet  # noqa: E402
+from training import parse_args, load_mnist, save_metrics  # noqa: E402
+
+LOSSES = ("non-saturating", "minimax", "wgan-gp")
+
+
+def gan_flags(p):
+    p.add_argument("--model", choices=("dcgan", "mlp"), default="dcgan")
+    p.add_argument("--loss", choices=LOSSES, default="non-saturating",
+                   help="generator loss; wgan-gp trains a critic with gradient penalty")
+    p.add_argument("--z-dim", type=int, default=64, help="size of the noise vector z")
+    p.add_argument("--width", type=int, default=32, help="DCGAN channels (w and 2w)")
+    p.add_argument("--n-critic", type=int, default=5, help="critic steps per G step "
+                                                           "(wgan-gp only)")
+    p.add_argument("--gp-lambda", type=float, default=10.0, help="gradient penalty weight")
+    p.add_argument("--classifier", default=frechet.DEFAULT_CLASSIFIER,
+                   help="SeedCNN checkpoint for the Frechet distance (train_cnn.py)")
+    p.add_argument("--fd-samples", type=int, default=10_000,
+                   help="generated images scored per epoch (0: skip the metric)")
+    p.add_argument("--save-samples", default=None, metavar="PATH.npy",
+                   help="at the end, write --num-samples images (N,1,28,28) in [0,1]")
+    p.add_argument("--num-samples", type=int, default=10_000)
+
+
+# ------------------------------------------------------------------ divergence
+class Divergence(RuntimeError):
+    """Training went wrong in a way more steps will not fix."""
+
+
+class DivergenceMonitor:
+    """Checks every step's numbers: any NaN/inf loss, or (for the BCE losses) a
+    discriminator loss below `floor` for `patience` steps in a row -- D then rejects
+    every fake with certainty and G's gradient carries no information."""
+
+    def __init__(self, watch_collapse=True, floor=1e-3, patience=200):
+        self.watch_collapse, self.floor, self.patience = watch_collapse, floor, patience
+        self.low_steps = 0
+
+    def check(self, where, **values):
+        bad = {k: v for k, v in values.items() if not math.isfinite(v)}
+        if bad:
+            raise Divergence(f"training diverged at {where}: {bad} is not finite "
+                             f"(all values: {values}). Try a lower --lr.")
+        if not self.watch_collapse:
+            return
+        self.low_steps = self.low_steps + 1 if values["d_loss"] < self.floor else 0
+        if self.low_steps >= self.patience:
+            raise Divergence(
+                f"training collapsed at {where}: the discriminator loss stayed below "
+                f"{self.floor} for {self.patience} steps (D(x) {values['d_real']:.4f}, "
+                f"D(G(z)) {values['d_fake']:.4f}): D wins outright and G learns nothing.")
+
+
+# ------------------------------------------------------------------ one training step
+def discriminator_step(D, d_opt, real, fake, args, noise):
+    """One update of D on real images and (detached) fakes. Returns (loss, D(x),
+    D(G(z))): mean probabilities for a GAN, mean raw scores for a WGAN critic."""
+    d_opt.zero_grad()
+    real_out, fake_out = D(real), D(fake)
+    if args.loss == "wgan-gp":
+        loss = critic_loss(real_out, fake_out) + gradient_penalty(
+            D, real, fake, args.gp_lambda, generator=noise)
+        d_real, d_fake = real_out.mean().item(), fake_out.mean().item()
+    else:
+        loss = discriminator_loss(real_out, fake_out)
+        d_real, d_fake = real_out.sigmoid().mean().item(), fake_out.sigmoid().mean().item()
+    loss.backward()
+    d_opt.step()
+    return loss.item(), d_real, d_fake
+
+
+def generator_step(G, D, g_opt, fake, kind):
+    """One update of G through D's verdict on its images."""
+    D.requires_grad_(False)  # only G learns here: skip D's weight gradients
+    g_opt.zero_grad()
+    loss = generator_loss(D(fake), kind)
+    loss.backward()
+    g_opt.step()
+    D.requires_grad_(True)
+    return loss.item()
+
+
+def train_epoch(G, D, g_opt, d_opt, loader, args, epoch, history, monitor):
+    """One pass over the data; appends per-step numbers to history["steps"]."""
+    G.train()
+    D.train()
+    # noise and gradient-penalty draws from (seed, epoch): a resumed run repeats them
+    noise = minidl.Generator(args.seed * 1000 + 500 + epoch)
+    n_critic = args.n_critic if args.loss == "wgan-gp" else 1
+    kind = "wasserstein" if args.loss == "wgan-gp" else args.loss
+    steps = history["steps"]
+    bar = tqdm(loader, desc=f"epoch {epoch + 1}/{args.epochs}", leave=False,
+               disable=args.no_progress, unit="batch")
+    g_loss = float("nan")
+    for i, (x, _) in enumerate(bar):
+        real = x * 2 - 1  # [0, 1] -> [-1, 1], the range of G's tanh
+        z = minidl.randn(len(x), args.z_dim, generator=noise)
+        generator_turn = (i + 1) % n_critic == 0
+        with minidl.set_grad_enabled(generator_turn):  # G's graph only when G learns
+            fake = G(z)
+        d_loss, d_real, d_fake = discriminator_step(D, d_opt, real, fake.detach(), args,
+                                                    noise)
+        values = {"d_loss": d_loss, "d_real": d_real, "d_fake": d_fake}
+        if generator_turn:
+            g_loss = generator_step(G, D, g_opt, fake, kind)
+            values["g_loss"] = g_loss
+        monitor.check(f"epoch {epoch + 1}, step {i + 1}", **values)
+        for key, value in values.items():
+            steps[key].append(value)
+        bar.set_postfix(D=f"{d_loss:.3f}", G=f"{g_loss:.3f}", Dx=f"{d_real:.3f}",
+                        DGz=f"{d_fake:.3f}")
+
+
+# ------------------------------------------------------------------ pictures
+@minidl.no_grad()
+def generate(G, z, batch_size=500):
+    """Images (N, 1, 28, 28) in [0, 1] from noise z (N, z_dim), G in eval mode."""
+    G.eval()
+    out = [G(z[i:i + batch_size]).numpy() for i in range(0, len(z), batch_size)]
+    return (np.concatenate(out) + 1) / 2
+
+
+def interpolation_noise(z_dim, rows=6, steps=10, seed=0):
+    """rows straight lines in noise space, `steps` points each: (rows*steps, z_dim)."""
+    g = minidl.Generator(seed)
+    a, b = minidl.randn(rows, 1, z_dim, generator=g), minidl.randn(rows, 1, z_dim,
+                                                                    generator=g)
+    t = minidl.linspace(0, 1, steps).reshape(1, steps, 1)
+    return (a * (1 - t) + b * t).reshape(rows * steps, z_dim)
+
+
+def smooth(values, window):
+    """Moving average (shorter at the start) to see the trend of noisy step losses."""
+    v = np.asarray(values, dtype=np.float64)
+    c = np.cumsum(np.insert(v, 0, 0.0))
+    lo = np.maximum(np.arange(1, len(v) + 1) - window, 0)
+    return (c[1:] - c[lo]) / (np.arange(1, len(v) + 1) - lo)
+
+
+def plot_losses(steps, steps_per_epoch, n_critic, path, critic):
+    """Left: D and G losses per step; right: D(x) and D(G(z)); epochs dotted."""
+    fig = Figure(figsize=(11, 3.8))
+    window = max(len(steps["d_loss"]) // 100, 1)
+    panels = (("loss", (("d_loss", "D loss", 1), ("g_loss", "G loss", n_critic))),
+              ("critic score" if critic else "D output (probability)",
+               (("d_real", "D(x)", 1), ("d_fake", "D(G(z))", 1))))
+    for i, (ylabel, curves) in enumerate(panels):
+        ax = fig.add_subplot(1, 2, i + 1)
+        for key, label, every in curves:
+            values = steps[key]
+            x = np.arange(1, len(values) + 1) * every
+            line, = ax.plot(x, values, alpha=0.2, linewidth=0.6)
+            ax.plot(x, smooth(values, window), color=line.get_color(), label=label)
+        for e in range(steps_per_epoch, len(steps["d_loss"]), steps_per_epoch):
+            ax.axvline(e, color="gray", linestyle=":", linewidth=0.8)
+        ax.set_xlabel("step (dotted: epochs)")
+        ax.set_ylabel(ylabel)
+        ax.grid(alpha=0.3)
+        ax.legend()
+    fig.suptitle("GAN training")
+    save_figure(fig, path)
+
+
+# ------------------------------------------------------------------ the metric
+class Scorer:
+    """Frechet distance (generated vs test) and class coverage with the SeedCNN; the
+    real-data floor (train vs test) is computed once. None if no classifier exists."""
+
+    @classmethod
+    def create(cls, args, train_set, test_set):
+        if args.fd_samples <= 0:
+            return None
+        try:
+            model = frechet.load_classifier(args.classifier)
+        except FileNotFoundError as error:
+            print(f"Frechet distance skipped: {error}")
+            return None
+        return cls(model, train_set, test_set)
+
+    def __init__(self, model, train_set, test_set):
+        self.model = model
+        n = len(test_set)
+        test_images = test_set.get_batch(np.arange(n))[0]
+        pick = np.random.default_rng(0).choice(len(train_set), min(n, len(train_set)),
+                                               replace=False)
+        train_images = train_set.get_batch(np.sort(pick))[0]
+        self.test_features, _ = frechet.classifier_features(model, test_images)
+        train_features, _ = frechet.classifier_features(model, train_images)
+        self.floor = frechet.frechet_distance_features(train_features, self.test_features)
+        print(f"Frechet distance floor (train vs test, {n} real images each): "
+              f"{self.floor:.3f}")
+
+    def __call__(self, images):
+        return frechet.score_samples(images, self.model, self.test_features)
+
+
+# ------------------------------------------------------------------ the run
+def checkpoint_config(args):
+    return {"model": args.model, "loss": args.loss, "z_dim": args.z_dim,
+            "width": args.width}
+
+
+def optimizers(G, D, args):
+    """Adam for both players: lr 2e-4, betas (0.5, 0.999) (DCGAN), or for WGAN-GP
+    lr 1e-4, betas (0, 0.9) (Gulrajani et al.); --lr overrides the rate."""
+    wgan = args.loss == "wgan-gp"
+    lr = args.lr if args.lr is not None else (1e-4 if wgan else 2e-4)
+    betas = (0.0, 0.9) if wgan else (0.5, 0.999)
+    return (optim.Adam(G.parameters(), lr=lr, betas=betas),
+            optim.Adam(D.parameters(), lr=lr, betas=betas))
+
+
+def save_epoch_outputs(G, out, epoch, fixed_noise, interp_noise, history, args):
+    images = generate(G, fixed_noise)
+    for name in (f"samples_epoch_{epoch}.png", "samples.png"):
+        image_grid(images, out / name, nrow=10,
+                   title=f"{args.model.upper()} ({args.loss}), epoch {epoch}")
+    image_grid(generate(G, interp_noise), out / "interpolation.png", nrow=10,
+               title="Walking in a straight line from one z to another")
+    plot_losses(history["steps"], history["steps_per_epoch"],
+                args.n_critic if args.loss == "wgan-gp" else 1, out / "losses.png",
+                critic=args.loss == "wgan-gp")
+
+
+def main(argv=None):
+    args = parse_args(__doc__.splitlines()[0], epochs=5, batch_size=128, lr=None,
+                      out="runs/gan", argv=argv, extra=gan_flags)
+    minidl.manual_seed(args.seed)
+    out = pathlib.Path(args.out)
+    checkpoint = out / "model.npz"
+    train_set, test_set = load_mnist(args)
+    G, D = build_gan(args.model, "wasserstein" if args.loss == "wgan-gp" else args.loss,
+                     args.z_dim, args.width)
+    g_opt, d_opt = optimizers(G, D, args)
+    fixed_noise = minidl.randn(100, args.z_dim, generator=minidl.Generator(args.seed))
+    interp_noise = interpolation_noise(args.z_dim, seed=args.seed + 1)
+    history = {"steps": {"d_loss": [], "g_loss": [], "d_real": [], "d_fake": []},
+               "epochs": [], "steps_per_epoch": 0}
+    start = 0
+    if args.resume and checkpoint.exists():
+        state = minidl.load(checkpoint)
+        if state["config"] != checkpoint_config(args):
+            raise SystemExit(f"--resume: {checkpoint} was trained with "
+                             f"{state['config']}, not {checkpoint_config(args)}")
+        for module, key in ((G, "generator"), (D, "discriminator"), (g_opt, "g_optimizer"),
+                            (d_opt, "d_optimizer")):
+            module.load_state_dict(state[key])
+        history, start = state["history"], state["epoch"]
+        print(f"resumed from {checkpoint} after epoch {start}")
+    G.summary((2, args.z_dim))
+    D.summary((2, 1, 28, 28))
+    scorer = None
+    monitor = DivergenceMonitor(watch_collapse=args.loss != "wgan-gp")
+    score_noise = minidl.Generator(args.seed + 2)
+
+    for epoch in range(start, args.epochs):
+        loader = DataLoader(train_set, args.batch_size, shuffle=True, drop_last=True,
+                            seed=args.seed * 1000 + epoch)
+        history["steps_per_epoch"] = len(loader)
+        t0 = time.perf_counter()
+        try:
+            train_epoch(G, D, g_opt, d_opt, loader, args, epoch, history, monitor)
+        except Divergence as error:
+            save_metrics(out / "metrics.json", args, history, diverged=str(error))
+            raise
+        seconds = time.perf_counter() - t0
+        steps = history["steps"]
+        n, m = len(loader), max(len(loader) // (args.n_critic if args.loss == "wgan-gp"
+                                                else 1), 1)
+        record = {"epoch": epoch + 1, "seconds": seconds,
+                  **{k: float(np.mean(v[-(m if k == "g_loss" else n):]))
+                     for k, v in steps.items()}}
+        if scorer is None:  # (tried every epoch: the classifier may appear meanwhile)
+            scorer = Scorer.create(args, train_set, test_set)
+        if scorer is not None:
+            z = minidl.randn(args.fd_samples, args.z_dim, generator=score_noise)
+            score = scorer(generate(G, z))
+            record.update(frechet_distance=score["frechet_distance"],
+                          frechet_floor=scorer.floor, coverage=score["coverage"])
+        history["epochs"].append(record)
+        print(f"epoch {epoch + 1}/{args.epochs}: D loss {record['d_loss']:.4f}, "
+              f"G loss {record['g_loss']:.4f}, D(x) {record['d_real']:.3f}, "
+              f"D(G(z)) {record['d_fake']:.3f} ({seconds:.1f} s)"
+              + (f"; Frechet distance {record['frechet_distance']:.3f} (floor "
+                 f"{scorer.floor:.3f}), {record['coverage']['classes_seen']}/10 digits, "
+                 f"label entropy {record['coverage']['entropy']:.3f} of "
+                 f"{record['coverage']['max_entropy']:.3f}" if scorer else ""))
+        minidl.save({"generator": G.state_dict(), "discriminator": D.state_dict(),
+                     "g_optimizer": g_opt.state_dict(), "d_optimizer": d_opt.state_dict(),
+                     "history": history, "epoch": epoch + 1,
+                     "config": checkpoint_config(args)}, checkpoint)
+        save_epoch_outputs(G, out, epoch + 1, fixed_noise, interp_noise, history, args)
+        last = history["epochs"][-1]
+        save_metrics(out / "metrics.json", args, history, final=last,
+                     seconds_per_epoch=float(np.mean([e["seconds"]
+                                                      for e in history["epochs"]])))
+
+    if args.save_samples:
+        z = minidl.randn(args.num_samples, args.z_dim, generator=minidl.Generator(
+            args.seed + 3))
+        images = generate(G, z).astype(np.float32)
+        with atomic_path(args.save_samples) as tmp:
+            with open(tmp, "wb") as f:
+                np.save(f, images)
+        print(f"wrote {len(images)} samples {images.shape} in [0, 1] to "
+              f"{args.save_samples}")
+    print(f"results in {out}/")
+    return history
+
+
+if __name__ == "__main__":
+    try:
+        main()
+    except Divergence as error:
+        sys.exit(f"stopped: {error}")

@@ -1,0 +1,192 @@
+"""Train a variational autoencoder on MNIST (Adam, lr 1e-3, batch 128, 10 epochs).
+
+    python examples/train_vae.py [--model conv|mlp] [--latent-dim 16] [--epochs 10]
+                                 [--batch-size 128] [--lr 1e-3] [--warmup 0] [--seed 0]
+                                 [--data-dir DIR] [--out runs/vae] [--limit N] [--resume]
+
+The loss is the negative ELBO in nats per image (see models/vae.py): pixel
+intensities in [0, 1] are the Bernoulli targets, so the reconstruction term cannot go
+below the entropy of the grey levels (about 45.5 nats per image on MNIST); numbers
+are not comparable to binarized-MNIST papers. --warmup E raises the KL weight beta
+linearly from 0 to 1 over the first E epochs (KL warm-up); the reported test
+negative ELBO always uses beta = 1. Prints per-epoch train / test negative ELBO, then
+writes to --out:
+  model.npz         model (+ its config) and optimizer state (continue with --resume;
+                    edit images with examples/edit_images.py --checkpoint)
+  curves.png        train and test negative ELBO per epoch
+  reconstructions.png  test digits (odd rows) over their reconstructions (even rows)
+  samples.png       64 digits decoded from z ~ N(0, I)
+  manifold.png      (latent size 2 only) the decoded grid of the latent plane
+  metrics.json      settings, history, test negative ELBO, importance-weighted bound
+                    on -log p(x) (k = --iw-samples on the first --iw-images test
+                    images), minutes, machine
+"""
+import pathlib
+import sys
+import time
+
+import numpy as np
+from tqdm import tqdm
+
+import minidl
+from minidl import optim
+from minidl.data import DataLoader
+from minidl.plot import plot_history, image_grid
+
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
+from models.vae import build_vae, negative_elbo  # noqa: E402
+from training import parse_args, load_mnist, save_metrics  # noqa: E402
+
+
+def vae_flags(p):
+    p.add_argument("--model", choices=("conv", "mlp"), default="conv",
+                   help="convolutional VAE or Kingma & Welling's MLP VAE")
+    p.add_argument("--latent-dim", type=int, default=16, help="2 gives a manifold plot")
+    p.add_argument("--batch-norm", action="store_true",
+                   help="BatchNorm after each hidden conv/dense layer (conv model)")
+    p.add_argument("--warmup", type=float, default=0.0,
+                   help="epochs over which the KL weight rises from 0 to 1")
+    p.add_argument("--iw-samples", type=int, default=100,
+                   help="k of the importance-weighted bound (0: skip it)")
+    p.add_argument("--iw-images", type=int, default=1000,
+                   help="test images the importance-weighted bound is computed on")
+
+
+def kl_weight(step, steps_per_epoch, warmup_epochs):
+    """beta for this step: rises linearly from 0 to 1 over the warm-up, then 1."""
+    if warmup_epochs <= 0:
+        return 1.0
+    return min(1.0, step / (warmup_epochs * steps_per_epoch))
+
+
+def train_epoch(model, loader, optimizer, epoch, args, desc):
+    """One pass; returns the mean (beta = 1) negative ELBO of the training batches."""
+    model.train()
+    total, seen = 0.0, 0
+    bar = tqdm(loader, desc=desc, leave=False, disable=args.no_progress, unit="batch")
+    for i, (x, _) in enumerate(bar):
+        beta = kl_weight(epoch * len(loader) + i, len(loader), args.warmup)
+        optimizer.zero_grad()
+        logits, mu, logvar = model(x)
+        terms = negative_elbo(logits, x, mu, logvar, beta)
+        terms.loss.backward()
+        optimizer.step()
+        total += (terms.reconstruction.item() + terms.kl.item()) * len(x)
+        seen += len(x)
+        bar.set_postfix(neg_elbo=f"{total / seen:.2f}", kl=f"{terms.kl.item():.1f}",
+                        beta=f"{beta:.2f}")
+    return total / seen
+
+
+@minidl.no_grad()
+def evaluate(model, dataset, seed=0):
+    """(negative ELBO, reconstruction, KL) averaged over a data set, in nats/image.
+    The one z per image comes from a generator seeded with `seed`: repeatable."""
+    model.eval()
+    generator = minidl.Generator(seed)
+    sums, n = np.zeros(3), 0
+    for x, _ in DataLoader(dataset, 500):
+        logits, mu, logvar = model(x, generator=generator)
+        terms = negative_elbo(logits, x, mu, logvar)
+        sums += len(x) * np.array([t.item() for t in terms])
+        n += len(x)
+    return tuple(sums / n)
+
+
+@minidl.no_grad()
+def importance_weighted_bound(model, dataset, images, k, seed=0):
+    """Mean over the first `images` examples of the k-sample bound on -log p(x)."""
+    generator = minidl.Generator(seed)
+    x = dataset.get_batch(np.arange(min(images, len(dataset))))[0]
+    bounds = [model.importance_weighted_bound(minidl.tensor(x[i:i + 100]), k, generator)
+              for i in range(0, len(x), 100)]
+    return float(np.concatenate([b.numpy() for b in bounds]).mean())
+
+
+def fit(model, optimizer, train_set, test_set, args, checkpoint):
+    """Train for args.epochs (resuming from `checkpoint` if asked); returns history."""
+    history = {"train_neg_elbo": [], "test_neg_elbo": [], "test_reconstruction": [],
+               "test_kl": [], "seconds": []}
+    start = 0
+    if args.resume and checkpoint.exists():
+        state = minidl.load(checkpoint)
+        model.load_state_dict(state["model"])
+        optimizer.load_state_dict(state["optimizer"])
+        history, start = state["history"], state["epoch"]
+        print(f"resumed from {checkpoint} after epoch {start}")
+    for epoch in range(start, args.epochs):
+        loader = DataLoader(train_set, args.batch_size, shuffle=True,
+                            seed=args.seed * 1000 + epoch)
+        minidl.manual_seed(args.seed * 1000 + epoch)  # the eps of this epoch
+        t0 = time.perf_counter()
+        train_loss = train_epoch(model, loader, optimizer, epoch, args,
+                                 f"epoch {epoch + 1}/{args.epochs}")
+        seconds = time.perf_counter() - t0
+        test_loss, test_rec, test_kl = evaluate(model, test_set, args.seed)
+        for key, value in zip(history, (train_loss, test_loss, test_rec, test_kl,
+                                        seconds)):
+            history[key].append(value)
+        print(f"epoch {epoch + 1}/{args.epochs}: train -ELBO {train_loss:.2f}, test "
+              f"-ELBO {test_loss:.2f} (reconstruction {test_rec:.2f} + KL "
+              f"{test_kl:.2f}) nats ({seconds:.1f} s)", flush=True)
+        minidl.save({"model": model.state_dict(), "optimizer": optimizer.state_dict(),
+                     "config": model.config, "history": history, "epoch": epoch + 1},
+                    checkpoint)
+    return history
+
+
+def reconstruction_grid(model, test_set, path, n=10, pairs=3):
+    """Rows of n test digits, each row followed by its reconstructions."""
+    x = test_set.get_batch(np.arange(n * pairs))[0]
+    recon = model.reconstruct(x).numpy()
+    rows = [block for i in range(pairs) for block in (x[i * n:(i + 1) * n],
+                                                        recon[i * n:(i + 1) * n])]
+    image_grid(np.concatenate(rows), path, nrow=n,
+               title="Test digits (odd rows) and their reconstructions (even rows)")
+
+
+def main(argv=None):
+    args = parse_args(__doc__.splitlines()[0], epochs=10, batch_size=128, lr=1e-3,
+                      out="runs/vae", argv=argv, extra=vae_flags)
+    minidl.manual_seed(args.seed)
+    out = pathlib.Path(args.out)
+    train_set, test_set = load_mnist(args)
+    config = {"model": args.model, "latent_dim": args.latent_dim}
+    if args.model == "conv":
+        config["batch_norm"] = args.batch_norm
+    model = build_vae(config)
+    print(f"{type(model).__name__} {config}: {model.num_parameters():,} parameters")
+    optimizer = optim.Adam(model.parameters(), lr=args.lr)
+    history = fit(model, optimizer, train_set, test_set, args, out / "model.npz")
+
+    name = f"{type(model).__name__} (latent {args.latent_dim})"
+    test_loss = history["test_neg_elbo"][-1]
+    iw = None
+    if args.iw_samples > 0:
+        t0 = time.perf_counter()
+        iw = importance_weighted_bound(model, test_set, args.iw_images, args.iw_samples,
+                                       args.seed)
+        print(f"importance-weighted bound (k={args.iw_samples}, first "
+              f"{min(args.iw_images, len(test_set))} test images): {iw:.2f} nats "
+              f"({time.perf_counter() - t0:.0f} s)")
+    plot_history({k: history[k] for k in ("train_neg_elbo", "test_neg_elbo")},
+                 out / "curves.png", title=f"{name}: negative ELBO (nats per image)")
+    reconstruction_grid(model, test_set, out / "reconstructions.png")
+    image_grid(model.sample(64, minidl.Generator(args.seed)).numpy(),
+               out / "samples.png", nrow=8, title=f"{name}: samples from the prior")
+    if args.latent_dim == 2:
+        image_grid(model.manifold(15).numpy(), out / "manifold.png", nrow=15,
+                   title="Decoded latent plane, z in [-2, 2]^2")
+    minutes = sum(history["seconds"]) / 60
+    save_metrics(out / "metrics.json", args, history, config=config,
+                 test_neg_elbo=test_loss, iw_bound=iw, iw_samples=args.iw_samples,
+                 iw_images=min(args.iw_images, len(test_set)), data=train_set.source,
+                 epochs=len(history["seconds"]), training_minutes=minutes)
+    print(f"test negative ELBO {test_loss:.2f} nats after {len(history['seconds'])} "
+          f"epochs ({minutes:.1f} min); results in {out}/")
+    return history
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,179 @@
+"""Measuring a generator: the Frechet distance on MNIST and class coverage.
+
+The Frechet distance (FID's idea, Heusel et al. 2017) compares two sets of images
+through a classifier's features. Fit a Gaussian to each set's feature vectors, with
+means m1, m2 and covariances S1, S2; the Frechet (2-Wasserstein) distance between
+the two Gaussians is
+
+    d^2 = ||m1 - m2||^2 + tr(S1) + tr(S2) - 2 tr((S1 S2)^(1/2)).
+
+0 means the same statistics; it grows as the sets drift apart. Two samples of real
+digits (train vs test) do not give exactly 0: that is the floor to compare against.
+
+The trace of the matrix square root needs no general sqrtm: with R = S1^(1/2) (from
+S1's eigen-decomposition), R S2 R is symmetric positive semi-definite and has the
+same eigenvalues as S1 S2 (similar matrices: S1 S2 = R (R S2 R) R^-1), so
+tr((S1 S2)^(1/2)) = sum of sqrt(eigenvalues of R S2 R). numpy's eigh does the rest.
+
+Class coverage: the classifier's predicted-label histogram of generated images and
+its entropy. A generator that makes every digit equally often has entropy log(10);
+one that collapsed onto a few digits ("mode collapse") has much less.
+
+The metric functions work on plain numpy arrays, so they score any generator's
+samples. The features come from the penultimate (64-unit) layer of the SeedCNN that
+examples/train_cnn.py trains and saves (load it with load_classifier).
+
+    python -m models.frechet samples.npy [--classifier runs/cnn/model.npz] [--data-dir D]
+scores an (N, 1, 28, 28) array in [0, 1] (e.g. from train_gan.py --save-samples).
+"""
+from __future__ import annotations
+
+import argparse
+import pathlib
+
+import numpy as np
+
+import minidl
+from minidl.data import MNIST
+
+from .cnn import SeedCNN
+
+DEFAULT_CLASSIFIER = "runs/cnn/model.npz"
+
+
+# ------------------------------------------------------------------ the metric (numpy)
+def feature_statistics(features):
+    """Mean (D,) and covariance (D, D) of feature vectors (N, D), in float64."""
+    f = np.asarray(features, dtype=np.float64)
+    if f.ndim != 2 or len(f) < 2:
+        raise ValueError(f"feature_statistics: expected features of shape (N, D) with "
+                         f"N >= 2, got {f.shape}")
+    return f.mean(0), np.cov(f, rowvar=False).reshape(f.shape[1], f.shape[1])
+
+
+def sqrtm_psd(s):
+    """The symmetric square root of a symmetric positive semi-definite matrix:
+    S = V diag(w) V^T  ->  S^(1/2) = V diag(sqrt(w)) V^T (tiny negative w from
+    rounding are clipped to 0)."""
+    w, v = np.linalg.eigh(s)
+    return (v * np.sqrt(np.clip(w, 0, None))) @ v.T
+
+
+def frechet_distance(mu1, sigma1, mu2, sigma2):
+    """d^2 = ||mu1 - mu2||^2 + tr(S1) + tr(S2) - 2 tr((S1 S2)^(1/2)) between the
+    Gaussians N(mu1, S1) and N(mu2, S2)."""
+    mu1, mu2 = np.asarray(mu1, np.float64), np.asarray(mu2, np.float64)
+    s1, s2 = np.asarray(sigma1, np.float64), np.asarray(sigma2, np.float64)
+    if mu1.shape != mu2.shape or s1.shape != s2.shape or s1.shape != mu1.shape * 2:
+        raise ValueError(f"frechet_distance: means {mu1.shape}, {mu2.shape} and "
+                         f"covariances {s1.shape}, {s2.shape} must be (D,) and (D, D)")
+    root1 = sqrtm_psd(s1)
+    middle = root1 @ s2 @ root1
+    eigenvalues = np.linalg.eigvalsh((middle + middle.T) / 2)  # symmetric up to rounding
+    trace_sqrt = np.sqrt(np.clip(eigenvalues, 0, None)).sum()
+    d2 = np.sum((mu1 - mu2) ** 2) + np.trace(s1) + np.trace(s2) - 2 * trace_sqrt
+    return float(max(d2, 0.0))  # rounding can leave -1e-12 for identical sets
+
+
+def frechet_distance_features(features1, features2):
+    """The Frechet distance between Gaussians fitted to two sets of feature vectors."""
+    return frechet_distance(*feature_statistics(features1), *feature_statistics(features2))
+
+
+def class_coverage(labels, num_classes=10):
+    """{"counts": per-class counts, "fractions": counts / N, "entropy": of the
+    fractions in nats, "max_entropy": log(num_classes), "classes_seen": how many
+    classes occur at all}."""
+    labels = np.asarray(labels).astype(np.int64).ravel()
+    if labels.size == 0 or labels.min() < 0 or labels.max() >= num_classes:
+        raise ValueError(f"class_coverage: expected labels in [0, {num_classes}), got "
+                         f"{labels.size} labels" + (f" in [{labels.min()}, "
+                                                    f"{labels.max()}]" if labels.size else ""))
+    counts = np.bincount(labels, minlength=num_classes)
+    p = counts / counts.sum()
+    nonzero = p[p > 0]
+    return {"counts": counts.tolist(), "fractions": p.tolist(),
+            "entropy": float(-(nonzero * np.log(nonzero)).sum()),
+            "max_entropy": float(np.log(num_classes)),
+            "classes_seen": int((counts > 0).sum())}
+
+
+# ------------------------------------------------------------------ the feature extractor
+def load_classifier(path=DEFAULT_CLASSIFIER) -> SeedCNN:
+    """The SeedCNN saved by examples/train_cnn.py (its model.npz), in eval mode."""
+    path = pathlib.Path(path)
+    if not path.exists():
+        raise FileNotFoundError(
+            f"no classifier checkpoint at {path}. The Frechet distance uses the trained "
+            f"SeedCNN's features; make one with\n    python examples/train_cnn.py "
+            f"--out {path.parent}\n(add --data-dir DIR for full MNIST), or pass "
+            f"--classifier PATH to an existing model.npz")
+    state = minidl.load(path)
+    model = SeedCNN()
+    model.load_state_dict(state["model"] if "model" in state else state)
+    return model.eval()
+
+
+@minidl.no_grad()
+def classifier_features(model: SeedCNN, images, batch_size=500):
+    """(features (N, 64) from the penultimate layer, predicted labels (N,)) for images
+    (N, 1, 28, 28) or (N, 28, 28) in [0, 1], as numpy arrays."""
+    images = np.asarray(images, dtype=np.float32)
+    if images.ndim == 3:
+        images = images[:, None]
+    if images.shape[1:] != (1, 28, 28):
+        raise ValueError(f"classifier_features: expected images of shape (N, 1, 28, 28) "
+                         f"in [0, 1], got {images.shape}")
+    model.eval()
+    head, last = model.classifier[:-1], model.classifier[-1]  # up to the 64-unit ReLU
+    features, labels = [], []
+    for start in range(0, len(images), batch_size):
+        h = head(model.features(minidl.tensor(images[start:start + batch_size])))
+        features.append(h.numpy())
+        labels.append(last(h).numpy().argmax(1))
+    return np.concatenate(features), np.concatenate(labels)
+
+
+def mnist_images(data_dir=None, train=False, n=10_000, seed=0):
+    """n MNIST images (N, 1, 28, 28) in [0, 1]: a random choice (fixed by seed) from
+    the training or the test set (all of it if it has no more than n)."""
+    data = MNIST(data_dir, train=train)
+    index = np.arange(len(data))
+    if len(data) > n:
+        index = np.sort(np.random.default_rng(seed).choice(len(data), n, replace=False))
+    return data.get_batch(index)[0]
+
+
+def score_samples(samples, model, reference_features):
+    """{"frechet_distance": to the reference features, "coverage": class_coverage} for
+    generated images (N, 1, 28, 28) in [0, 1]."""
+    features, labels = classifier_features(model, samples)
+    return {"frechet_distance": frechet_distance_features(features, reference_features),
+            "coverage": class_coverage(labels)}
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(description="Frechet distance and class coverage of "
+                                            "generated MNIST digits")
+    p.add_argument("samples", help=".npy file of images (N, 1, 28, 28) in [0, 1]")
+    p.add_argument("--classifier", default=DEFAULT_CLASSIFIER,
+                   help="SeedCNN checkpoint written by examples/train_cnn.py")
+    p.add_argument("--data-dir", default=None, help="folder with the MNIST files")
+    p.add_argument("--n", type=int, default=10_000, help="real images per set")
+    args = p.parse_args(argv)
+    model = load_classifier(args.classifier)
+    samples = np.load(args.samples)
+    test, _ = classifier_features(model, mnist_images(args.data_dir, False, args.n))
+    train, _ = classifier_features(model, mnist_images(args.data_dir, True, args.n))
+    result = score_samples(samples, model, test)
+    floor = frechet_distance_features(train, test)
+    cov = result["coverage"]
+    print(f"Frechet distance, {len(samples)} samples vs {len(test)} test images: "
+          f"{result['frechet_distance']:.3f}  (real floor, train vs test: {floor:.3f})")
+    print(f"class coverage: {cov['classes_seen']}/10 digits, entropy "
+          f"{cov['entropy']:.3f} of {cov['max_entropy']:.3f}; counts {cov['counts']}")
+    return result, floor
+
+
+if __name__ == "__main__":
+    main()

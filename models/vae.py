@@ -1,0 +1,386 @@
+"""Variational autoencoders for 28x28 digits: model, loss, evaluation and image editing.
+
+A VAE (Kingma & Welling, 2014) learns an encoder q(z|x) = N(mu(x), diag sigma(x)^2)
+and a decoder p(x|z) = Bernoulli(sigmoid(logits(z))) with a prior p(z) = N(0, I).
+It is trained by maximising the evidence lower bound (ELBO) on log p(x):
+
+    log p(x) >= E_q[log p(x|z)] - KL(q(z|x) || p(z)) = ELBO
+
+so the loss is the negative ELBO in nats per image:
+
+    reconstruction = sum over pixels of BCE(logits, x)   (x: grey levels in [0, 1])
+    KL             = 1/2 sum_j (mu_j^2 + sigma_j^2 - 1 - log sigma_j^2)   (analytic)
+
+The expectation is estimated with one sample z = mu + sigma * eps, eps ~ N(0, I)
+(the reparameterisation trick: the randomness sits in eps, so gradients flow through
+mu and sigma). The file holds, top to bottom:
+
+  gaussian_kl, reparameterize, negative_elbo   the loss and its parts
+  VAE            the base Module: encode / decode / forward, importance-weighted
+                 bound, and the editing API (reconstruct, sample, interpolate,
+                 denoise, inpaint, attribute_vector, edit, manifold)
+  ConvVAE        two stride-2 convolutions + a 256-unit dense layer, and back
+  MLPVAE         Kingma & Welling's one-hidden-layer MLP, for comparison
+  as_images      the input check every editing method uses
+  build_vae, load_vae   a model from its config / from a train_vae.py checkpoint
+"""
+from __future__ import annotations
+
+import math
+from typing import NamedTuple
+
+import numpy as np
+
+import minidl
+import minidl.functional as F
+from minidl import nn
+from minidl.tensor import Tensor, ShapeError
+
+IMAGE_SHAPE = (1, 28, 28)
+
+
+# ------------------------------------------------------------------ the loss
+def gaussian_kl(mu, logvar):
+    """KL(N(mu, diag exp(logvar)) || N(0, I)) for each row: (N, D) -> (N,), in nats.
+
+    KL = 1/2 sum_j (mu_j^2 + sigma_j^2 - 1 - log sigma_j^2), with log sigma^2 = logvar.
+    d/dmu = mu,  d/dlogvar = (exp(logvar) - 1) / 2.
+    """
+    _check_gaussian("gaussian_kl", mu, logvar)
+    return 0.5 * (mu * mu + logvar.exp() - 1 - logvar).sum(dim=1)
+
+
+def reparameterize(mu, logvar, generator=None):
+    """A sample z = mu + sigma * eps of N(mu, diag exp(logvar)), eps ~ N(0, I) drawn
+    from minidl's (seeded) generator. z is differentiable in mu and logvar:
+    dz/dmu = 1,  dz/dlogvar = sigma * eps / 2  (sigma = exp(logvar / 2))."""
+    _check_gaussian("reparameterize", mu, logvar)
+    eps = minidl.randn(mu.shape, generator=generator, dtype=mu.dtype)
+    return mu + (0.5 * logvar).exp() * eps
+
+
+def _check_gaussian(op, mu, logvar):
+    if not isinstance(mu, Tensor) or not isinstance(logvar, Tensor):
+        raise TypeError(f"{op}: mu and logvar must be Tensors, got "
+                        f"{type(mu).__name__} and {type(logvar).__name__}")
+    if mu.shape != logvar.shape or mu.ndim != 2:
+        raise ShapeError(f"{op}: mu and logvar must both have shape (N, latent_dim), "
+                         f"got {mu.shape} and {logvar.shape}")
+
+
+class ELBOTerms(NamedTuple):
+    loss: Tensor            # mean over the batch of reconstruction + beta * KL
+    reconstruction: Tensor  # mean over the batch of the summed pixel BCE (nats)
+    kl: Tensor              # mean over the batch of KL(q(z|x) || N(0, I)) (nats)
+
+
+def negative_elbo(logits, x, mu, logvar, beta=1.0) -> ELBOTerms:
+    """The VAE loss per image in nats: reconstruction + beta * KL, averaged over the
+    batch. beta = 1 is the true negative ELBO; beta < 1 (KL warm-up) early in
+    training lets the decoder learn before the KL pulls every code to the prior."""
+    per_pixel = F.binary_cross_entropy_with_logits(logits, x, reduction="none")
+    reconstruction = per_pixel.reshape(len(x), -1).sum(dim=1).mean()
+    kl = gaussian_kl(mu, logvar).mean()
+    return ELBOTerms(reconstruction + beta * kl, reconstruction, kl)
+
+
+# ------------------------------------------------------------------ input checks
+def as_images(x, op: str) -> tuple[Tensor, bool]:
+    """x as a float32 Tensor (N, 1, 28, 28), and whether it came without a batch axis.
+
+    Accepts Tensors and numpy arrays of shape (N, 1, 28, 28) or (1, 28, 28) with
+    finite values in [0, 1]; anything else raises an error naming `op`."""
+    if isinstance(x, Tensor):
+        a = x.numpy()
+    elif isinstance(x, np.ndarray):
+        a = x
+    else:
+        raise TypeError(f"{op}: images must be a Tensor or numpy array of shape "
+                        f"(N, 1, 28, 28) or (1, 28, 28), got {type(x).__name__}")
+    if a.dtype.kind not in "fiub":
+        raise TypeError(f"{op}: images must hold numbers in [0, 1], got dtype {a.dtype}")
+    unbatched = a.shape == IMAGE_SHAPE
+    if not unbatched and (a.ndim != 4 or a.shape[1:] != IMAGE_SHAPE or len(a) == 0):
+        raise ShapeError(f"{op}: images must have shape (N, 1, 28, 28) or (1, 28, 28) "
+                         f"with N >= 1, got {a.shape}")
+    a = a.astype(np.float32)
+    if not np.isfinite(a).all():
+        raise ValueError(f"{op}: images contain NaN or infinite values")
+    if a.min() < 0 or a.max() > 1:
+        raise ValueError(f"{op}: pixel values must lie in [0, 1], got values in "
+                         f"[{a.min():.3g}, {a.max():.3g}] (scale 0..255 images by "
+                         "1/255; clip noisy images to [0, 1])")
+    return Tensor(a[None] if unbatched else a), unbatched
+
+
+def _unbatch(images: Tensor, unbatched: bool) -> Tensor:
+    return images.reshape(*images.shape[1:]) if unbatched else images
+
+
+# ------------------------------------------------------------------ the model
+class VAE(nn.Module):
+    """Base class: a subclass builds `self.encoder` (images -> 2 * latent_dim numbers:
+    mu and log-variance) and `self.decoder` (latent_dim -> 1x28x28 Bernoulli logits).
+
+    forward(x) -> (logits, mu, logvar), with z drawn by reparameterize; the loss is
+    negative_elbo(logits, x, mu, logvar). The editing methods below take images in
+    [0, 1] (see as_images), run without gradients in eval mode, and return pixel
+    probabilities sigmoid(logits) in [0, 1] -- the decoder's mean image."""
+
+    def __init__(self, latent_dim: int):
+        super().__init__()
+        if isinstance(latent_dim, bool) or not isinstance(latent_dim, int) \
+                or latent_dim < 1:
+            raise ValueError(f"{type(self).__name__}: latent_dim must be a positive "
+                             f"integer, got {latent_dim!r}")
+        self.latent_dim = latent_dim
+
+    def encode(self, x):
+        """q(z|x): (N, 1, 28, 28) -> mu, logvar, each (N, latent_dim)."""
+        h = self.encoder(x)
+        return h[:, :self.latent_dim], h[:, self.latent_dim:]
+
+    def decode(self, z):
+        """p(x|z): (N, latent_dim) -> Bernoulli logits (N, 1, 28, 28)."""
+        return self.decoder(z)
+
+    def forward(self, x, generator=None):
+        mu, logvar = self.encode(x)
+        return self.decode(reparameterize(mu, logvar, generator)), mu, logvar
+
+    # ---------------------------------------------------------- evaluation
+    @minidl.no_grad()
+    def importance_weighted_bound(self, x, k: int = 100, generator=None) -> Tensor:
+        """-log p(x) estimated with k importance samples (Burda et al., 2016), per
+        image (N,) in nats. With z_i ~ q(z|x) and weights w_i = p(x|z_i) p(z_i) /
+        q(z_i|x):   log p(x) >= log (1/k) sum_i w_i,   a bound that tightens as k
+        grows (k = 1 is the ELBO). Computed with logsumexp, so no w_i overflows."""
+        self.eval()
+        mu, logvar = self.encode(x)
+        n, d = mu.shape
+        log_w = []
+        for _ in range(k):  # one sample per image at a time: k decoder passes of N
+            eps = minidl.randn((n, d), generator=generator, dtype=mu.dtype)
+            z = mu + (0.5 * logvar).exp() * eps
+            log_px_z = -F.binary_cross_entropy_with_logits(
+                self.decode(z), x, reduction="none").reshape(n, -1).sum(dim=1)
+            log_pz = -0.5 * (z * z).sum(dim=1)              # log N(z; 0, I) + const
+            log_qz = -0.5 * (eps * eps + logvar).sum(dim=1)  # log q(z|x) + same const
+            log_w.append(log_px_z + log_pz - log_qz)
+        log_w = minidl.stack(log_w, dim=1)  # (N, k)
+        return -(log_w.logsumexp(dim=1) - math.log(k))
+
+    # ---------------------------------------------------------- editing API
+    def _codes(self, images):
+        """The mean latent code mu(x) of each image (the deterministic encoding)."""
+        return self.encode(images)[0]
+
+    def _images(self, z):
+        return self.decode(z).sigmoid()
+
+    @minidl.no_grad()
+    def reconstruct(self, x) -> Tensor:
+        """Encode to the mean code and decode: x -> sigmoid(decode(mu(x)))."""
+        self.eval()
+        images, unbatched = as_images(x, "reconstruct")
+        return _unbatch(self._images(self._codes(images)), unbatched)
+
+    @minidl.no_grad()
+    def sample(self, n: int, generator=None) -> Tensor:
+        """n new digits: z ~ N(0, I) from the prior, decoded to (n, 1, 28, 28)."""
+        if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
+            raise ValueError(f"sample: n must be a positive integer, got {n!r}")
+        self.eval()
+        return self._images(minidl.randn(int(n), self.latent_dim, generator=generator))
+
+    @minidl.no_grad()
+    def interpolate(self, x_a, x_b, steps: int = 8, spherical: bool = False) -> Tensor:
+        """Walk in latent space from x_a's code to x_b's in `steps` equal steps (both
+        ends included) and decode every point: (steps, 1, 28, 28) for single images,
+        (N, steps, 1, 28, 28) for batches of N pairs.
+
+        spherical=True follows the great circle (slerp) instead of the straight line,
+        which keeps the norm of z typical for the prior N(0, I):
+            slerp(a, b, t) = sin((1-t) w)/sin(w) a + sin(t w)/sin(w) b,  cos w = a.b/|a||b|
+        """
+        if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) \
+                or steps < 2:
+            raise ValueError(f"interpolate: steps must be an integer >= 2, got {steps!r}")
+        self.eval()
+        a, unbatched = as_images(x_a, "interpolate")
+        b, _ = as_images(x_b, "interpolate")
+        if a.shape != b.shape:
+            raise ShapeError(f"interpolate: x_a and x_b must have the same shape, got "
+                             f"{a.shape} and {b.shape}")
+        za, zb = self._codes(a).numpy(), self._codes(b).numpy()   # (N, D)
+        t = np.linspace(0, 1, steps, dtype=np.float32)[None, :, None]
+        if spherical:
+            cos = (za * zb).sum(1) / (np.linalg.norm(za, axis=1) *
+                                       np.linalg.norm(zb, axis=1) + 1e-12)
+            w = np.arccos(np.clip(cos, -1, 1))[:, None, None]
+            sin_w = np.maximum(np.sin(w), 1e-6)  # w -> 0: slerp -> lerp
+            path = (np.sin((1 - t) * w) * za[:, None] + np.sin(t * w) * zb[:, None]) / sin_w
+        else:
+            path = (1 - t) * za[:, None] + t * zb[:, None]         # (N, steps, D)
+        n = len(za)
+        out = self._images(Tensor(path.reshape(n * steps, -1).astype(np.float32)))
+        out = out.reshape(n, steps, *IMAGE_SHAPE)
+        return _unbatch(out, unbatched)
+
+    def denoise(self, x_noisy) -> Tensor:
+        """Project noisy images (clipped to [0, 1]) onto what the model can generate:
+        the reconstruction keeps the digit, and the noise -- which the small latent
+        code cannot describe -- is dropped."""
+        images, unbatched = as_images(x_noisy, "denoise")
+        return _unbatch(self.reconstruct(images), unbatched)
+
+    @minidl.no_grad()
+    def inpaint(self, x, mask, steps: int = 20) -> Tensor:
+        """Fill the unknown pixels of x: mask is 1 where a pixel is known, 0 where it
+        is missing (same shape as x, or (1, 28, 28) / (28, 28) for all images).
+
+        Missing pixels start at 0 (background); then `steps` times: reconstruct the
+        current image and copy the reconstruction into the missing pixels only. The
+        known pixels never change, so the code drifts to one that fits them."""
+        if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) \
+                or steps < 1:
+            raise ValueError(f"inpaint: steps must be a positive integer, got {steps!r}")
+        self.eval()
+        images, unbatched = as_images(x, "inpaint")
+        known = _mask(mask, images.shape, unbatched)
+        filled = images.numpy() * known
+        for _ in range(steps):
+            guess = self._images(self._codes(Tensor(filled))).numpy()
+            filled = known * images.numpy() + (1 - known) * guess
+        return _unbatch(Tensor(filled.astype(np.float32)), unbatched)
+
+    @minidl.no_grad()
+    def attribute_vector(self, xs_with, xs_without) -> Tensor:
+        """A direction in latent space for an attribute: the mean code of images that
+        have it minus the mean code of images that do not (e.g. thick minus thin
+        digits, or 7s minus 1s). Returns a (latent_dim,) Tensor for edit()."""
+        self.eval()
+        with_, _ = as_images(xs_with, "attribute_vector")
+        without, _ = as_images(xs_without, "attribute_vector")
+        return self._codes(with_).mean(dim=0) - self._codes(without).mean(dim=0)
+
+    @minidl.no_grad()
+    def edit(self, x, vector, strength: float = 1.0) -> Tensor:
+        """Latent arithmetic: decode(mu(x) + strength * vector). Negative strength
+        removes the attribute."""
+        self.eval()
+        images, unbatched = as_images(x, "edit")
+        v = vector.numpy() if isinstance(vector, Tensor) else np.asarray(vector)
+        if v.shape != (self.latent_dim,) or not np.isfinite(v).all():
+            raise ShapeError(f"edit: vector must be {self.latent_dim} finite numbers "
+                             f"(shape ({self.latent_dim},)), got shape {v.shape}")
+        if not np.isfinite(strength):
+            raise ValueError(f"edit: strength must be a finite number, got {strength!r}")
+        z = self._codes(images) + Tensor((float(strength) * v).astype(np.float32))
+        return _unbatch(self._images(z), unbatched)
+
+    @minidl.no_grad()
+    def manifold(self, n: int = 15, limit: float = 2.0) -> Tensor:
+        """For latent_dim = 2: decode an n x n grid of codes z = (z1, z2) evenly spaced
+        in [-limit, limit]^2 (2 standard deviations of the prior by default). Returns
+        (n * n, 1, 28, 28), row by row: z2 falls from +limit (top) to -limit, z1 rises
+        from -limit (left) to +limit."""
+        if self.latent_dim != 2:
+            raise ValueError(f"manifold: needs a 2-D latent space, this model has "
+                             f"latent_dim={self.latent_dim}")
+        self.eval()
+        z1 = np.linspace(-limit, limit, n, dtype=np.float32)
+        z2 = z1[::-1]
+        grid = np.stack(np.meshgrid(z1, z2), axis=-1).reshape(-1, 2)
+        return self._images(Tensor(np.ascontiguousarray(grid)))
+
+
+def _mask(mask, images_shape, unbatched) -> np.ndarray:
+    """The inpainting mask as a float32 array of 0s and 1s that broadcasts to images."""
+    m = mask.numpy() if isinstance(mask, Tensor) else np.asarray(mask)
+    shape = images_shape[1:] if unbatched else images_shape
+    allowed = {shape, IMAGE_SHAPE, IMAGE_SHAPE[1:]}
+    if m.shape not in allowed:
+        raise ShapeError(f"inpaint: mask must have the images' shape {shape}, or "
+                         f"(1, 28, 28) or (28, 28), got {m.shape}")
+    if not np.isin(m, (0, 1)).all():
+        raise ValueError("inpaint: mask must hold only 0 (missing) and 1 (known)")
+    return np.broadcast_to(m.astype(np.float32), images_shape)
+
+
+class ConvVAE(VAE):
+    """Convolutional VAE (latent_dim 16 by default; 2 for the manifold plot):
+
+        encoder 1x28x28 -> Conv 4x4/2 (32) -> 32x14x14 -> Conv 4x4/2 (64) -> 64x7x7
+                -> Dense 256 -> Dense 2*latent_dim (mu, log sigma^2)
+        decoder latent_dim -> Dense 256 -> Dense 64*7*7 -> 64x7x7
+                -> ConvTranspose 4x4/2 (32) -> 32x14x14 -> ConvTranspose 4x4/2 (1)
+                -> 1x28x28 logits
+    Each hidden layer is followed by ReLU, and by BatchNorm before it when
+    batch_norm=True."""
+
+    def __init__(self, latent_dim: int = 16, batch_norm: bool = False):
+        super().__init__(latent_dim)
+        self.config = {"model": "conv", "latent_dim": latent_dim,
+                       "batch_norm": batch_norm}
+
+        def block(layer, norm):  # layer -> [BatchNorm] -> ReLU
+            return [layer, norm, nn.ReLU()] if batch_norm else [layer, nn.ReLU()]
+
+        self.encoder = nn.Sequential(
+            *block(nn.Conv2d(1, 32, 3, stride=2, padding=1), nn.BatchNorm2d(32)),
+            *block(nn.Conv2d(32, 64, 3, stride=2, padding=1), nn.BatchNorm2d(64)),
+            nn.Flatten(),
+            *block(nn.Linear(64 * 7 * 7, 256), nn.BatchNorm1d(256)),
+            nn.Linear(256, 2 * latent_dim),
+        )
+        self.decoder = nn.Sequential(
+            *block(nn.Linear(latent_dim, 256), nn.BatchNorm1d(256)),
+            *block(nn.Linear(256, 64 * 7 * 7), nn.BatchNorm1d(64 * 7 * 7)),
+            nn.Unflatten(1, (64, 7, 7)),
+            *block(nn.ConvTranspose2d(64, 32, 3, stride=2, padding=1,
+                                      output_padding=1),
+                   nn.BatchNorm2d(32)),
+            nn.ConvTranspose2d(32, 1, 3, stride=2, padding=1, output_padding=1),
+        )
+
+
+class MLPVAE(VAE):
+    """Kingma & Welling's MLP VAE: 784 -> hidden (tanh) -> mu, log sigma^2, and
+    latent_dim -> hidden (tanh) -> 784 logits. (The paper used 500 hidden units.)"""
+
+    def __init__(self, latent_dim: int = 16, hidden: int = 500):
+        super().__init__(latent_dim)
+        self.config = {"model": "mlp", "latent_dim": latent_dim, "hidden": hidden}
+        self.encoder = nn.Sequential(
+            nn.Flatten(), nn.Linear(28 * 28, hidden), nn.Tanh(),
+            nn.Linear(hidden, 2 * latent_dim),
+        )
+        self.decoder = nn.Sequential(
+            nn.Linear(latent_dim, hidden), nn.Tanh(), nn.Linear(hidden, 28 * 28),
+            nn.Unflatten(1, IMAGE_SHAPE),
+        )
+
+
+MODELS = {"conv": ConvVAE, "mlp": MLPVAE}
+
+
+def build_vae(config: dict) -> VAE:
+    """A fresh model from its `config` ({"model": "conv" or "mlp", ...arguments})."""
+    kwargs = dict(config)
+    kind = kwargs.pop("model")
+    if kind not in MODELS:
+        raise ValueError(f"build_vae: model must be one of {sorted(MODELS)}, got {kind!r}")
+    return MODELS[kind](**kwargs)
+
+
+def load_vae(path) -> VAE:
+    """The trained model in a checkpoint written by examples/train_vae.py, in eval
+    mode (the checkpoint stores the model's config beside its weights)."""
+    state = minidl.load(path)
+    if "config" not in state or "model" not in state:
+        raise ValueError(f"load_vae: {path} is not a VAE checkpoint from train_vae.py "
+                         "(it lacks 'config' or 'model')")
+    model = build_vae(state["config"])
+    model.load_state_dict(state["model"])
+    return model.eval()
