@@ -159,6 +159,70 @@ def main():
                  f"{totals['torch fwd+bwd']:.2f} ms; ratio fwd+bwd "
                  f"{totals['fwd+bwd'] / totals['torch fwd+bwd']:.2f}")
     print(line)
+    pool_table(args, torch)
+    step_table(args, torch)
+
+
+def pool_table(args, torch):
+    """max_pool2d 2x2 at the seed CNN's two pooling inputs (bench_pool.py has more)."""
+    print("\nmax_pool2d 2x2, forward + backward")
+    for shape in [(args.batch, 32, 26, 26), (args.batch, 64, 11, 11)]:
+        x = md.randn(*shape, requires_grad=True)
+        t = median_ms(lambda: F.max_pool2d(x, 2).sum().backward(), args.repeats)
+        line = f"  {str(shape):>18}: minidl {t:6.2f} ms"
+        if torch is not None:
+            tx = torch.tensor(x.numpy(), requires_grad=True)
+            tt = median_ms(lambda: torch.nn.functional.max_pool2d(tx, 2).sum().backward(),
+                           args.repeats)
+            line += f", torch {tt:6.2f} ms, ratio {t / tt:.2f}"
+        print(line)
+
+
+def step_table(args, torch):
+    """One full SeedCNN training step (zero_grad, forward, loss, backward, Adam)."""
+    import pathlib
+    import sys
+    sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))
+    from models import SeedCNN
+
+    print("\nSeedCNN training step (zero_grad + forward + backward + Adam)")
+    for batch in (32, 64):
+        x = md.rand(batch, 1, 28, 28)
+        y = md.randint(0, 10, (batch,))
+        model = SeedCNN()
+        opt = md.optim.Adam(model.parameters(), lr=1e-3)
+
+        def step():
+            opt.zero_grad()
+            F.cross_entropy(model(x), y).backward()
+            opt.step()
+        t = median_ms(step, args.repeats)
+        line = f"  batch {batch}: minidl {t:6.2f} ms"
+        if torch is not None:
+            tmodel = torch_seed_cnn(torch, model)
+            topt = torch.optim.Adam(tmodel.parameters(), lr=1e-3)
+            tx, ty = torch.tensor(x.numpy()), torch.tensor(y.numpy())
+
+            def torch_step():
+                topt.zero_grad()
+                torch.nn.functional.cross_entropy(tmodel(tx), ty).backward()
+                topt.step()
+            tt = median_ms(torch_step, args.repeats)
+            line += f", torch {tt:6.2f} ms, ratio {t / tt:.2f}"
+        print(line)
+
+
+def torch_seed_cnn(torch, model):
+    """The same network in PyTorch, with minidl's weights (state_dicts map 1:1)."""
+    nn = torch.nn
+    net = nn.Sequential()
+    net.features = nn.Sequential(
+        nn.Conv2d(1, 32, 3), nn.ReLU(), nn.MaxPool2d(2), nn.Conv2d(32, 64, 3), nn.ReLU(),
+        nn.MaxPool2d(2), nn.Conv2d(64, 64, 3), nn.ReLU())
+    net.classifier = nn.Sequential(nn.Flatten(), nn.Linear(576, 64), nn.ReLU(),
+                                   nn.Linear(64, 10))
+    net.load_state_dict({k: torch.tensor(v.numpy()) for k, v in model.state_dict().items()})
+    return net
 
 
 if __name__ == "__main__":

@@ -1,6 +1,7 @@
 """Train a GAN on MNIST: DCGAN (default), its WGAN-GP variant, or the 2014 MLP GAN.
 
-    python examples/train_gan.py [--model dcgan|mlp] [--loss non-saturating|minimax|wgan-gp]
+    python examples/train_gan.py [--model dcgan|mlp]
+        [--loss non-saturating|minimax|wgan-gp]
         [--epochs 5] [--batch-size 128] [--lr 2e-4] [--width 32] [--z-dim 64] [--seed 0]
         [--data-dir DIR] [--out runs/gan] [--limit N] [--resume]
         [--classifier runs/cnn/model.npz] [--fd-samples 10000]
@@ -57,7 +58,8 @@ def gan_flags(p):
     p.add_argument("--width", type=int, default=32, help="DCGAN channels (w and 2w)")
     p.add_argument("--n-critic", type=int, default=5, help="critic steps per G step "
                                                            "(wgan-gp only)")
-    p.add_argument("--gp-lambda", type=float, default=10.0, help="gradient penalty weight")
+    p.add_argument("--gp-lambda", type=float, default=10.0,
+                   help="gradient penalty weight")
     p.add_argument("--classifier", default=frechet.DEFAULT_CLASSIFIER,
                    help="SeedCNN checkpoint for the Frechet distance (train_cnn.py)")
     p.add_argument("--fd-samples", type=int, default=10_000,
@@ -108,7 +110,8 @@ def discriminator_step(D, d_opt, real, fake, args, noise):
         d_real, d_fake = real_out.mean().item(), fake_out.mean().item()
     else:
         loss = discriminator_loss(real_out, fake_out)
-        d_real, d_fake = real_out.sigmoid().mean().item(), fake_out.sigmoid().mean().item()
+        d_real = real_out.sigmoid().mean().item()
+        d_fake = fake_out.sigmoid().mean().item()
     loss.backward()
     d_opt.step()
     return loss.item(), d_real, d_fake
@@ -256,15 +259,28 @@ def optimizers(G, D, args):
 
 
 def save_epoch_outputs(G, out, epoch, fixed_noise, interp_noise, history, args):
-    images = generate(G, fixed_noise)
-    for name in (f"samples_epoch_{epoch}.png", "samples.png"):
-        image_grid(images, out / name, nrow=10,
-                   title=f"{args.model.upper()} ({args.loss}), epoch {epoch}")
+    grid = image_grid(generate(G, fixed_noise), out / f"samples_epoch_{epoch}.png",
+                      nrow=10, title=f"{args.model.upper()} ({args.loss}), epoch {epoch}")
+    save_figure(grid, out / "samples.png")  # the latest grid under a fixed name
     image_grid(generate(G, interp_noise), out / "interpolation.png", nrow=10,
                title="Walking in a straight line from one z to another")
     plot_losses(history["steps"], history["steps_per_epoch"],
                 args.n_critic if args.loss == "wgan-gp" else 1, out / "losses.png",
                 critic=args.loss == "wgan-gp")
+
+
+def describe(record, epochs):
+    """One line per epoch: mean losses and D outputs, time, and the metric if known."""
+    text = (f"epoch {record['epoch']}/{epochs}: D loss {record['d_loss']:.4f}, "
+            f"G loss {record['g_loss']:.4f}, D(x) {record['d_real']:.3f}, "
+            f"D(G(z)) {record['d_fake']:.3f} ({record['seconds']:.1f} s)")
+    if "frechet_distance" in record:
+        coverage = record["coverage"]
+        text += (f"; Frechet distance {record['frechet_distance']:.3f} (real floor "
+                 f"{record['frechet_floor']:.3f}), {coverage['classes_seen']}/10 digits, "
+                 f"label entropy {coverage['entropy']:.3f} of "
+                 f"{coverage['max_entropy']:.3f}")
+    return text
 
 
 def main(argv=None):
@@ -287,8 +303,8 @@ def main(argv=None):
         if state["config"] != checkpoint_config(args):
             raise SystemExit(f"--resume: {checkpoint} was trained with "
                              f"{state['config']}, not {checkpoint_config(args)}")
-        for module, key in ((G, "generator"), (D, "discriminator"), (g_opt, "g_optimizer"),
-                            (d_opt, "d_optimizer")):
+        for module, key in ((G, "generator"), (D, "discriminator"),
+                            (g_opt, "g_optimizer"), (d_opt, "d_optimizer")):
             module.load_state_dict(state[key])
         history, start = state["history"], state["epoch"]
         print(f"resumed from {checkpoint} after epoch {start}")
@@ -302,43 +318,31 @@ def main(argv=None):
         loader = DataLoader(train_set, args.batch_size, shuffle=True, drop_last=True,
                             seed=args.seed * 1000 + epoch)
         history["steps_per_epoch"] = len(loader)
+        before = {key: len(values) for key, values in history["steps"].items()}
         t0 = time.perf_counter()
         try:
             train_epoch(G, D, g_opt, d_opt, loader, args, epoch, history, monitor)
         except Divergence as error:
             save_metrics(out / "metrics.json", args, history, diverged=str(error))
             raise
-        seconds = time.perf_counter() - t0
-        steps = history["steps"]
-        n, m = len(loader), max(len(loader) // (args.n_critic if args.loss == "wgan-gp"
-                                                else 1), 1)
-        record = {"epoch": epoch + 1, "seconds": seconds,
-                  **{k: float(np.mean(v[-(m if k == "g_loss" else n):]))
-                     for k, v in steps.items()}}
+        record = {"epoch": epoch + 1, "seconds": time.perf_counter() - t0,
+                  **{key: float(np.mean(values[before[key]:]))  # this epoch's means
+                     for key, values in history["steps"].items()}}
         if scorer is None:  # (tried every epoch: the classifier may appear meanwhile)
             scorer = Scorer.create(args, train_set, test_set)
         if scorer is not None:
             z = minidl.randn(args.fd_samples, args.z_dim, generator=score_noise)
-            score = scorer(generate(G, z))
-            record.update(frechet_distance=score["frechet_distance"],
-                          frechet_floor=scorer.floor, coverage=score["coverage"])
+            record.update(scorer(generate(G, z)), frechet_floor=scorer.floor)
         history["epochs"].append(record)
-        print(f"epoch {epoch + 1}/{args.epochs}: D loss {record['d_loss']:.4f}, "
-              f"G loss {record['g_loss']:.4f}, D(x) {record['d_real']:.3f}, "
-              f"D(G(z)) {record['d_fake']:.3f} ({seconds:.1f} s)"
-              + (f"; Frechet distance {record['frechet_distance']:.3f} (floor "
-                 f"{scorer.floor:.3f}), {record['coverage']['classes_seen']}/10 digits, "
-                 f"label entropy {record['coverage']['entropy']:.3f} of "
-                 f"{record['coverage']['max_entropy']:.3f}" if scorer else ""))
+        print(describe(record, args.epochs))
         minidl.save({"generator": G.state_dict(), "discriminator": D.state_dict(),
                      "g_optimizer": g_opt.state_dict(), "d_optimizer": d_opt.state_dict(),
                      "history": history, "epoch": epoch + 1,
                      "config": checkpoint_config(args)}, checkpoint)
         save_epoch_outputs(G, out, epoch + 1, fixed_noise, interp_noise, history, args)
-        last = history["epochs"][-1]
-        save_metrics(out / "metrics.json", args, history, final=last,
-                     seconds_per_epoch=float(np.mean([e["seconds"]
-                                                      for e in history["epochs"]])))
+        seconds = [e["seconds"] for e in history["epochs"]]
+        save_metrics(out / "metrics.json", args, history, final=record,
+                     seconds_per_epoch=float(np.mean(seconds)))
 
     if args.save_samples:
         z = minidl.randn(args.num_samples, args.z_dim, generator=minidl.Generator(

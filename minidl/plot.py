@@ -11,6 +11,7 @@ import math
 
 import numpy as np
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 from .fileio import atomic_path
 
@@ -41,6 +42,7 @@ def plot_history(history: dict, path=None, title="Training") -> Figure:
             values = history[k]
             ax.plot(range(1, len(values) + 1), values, marker="o", label=k)
         ax.set_xlabel("epoch")
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.set_ylabel("accuracy" if keys is acc_keys else "loss")
         ax.grid(alpha=0.3)
         ax.legend()
@@ -114,9 +116,11 @@ def plot_confusion_matrix(counts, path=None, title="Confusion matrix") -> Figure
 
 
 def plot_filters(weight, path=None, title="First-layer filters") -> Figure:
-    """Show the input-channel-0 slice of each kernel of a conv weight (O, C, KH, KW)."""
-    w = _array(weight)
-    return image_grid(w[:, 0], path, nrow=8, title=title, cmap="bwr", normalize=True)
+    """Show the input-channel-0 slice of each kernel of a conv weight (O, C, KH, KW):
+    white is 0, red positive, blue negative (each filter scaled by its largest |w|)."""
+    w = _array(weight)[:, 0]
+    scale = np.abs(w).max(axis=(1, 2), keepdims=True) + 1e-12
+    return image_grid(0.5 + 0.5 * w / scale, path, nrow=8, title=title, cmap="bwr")
 
 
 def plot_feature_maps(maps, path=None, title="Feature maps", nrow=8) -> Figure:

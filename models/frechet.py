@@ -77,7 +77,8 @@ def frechet_distance(mu1, sigma1, mu2, sigma2):
 
 def frechet_distance_features(features1, features2):
     """The Frechet distance between Gaussians fitted to two sets of feature vectors."""
-    return frechet_distance(*feature_statistics(features1), *feature_statistics(features2))
+    return frechet_distance(*feature_statistics(features1),
+                            *feature_statistics(features2))
 
 
 def class_coverage(labels, num_classes=10):
@@ -86,9 +87,9 @@ def class_coverage(labels, num_classes=10):
     classes occur at all}."""
     labels = np.asarray(labels).astype(np.int64).ravel()
     if labels.size == 0 or labels.min() < 0 or labels.max() >= num_classes:
+        got = f" in [{labels.min()}, {labels.max()}]" if labels.size else ""
         raise ValueError(f"class_coverage: expected labels in [0, {num_classes}), got "
-                         f"{labels.size} labels" + (f" in [{labels.min()}, "
-                                                    f"{labels.max()}]" if labels.size else ""))
+                         f"{labels.size} labels{got}")
     counts = np.bincount(labels, minlength=num_classes)
     p = counts / counts.sum()
     nonzero = p[p > 0]

@@ -172,7 +172,8 @@ def generator_loss(fake_logits, kind="non-saturating"):
     Near the start D rejects fakes confidently (D(G(z)) ~ 0), where log(1 - D) is flat:
     the minimax loss then gives G almost no gradient; -log D gives a large one."""
     if kind == "non-saturating":
-        return F.binary_cross_entropy_with_logits(fake_logits, minidl.ones_like(fake_logits))
+        return F.binary_cross_entropy_with_logits(fake_logits,
+                                                  minidl.ones_like(fake_logits))
     if kind == "minimax":
         return -F.binary_cross_entropy_with_logits(fake_logits,
                                                    minidl.zeros_like(fake_logits))

@@ -33,6 +33,7 @@ import numpy as np
 
 import minidl
 import minidl.functional as F
+import minidl.optim
 from minidl import nn
 from minidl.tensor import Tensor, ShapeError
 
@@ -203,9 +204,7 @@ class VAE(nn.Module):
         which keeps the norm of z typical for the prior N(0, I):
             slerp(a, b, t) = sin((1-t) w)/sin(w) a + sin(t w)/sin(w) b,  cos w = a.b/|a||b|
         """
-        if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) \
-                or steps < 2:
-            raise ValueError(f"interpolate: steps must be an integer >= 2, got {steps!r}")
+        _check_steps("interpolate", steps, minimum=2)
         self.eval()
         a, unbatched = as_images(x_a, "interpolate")
         b, _ = as_images(x_b, "interpolate")
@@ -227,31 +226,75 @@ class VAE(nn.Module):
         out = out.reshape(n, steps, *IMAGE_SHAPE)
         return _unbatch(out, unbatched)
 
-    def denoise(self, x_noisy) -> Tensor:
-        """Project noisy images (clipped to [0, 1]) onto what the model can generate:
-        the reconstruction keeps the digit, and the noise -- which the small latent
-        code cannot describe -- is dropped."""
-        images, unbatched = as_images(x_noisy, "denoise")
-        return _unbatch(self.reconstruct(images), unbatched)
+    def _fit_codes(self, z, target, known, steps: int, noise_std=None) -> Tensor:
+        """Maximum a posteriori codes: starting from z, `steps` Adam steps (the
+        decoder fixed) that maximise  log p(z) + sum over known pixels of
+        log p(target | z),  where p(target | z) is the decoder's own Bernoulli
+        (noise_std None) or a Gaussian N(decoded image, noise_std^2) per pixel.
+        Returns the decoded images of the final codes."""
+        z = Tensor(z.numpy().copy(), requires_grad=True)
+        optimizer = minidl.optim.Adam([z], lr=0.05)
+        target, known = Tensor(target), Tensor(known)
+        for _ in range(steps):
+            with minidl.enable_grad():
+                logits = self.decode(z)
+                if noise_std is None:  # -log Bernoulli(target; sigmoid(logits))
+                    nll = F.binary_cross_entropy_with_logits(logits, target,
+                                                             reduction="none")
+                else:                  # -log N(target; sigmoid(logits), std^2) + const
+                    nll = (logits.sigmoid() - target) ** 2 / (2 * noise_std ** 2)
+                loss = (nll * known).sum() + 0.5 * (z * z).sum()  # -log p(z) = |z|^2/2
+                z.grad, = minidl.autograd.grad(loss, [z])  # leaves the weights' .grad
+            optimizer.step()
+        return self._images(z)
 
     @minidl.no_grad()
-    def inpaint(self, x, mask, steps: int = 20) -> Tensor:
-        """Fill the unknown pixels of x: mask is 1 where a pixel is known, 0 where it
-        is missing (same shape as x, or (1, 28, 28) / (28, 28) for all images).
+    def denoise(self, x_noisy, noise_std: float = 0.3, steps: int = 50) -> Tensor:
+        """Remove noise by finding the digit the model would draw: the decoded image
+        whose code best explains the noisy one (see _fit_codes) under Gaussian pixel
+        noise of std noise_std, starting from the encoder's code. The decoder can
+        only draw digits, so the noise is left out. steps=0 gives the plain
+        reconstruction (weaker: noise shifts the encoder's code). Clip noisy images
+        to [0, 1] first."""
+        _check_steps("denoise", steps, minimum=0)
+        if not noise_std > 0:
+            raise ValueError(f"denoise: noise_std must be > 0, got {noise_std!r}")
+        self.eval()
+        images, unbatched = as_images(x_noisy, "denoise")
+        codes = self._codes(images)
+        out = self._fit_codes(codes, images.numpy(), np.ones(images.shape, np.float32),
+                              steps, noise_std)
+        return _unbatch(out, unbatched)
 
-        Missing pixels start at 0 (background); then `steps` times: reconstruct the
-        current image and copy the reconstruction into the missing pixels only. The
-        known pixels never change, so the code drifts to one that fits them."""
-        if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) \
-                or steps < 1:
-            raise ValueError(f"inpaint: steps must be a positive integer, got {steps!r}")
+    @minidl.no_grad()
+    def inpaint(self, x, mask, steps: int = 50, method: str = "optimize") -> Tensor:
+        """Fill the unknown pixels of x: mask is 1 where a pixel is known, 0 where it
+        is missing (same shape as x, or (1, 28, 28) / (28, 28) for all images). The
+        known pixels are returned unchanged.
+
+        method="optimize" (default): start the missing pixels at the prior's mean
+          image sigmoid(decode(0)), encode, then fit the code to the known pixels
+          only (`steps` steps, see _fit_codes) and fill in its decoded image.
+        method="iterate": the classic loop, `steps` times: reconstruct the current
+          image and copy the reconstruction into the missing pixels. Simpler, but it
+          can settle on a confident wrong digit; "optimize" fills in better."""
+        _check_steps("inpaint", steps, minimum=1)
+        if method not in ("optimize", "iterate"):
+            raise ValueError(f"inpaint: method must be 'optimize' or 'iterate', got "
+                             f"{method!r}")
         self.eval()
         images, unbatched = as_images(x, "inpaint")
         known = _mask(mask, images.shape, unbatched)
-        filled = images.numpy() * known
-        for _ in range(steps):
-            guess = self._images(self._codes(Tensor(filled))).numpy()
-            filled = known * images.numpy() + (1 - known) * guess
+        x_np = images.numpy()
+        prior_mean = self._images(minidl.zeros(1, self.latent_dim)).numpy()
+        filled = known * x_np + (1 - known) * prior_mean
+        if method == "optimize":
+            guess = self._fit_codes(self._codes(Tensor(filled)), x_np, known, steps)
+            filled = known * x_np + (1 - known) * guess.numpy()
+        else:
+            for _ in range(steps):
+                guess = self._images(self._codes(Tensor(filled))).numpy()
+                filled = known * x_np + (1 - known) * guess
         return _unbatch(Tensor(filled.astype(np.float32)), unbatched)
 
     @minidl.no_grad()
@@ -293,6 +336,12 @@ class VAE(nn.Module):
         z2 = z1[::-1]
         grid = np.stack(np.meshgrid(z1, z2), axis=-1).reshape(-1, 2)
         return self._images(Tensor(np.ascontiguousarray(grid)))
+
+
+def _check_steps(op, steps, minimum):
+    if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) \
+            or steps < minimum:
+        raise ValueError(f"{op}: steps must be an integer >= {minimum}, got {steps!r}")
 
 
 def _mask(mask, images_shape, unbatched) -> np.ndarray:

@@ -34,7 +34,7 @@ def _torch_value_and_grads(torch, fn, arrays, seed_grad):
     return out.detach().numpy(), [t.grad.numpy() for t in inputs]
 
 
-def _compare(md_fn, torch_fn, arrays, rng):
+def _assert_matches_torch(md_fn, torch_fn, arrays, rng):
     """minidl and torch agree on the value and on the gradient of every array."""
     torch = pytest.importorskip("torch")
     out_shape = np.shape(torch_fn(*[torch.tensor(a) for a in arrays]).detach().numpy())
@@ -80,7 +80,7 @@ def test_cross_entropy_class_indices_match_torch(shape, use_weight, ignore_index
     for reduction in REDUCTIONS:
         kw = dict(ignore_index=ignore_index, reduction=reduction,
                   label_smoothing=label_smoothing)
-        _compare(
+        _assert_matches_torch(
             lambda x: F.cross_entropy(x, md.tensor(target), weight=None if weight is None
                                       else md.tensor(weight, dtype=md.float64), **kw),
             lambda x: torch.nn.functional.cross_entropy(
@@ -100,7 +100,7 @@ def test_cross_entropy_probability_targets_match_torch(shape, use_weight,
     weight = rng.uniform(0.2, 2.0, shape[cls]) if use_weight else None
     for reduction in REDUCTIONS:
         kw = dict(reduction=reduction, label_smoothing=label_smoothing)
-        _compare(  # gradients flow to the logits and to the target probabilities
+        _assert_matches_torch(  # gradients flow to the logits and to the target probabilities
             lambda x, q: F.cross_entropy(x, q, weight=None if weight is None
                                          else md.tensor(weight, dtype=md.float64), **kw),
             lambda x, q: torch.nn.functional.cross_entropy(
@@ -121,7 +121,7 @@ def test_nll_loss_matches_torch(shape, use_weight, ignore_index):
         target = np.array(2)
     weight = rng.uniform(0.2, 2.0, C) if use_weight else None
     for reduction in REDUCTIONS:
-        _compare(
+        _assert_matches_torch(
             lambda x: F.nll_loss(x, md.tensor(target), None if weight is None else
                                  md.tensor(weight, dtype=md.float64),
                                  ignore_index=ignore_index, reduction=reduction),
@@ -153,7 +153,7 @@ def test_binary_cross_entropy_matches_torch(shape, weight_shape):
     weight = None if weight_shape is None else rng.uniform(0.2, 2, weight_shape)
     x, t = rng.uniform(0.02, 0.98, shape), rng.uniform(0, 1, shape)
     for reduction in REDUCTIONS:
-        _compare(
+        _assert_matches_torch(
             lambda x, t: F.binary_cross_entropy(
                 x, t, None if weight is None else md.tensor(weight, dtype=md.float64),
                 reduction=reduction),
@@ -207,7 +207,7 @@ def test_binary_cross_entropy_with_logits_matches_torch(shape, use_weight,
                 x, t, None if weight is None else torch.tensor(weight),
                 reduction=reduction,
                 pos_weight=None if pos is None else torch.tensor(pos))
-        _compare(ours, theirs, [x, t], rng)
+        _assert_matches_torch(ours, theirs, [x, t], rng)
 
 
 def test_binary_cross_entropy_with_logits_huge_logits_match_torch():
@@ -215,7 +215,7 @@ def test_binary_cross_entropy_with_logits_huge_logits_match_torch():
     x = np.array([1e4, -1e4, 1e4, -1e4, 800.0, -800.0, 0.0])
     t = np.array([1.0, 0.0, 0.0, 1.0, 0.3, 0.7, 0.5])
     for pos in (None, np.array([2.5])):
-        _compare(
+        _assert_matches_torch(
             lambda x, t: F.binary_cross_entropy_with_logits(
                 x, t, reduction="none",
                 pos_weight=None if pos is None else md.tensor(pos, dtype=md.float64)),
@@ -240,7 +240,7 @@ def test_regression_losses_match_torch(name, variants, shape):
     rng = np.random.default_rng(len(shape))
     x, t = rng.standard_normal(shape) * 2, rng.standard_normal(shape) * 2
     for kw, reduction in itertools.product(variants, REDUCTIONS):
-        _compare(lambda x, t: getattr(F, name)(x, t, reduction=reduction, **kw),
+        _assert_matches_torch(lambda x, t: getattr(F, name)(x, t, reduction=reduction, **kw),
                  lambda x, t: getattr(torch.nn.functional, name)(
                      x, t, reduction=reduction, **kw), [x, t], rng)
 
@@ -251,7 +251,7 @@ def test_weighted_regression_losses_match_torch(name):
     rng = np.random.default_rng(3)
     x, t, w = rng.standard_normal((3, 4)), rng.standard_normal((3, 4)), rng.random((3, 4))
     for reduction in REDUCTIONS:  # mse/l1 'mean' = sum(w l)/sum(w); huber: mean(w l)
-        _compare(lambda x, t: getattr(F, name)(x, t, reduction=reduction,
+        _assert_matches_torch(lambda x, t: getattr(F, name)(x, t, reduction=reduction,
                                                weight=md.tensor(w, dtype=md.float64)),
                  lambda x, t: getattr(torch.nn.functional, name)(
                      x, t, reduction=reduction, weight=torch.tensor(w)), [x, t], rng)
@@ -281,7 +281,7 @@ def test_kl_div_matches_torch(log_target, reduction, shape):
     t = np.log(q) if log_target else q
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)  # 'mean' warns in both
-        _compare(lambda x, t: F.kl_div(x, t, reduction=reduction, log_target=log_target),
+        _assert_matches_torch(lambda x, t: F.kl_div(x, t, reduction=reduction, log_target=log_target),
                  lambda x, t: torch.nn.functional.kl_div(x, t, reduction=reduction,
                                                          log_target=log_target),
                  [x, t], rng)
