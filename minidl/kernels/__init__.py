@@ -8,10 +8,20 @@ parallel loop costs a few microseconds, and far more when another process keeps 
 other core busy (the loop waits for its slowest thread to be scheduled) -- ruinous
 for thousands of tiny calls such as gradient checks. So small calls run on one
 thread: wrap them in `threads_for(work)`.
+
+Two thread pools share the cores: numba's (OpenMP) and numpy's BLAS. By default an
+OpenMP thread that finishes its share keeps spinning, hot, waiting for more work --
+stealing a core from the BLAS threads of the very next matrix product, and from any
+other process. Measured here (SeedCNN step, batch 32, on a busy machine): 420-640 ms
+spinning vs 80-145 ms with OMP_WAIT_POLICY=PASSIVE, which makes idle threads sleep.
+So minidl sets it, unless you did; it must happen before OpenMP starts, i.e. here.
 """
 import contextlib
+import os
 
-import numba
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
+import numba  # noqa: E402  (after the environment variable above)
 
 PARALLEL_MIN_ELEMENTS = 1 << 15  # below this much work one thread is faster
 
