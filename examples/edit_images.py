@@ -59,9 +59,9 @@ def parse_args(argv=None):
 def to_mnist(path) -> np.ndarray:
     """A picture file as an MNIST-style digit: float32 (1, 28, 28) in [0, 1], white
     ink on black. Steps: grayscale -> invert if the border is light -> background
-    to 0 and brightest ink to 1 -> crop to
-    the ink's bounding box -> longer side to 20 px (Lanczos) -> centre of mass at the
-    centre of a 28x28 canvas."""
+    to 0 and brightest ink to 1 -> crop to the ink's bounding box -> longer side to
+    20 px (Lanczos), ink rescaled to peak at 1 -> centre of mass at the centre of a
+    28x28 canvas."""
     try:
         img = Image.open(path)
         img.load()
@@ -82,6 +82,7 @@ def to_mnist(path) -> np.ndarray:
     size = (max(1, round(w * scale)), max(1, round(h * scale)))
     small = np.asarray(Image.fromarray(np.uint8(ink * 255)).resize(
         size, Image.LANCZOS), dtype=np.float32) / 255
+    small = small / max(small.max(), 1e-6)  # thin strokes fade when shrunk: ink to 1
     canvas = np.zeros((28, 28), np.float32)
     cy, cx = _centre_of_mass(small)
     top = int(np.clip(round(14 - cy), 0, 28 - small.shape[0]))
@@ -97,26 +98,43 @@ def _centre_of_mass(img):
 
 
 # ------------------------------------------------------------------ figures
-def strips(rows, labels, path, title, col_labels=None):
-    """A figure of image rows (each a list/array of 28x28 images) with a label at the
-    left of each row and optional labels above the columns."""
-    ncol = max(len(r) for r in rows)
-    fig = Figure(figsize=(1.6 + 0.8 * ncol, 0.45 + 0.82 * len(rows)))
-    grid = fig.add_gridspec(len(rows), ncol, wspace=0.06, hspace=0.12, left=0.14)
+def tile_figure(rows, path, title, row_labels=None, col_labels=None, scale=0.6):
+    """Rows of 28x28 images tiled into one picture (grey lines between them) with
+    optional labels left of the rows and above the columns; written to `path`.
+    One imshow for the whole grid, so even hundreds of digits draw quickly."""
+    rows = [np.asarray(r, dtype=np.float32).reshape(-1, 28, 28) for r in rows]
+    ncol, gap, cell = max(len(r) for r in rows), 2, 30
+    canvas = np.full((len(rows) * cell + gap, ncol * cell + gap), 0.4, np.float32)
     for i, row in enumerate(rows):
         for j, img in enumerate(row):
-            ax = fig.add_subplot(grid[i, j])
-            ax.imshow(np.asarray(img).reshape(28, 28), cmap="gray", vmin=0, vmax=1,
-                      interpolation="nearest")
-            ax.set_xticks([])
-            ax.set_yticks([])
-            if j == 0:
-                ax.set_ylabel(labels[i], rotation=0, ha="right", va="center",
-                              fontsize=9)
-            if i == 0 and col_labels is not None:
-                ax.set_title(col_labels[j], fontsize=8, pad=3)
-    fig.suptitle(title, fontsize=11)
+            canvas[gap + i * cell:gap + i * cell + 28,
+                   gap + j * cell:gap + j * cell + 28] = img
+    label_width = 1.4 if row_labels else 0.1
+    fig = Figure(figsize=(ncol * cell / 28 * scale + label_width,
+                          len(rows) * cell / 28 * scale + 0.7))
+    ax = fig.add_subplot(1, 1, 1)
+    ax.imshow(canvas, cmap="gray", vmin=0, vmax=1, interpolation="nearest")
+    centres = lambda n: [gap + k * cell + 13.5 for k in range(n)]  # noqa: E731
+    ax.set_yticks(centres(len(rows)) if row_labels else [])
+    if row_labels:
+        ax.set_yticklabels(row_labels, fontsize=8)
+    ax.set_xticks(centres(ncol) if col_labels else [])
+    if col_labels:
+        ax.set_xticklabels(col_labels, fontsize=8)
+        ax.xaxis.tick_top()
+    ax.tick_params(length=0)
+    for spine in ax.spines.values():
+        spine.set_visible(False)
+    ax.set_title(title, fontsize=10, pad=18 if col_labels else 6)
     return save_figure(fig, path)
+
+
+def manifold_figure(model, path, n=15):
+    """The decoded latent plane of a 2-D model, z in [-2, 2]^2 (see VAE.manifold)."""
+    ticks = [f"{v:+.1f}" for v in np.linspace(-2, 2, n)]
+    tile_figure(model.manifold(n).numpy().reshape(n, n, 28, 28), path,
+                "The decoded latent plane: z1 across (top), z2 down (left)",
+                ticks[::-1], ticks)
 
 
 def show_masked(images, known):
@@ -124,34 +142,38 @@ def show_masked(images, known):
     return np.where(known > 0, images, 0.5)
 
 
-def interpolation_figure(model, x, out, pairs=((0, 1), (2, 3), (4, 7), (9, 12))):
-    rows, labels = [], []
+def interpolation_figure(model, x, labels, out,
+                         pairs=((7, 2), (1, 0), (4, 9), (3, 8))):
+    """For each pair of classes (a, b): from the first test a to the first test b."""
+    rows, names = [], []
     for a, b in pairs:
+        ia, ib = (int(np.flatnonzero(labels == c)[0]) for c in (a, b))
         for spherical in (False, True):
-            rows.append(model.interpolate(x[a], x[b], steps=10,
+            rows.append(model.interpolate(x[ia], x[ib], steps=10,
                                           spherical=spherical).numpy())
-            labels.append("spherical" if spherical else "linear")
-    strips(rows, labels, out / "interpolation.png",
-           "Interpolation in latent space (left end: digit A, right end: digit B)")
+            names.append(f"{a} to {b}, " + ("spherical" if spherical else "linear"))
+    tile_figure(rows, out / "interpolation.png", "Interpolation in latent space "
+                "between two test digits (ends: their reconstructions)", names)
 
 
 def denoising_figure(model, x, noisy, out, n=10):
     restored = model.denoise(noisy[:n]).numpy()
     mse = lambda a: float(((a - x[:n]) ** 2).mean())  # noqa: E731
-    strips([noisy[:n], restored, x[:n]],
-           [f"noisy\nMSE {mse(noisy[:n]):.3f}", f"restored\nMSE {mse(restored):.3f}",
-            "clean"], out / "denoising.png",
-           f"Denoising: Gaussian noise sigma {NOISE_SIGMA}, clipped to [0, 1]")
+    tile_figure([noisy[:n], restored, x[:n]], out / "denoising.png",
+                f"Denoising: Gaussian noise sigma {NOISE_SIGMA}, clipped to [0, 1]",
+                [f"noisy\nMSE {mse(noisy[:n]):.3f}",
+                 f"restored\nMSE {mse(restored):.3f}", "clean"])
 
 
 def inpainting_figure(model, x, out, n=10):
     known = np.ones((1, 28, 28), np.float32)
     known[:, 14:] = 0  # the bottom half is missing
     filled = model.inpaint(x[:n], known).numpy()
-    strips([show_masked(x[:n], known), filled, x[:n]],
-           ["bottom half\nmissing", "filled\nby the VAE", "clean"],
-           out / "inpainting.png", "Inpainting: encode / decode 20 times, keeping the "
-                                   "known pixels")
+    hole = lambda a: float(((a - x[:n]) ** 2)[:, known == 0].mean())  # noqa: E731
+    tile_figure([show_masked(x[:n], known), filled, x[:n]], out / "inpainting.png",
+                "Inpainting: the code is fitted to the known top half",
+                ["bottom half\nmissing (grey)",
+                 f"filled by the VAE\nMSE {hole(filled):.3f}", "clean"])
 
 
 def thickness_vector(model, x, labels):
@@ -179,9 +201,9 @@ def arithmetic_figure(model, x, labels, out):
     for i in np.flatnonzero(labels == 1)[:2]:
         rows.append([model.edit(x[i], seven, s).numpy() for s in strengths])
         names.append("a 1\n+ s(mean 7 - mean 1)")
-    strips(rows, names, out / "arithmetic.png",
-           "Latent arithmetic: z + s * vector, decoded (s = 0: plain reconstruction)",
-           col_labels=[f"s = {s:g}" for s in strengths])
+    tile_figure(rows, out / "arithmetic.png",
+                "Latent arithmetic: decode(z + s * vector); s = 0 is the reconstruction",
+                names, [f"s = {s:g}" for s in strengths])
 
 
 def user_image_figure(model, x, labels, path, out):
@@ -216,15 +238,13 @@ def main(argv=None):
     noisy = np.clip(x + NOISE_SIGMA * rng.standard_normal(x.shape), 0, 1)
     noisy = noisy.astype(np.float32)
 
-    interpolation_figure(model, x, out)
+    interpolation_figure(model, x, labels, out)
     denoising_figure(model, x, noisy, out)
     inpainting_figure(model, x, out)
     arithmetic_figure(model, x, labels, out)
     written = ["interpolation", "denoising", "inpainting", "arithmetic"]
     if model.latent_dim == 2:
-        strips(model.manifold(15).numpy().reshape(15, 15, 28, 28),
-               [f"z2 = {v:+.1f}" for v in np.linspace(2, -2, 15)], out / "manifold.png",
-               "The decoded latent plane: z1 from -2 (left) to +2 (right)")
+        manifold_figure(model, out / "manifold.png")
         written.append("manifold")
     if args.image:
         user_image_figure(model, x, labels, args.image, out)

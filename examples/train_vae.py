@@ -14,12 +14,13 @@ writes to --out:
   model.npz         model (+ its config) and optimizer state (continue with --resume;
                     edit images with examples/edit_images.py --checkpoint)
   curves.png        train and test negative ELBO per epoch
-  reconstructions.png  test digits (odd rows) over their reconstructions (even rows)
+  reconstructions.png  rows of test digits, each over its reconstructions
   samples.png       64 digits decoded from z ~ N(0, I)
   manifold.png      (latent size 2 only) the decoded grid of the latent plane
   metrics.json      settings, history, test negative ELBO, importance-weighted bound
                     on -log p(x) (k = --iw-samples on the first --iw-images test
-                    images), minutes, machine
+                    images, with the negative ELBO of those same images), minutes,
+                    machine
 """
 import pathlib
 import sys
@@ -31,12 +32,13 @@ from tqdm import tqdm
 import minidl
 from minidl import optim
 from minidl.data import DataLoader
-from minidl.plot import plot_history, image_grid
+from minidl.plot import plot_history
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
 from models.vae import build_vae, negative_elbo  # noqa: E402
 from training import parse_args, load_mnist, save_metrics  # noqa: E402
+from edit_images import tile_figure, manifold_figure  # noqa: E402
 
 
 def vae_flags(p):
@@ -96,12 +98,18 @@ def evaluate(model, dataset, seed=0):
 
 @minidl.no_grad()
 def importance_weighted_bound(model, dataset, images, k, seed=0):
-    """Mean over the first `images` examples of the k-sample bound on -log p(x)."""
+    """(k-sample bound on -log p(x), negative ELBO), both averaged over the first
+    `images` examples of dataset -- the same images, so the two compare."""
+    model.eval()
     generator = minidl.Generator(seed)
     x = dataset.get_batch(np.arange(min(images, len(dataset))))[0]
-    bounds = [model.importance_weighted_bound(minidl.tensor(x[i:i + 100]), k, generator)
-              for i in range(0, len(x), 100)]
-    return float(np.concatenate([b.numpy() for b in bounds]).mean())
+    iw, elbo = 0.0, 0.0
+    for i in range(0, len(x), 100):
+        batch = minidl.tensor(x[i:i + 100])
+        iw += model.importance_weighted_bound(batch, k, generator).sum().item()
+        logits, mu, logvar = model(batch, generator)
+        elbo += negative_elbo(logits, batch, mu, logvar).loss.item() * len(batch)
+    return iw / len(x), elbo / len(x)
 
 
 def fit(model, optimizer, train_set, test_set, args, checkpoint):
@@ -142,8 +150,8 @@ def reconstruction_grid(model, test_set, path, n=10, pairs=3):
     recon = model.reconstruct(x).numpy()
     rows = [block for i in range(pairs) for block in (x[i * n:(i + 1) * n],
                                                         recon[i * n:(i + 1) * n])]
-    image_grid(np.concatenate(rows), path, nrow=n,
-               title="Test digits (odd rows) and their reconstructions (even rows)")
+    tile_figure(rows, path, "Test digits and their reconstructions",
+                ["input", "output"] * pairs)
 
 
 def main(argv=None):
@@ -162,26 +170,27 @@ def main(argv=None):
 
     name = f"{type(model).__name__} (latent {args.latent_dim})"
     test_loss = history["test_neg_elbo"][-1]
-    iw = None
+    iw = iw_elbo = None
     if args.iw_samples > 0:
         t0 = time.perf_counter()
-        iw = importance_weighted_bound(model, test_set, args.iw_images, args.iw_samples,
-                                       args.seed)
-        print(f"importance-weighted bound (k={args.iw_samples}, first "
-              f"{min(args.iw_images, len(test_set))} test images): {iw:.2f} nats "
-              f"({time.perf_counter() - t0:.0f} s)")
+        iw, iw_elbo = importance_weighted_bound(model, test_set, args.iw_images,
+                                                args.iw_samples, args.seed)
+        print(f"on the first {min(args.iw_images, len(test_set))} test images: "
+              f"importance-weighted bound (k={args.iw_samples}) {iw:.2f} nats, negative "
+              f"ELBO {iw_elbo:.2f} nats ({time.perf_counter() - t0:.0f} s)")
     plot_history({k: history[k] for k in ("train_neg_elbo", "test_neg_elbo")},
                  out / "curves.png", title=f"{name}: negative ELBO (nats per image)")
     reconstruction_grid(model, test_set, out / "reconstructions.png")
-    image_grid(model.sample(64, minidl.Generator(args.seed)).numpy(),
-               out / "samples.png", nrow=8, title=f"{name}: samples from the prior")
+    samples = model.sample(64, minidl.Generator(args.seed)).numpy()
+    tile_figure(samples.reshape(8, 8, 28, 28), out / "samples.png",
+                f"{name}: samples from the prior N(0, I)")
     if args.latent_dim == 2:
-        image_grid(model.manifold(15).numpy(), out / "manifold.png", nrow=15,
-                   title="Decoded latent plane, z in [-2, 2]^2")
+        manifold_figure(model, out / "manifold.png")
     minutes = sum(history["seconds"]) / 60
     save_metrics(out / "metrics.json", args, history, config=config,
-                 test_neg_elbo=test_loss, iw_bound=iw, iw_samples=args.iw_samples,
-                 iw_images=min(args.iw_images, len(test_set)), data=train_set.source,
+                 test_neg_elbo=test_loss, iw_bound=iw, iw_images_neg_elbo=iw_elbo,
+                 iw_samples=args.iw_samples, iw_images=min(args.iw_images, len(test_set)),
+                 data=train_set.source,
                  epochs=len(history["seconds"]), training_minutes=minutes)
     print(f"test negative ELBO {test_loss:.2f} nats after {len(history['seconds'])} "
           f"epochs ({minutes:.1f} min); results in {out}/")

@@ -166,9 +166,14 @@ class Tensor:
         from .ops.arithmetic import clone
         return clone(self)
 
-    def to(self, dtype) -> "Tensor":
+    def to(self, *args, dtype=None, device=None) -> "Tensor":
+        """t.to(minidl.float64) casts (differentiably); t.to("cpu") is t itself."""
         from .ops.arithmetic import cast
-        return cast(self, dtype)
+        dtype = parse_to_args("to", args, dtype, device)
+        return self if dtype is None else cast(self, dtype)
+
+    def cpu(self) -> "Tensor":
+        return self
 
     def float(self):
         return self.to(float32)
@@ -358,6 +363,23 @@ class Tensor:
     @property
     def T(self):
         return ops.permute(self, *reversed(range(self.ndim)))
+
+
+def parse_to_args(op, args, dtype=None, device=None):
+    """The dtype asked for by .to(...) arguments (None if only a device was given).
+
+    PyTorch code moves things between devices; minidl runs on the CPU only, so the
+    device "cpu" is accepted and ignored, and any other device is an error."""
+    for arg in args:
+        if isinstance(arg, str) or arg is None:
+            device = arg
+        elif isinstance(arg, Tensor):
+            dtype = arg.dtype
+        else:
+            dtype = arg
+    if device is not None and str(device) != "cpu":
+        raise ValueError(f"{op}: minidl runs on the CPU only, got device {device!r}")
+    return dtype
 
 
 def _index_arrays(index):

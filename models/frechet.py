@@ -162,7 +162,10 @@ def main(argv=None):
     p.add_argument("--data-dir", default=None, help="folder with the MNIST files")
     p.add_argument("--n", type=int, default=10_000, help="real images per set")
     args = p.parse_args(argv)
-    model = load_classifier(args.classifier)
+    try:
+        model = load_classifier(args.classifier)
+    except FileNotFoundError as error:
+        raise SystemExit(str(error)) from None
     samples = np.load(args.samples)
     test, _ = classifier_features(model, mnist_images(args.data_dir, False, args.n))
     train, _ = classifier_features(model, mnist_images(args.data_dir, True, args.n))

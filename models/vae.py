@@ -26,6 +26,7 @@ mu and sigma). The file holds, top to bottom:
 """
 from __future__ import annotations
 
+import functools
 import math
 from typing import NamedTuple
 
@@ -119,14 +120,30 @@ def _unbatch(images: Tensor, unbatched: bool) -> Tensor:
 
 
 # ------------------------------------------------------------------ the model
+def _inference(method):
+    """Run a VAE method without gradients and in eval mode (BatchNorm uses its
+    running statistics), then put the model back in the mode it was in."""
+    @functools.wraps(method)
+    def run(self, *args, **kwargs):
+        was_training = self.training
+        self.eval()
+        try:
+            with minidl.no_grad():
+                return method(self, *args, **kwargs)
+        finally:
+            self.train(was_training)
+    return run
+
+
 class VAE(nn.Module):
     """Base class: a subclass builds `self.encoder` (images -> 2 * latent_dim numbers:
     mu and log-variance) and `self.decoder` (latent_dim -> 1x28x28 Bernoulli logits).
 
     forward(x) -> (logits, mu, logvar), with z drawn by reparameterize; the loss is
     negative_elbo(logits, x, mu, logvar). The editing methods below take images in
-    [0, 1] (see as_images), run without gradients in eval mode, and return pixel
-    probabilities sigmoid(logits) in [0, 1] -- the decoder's mean image."""
+    [0, 1] (see as_images), run without gradients in eval mode (the mode is
+    restored after), and return pixel probabilities sigmoid(logits) in [0, 1] --
+    the decoder's mean image."""
 
     def __init__(self, latent_dim: int):
         super().__init__()
@@ -150,13 +167,13 @@ class VAE(nn.Module):
         return self.decode(reparameterize(mu, logvar, generator)), mu, logvar
 
     # ---------------------------------------------------------- evaluation
-    @minidl.no_grad()
+    @_inference
     def importance_weighted_bound(self, x, k: int = 100, generator=None) -> Tensor:
         """-log p(x) estimated with k importance samples (Burda et al., 2016), per
         image (N,) in nats. With z_i ~ q(z|x) and weights w_i = p(x|z_i) p(z_i) /
         q(z_i|x):   log p(x) >= log (1/k) sum_i w_i,   a bound that tightens as k
         grows (k = 1 is the ELBO). Computed with logsumexp, so no w_i overflows."""
-        self.eval()
+        x, _ = as_images(x, "importance_weighted_bound")
         mu, logvar = self.encode(x)
         n, d = mu.shape
         log_w = []
@@ -179,22 +196,20 @@ class VAE(nn.Module):
     def _images(self, z):
         return self.decode(z).sigmoid()
 
-    @minidl.no_grad()
+    @_inference
     def reconstruct(self, x) -> Tensor:
         """Encode to the mean code and decode: x -> sigmoid(decode(mu(x)))."""
-        self.eval()
         images, unbatched = as_images(x, "reconstruct")
         return _unbatch(self._images(self._codes(images)), unbatched)
 
-    @minidl.no_grad()
+    @_inference
     def sample(self, n: int, generator=None) -> Tensor:
         """n new digits: z ~ N(0, I) from the prior, decoded to (n, 1, 28, 28)."""
         if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
             raise ValueError(f"sample: n must be a positive integer, got {n!r}")
-        self.eval()
         return self._images(minidl.randn(int(n), self.latent_dim, generator=generator))
 
-    @minidl.no_grad()
+    @_inference
     def interpolate(self, x_a, x_b, steps: int = 8, spherical: bool = False) -> Tensor:
         """Walk in latent space from x_a's code to x_b's in `steps` equal steps (both
         ends included) and decode every point: (steps, 1, 28, 28) for single images,
@@ -202,10 +217,9 @@ class VAE(nn.Module):
 
         spherical=True follows the great circle (slerp) instead of the straight line,
         which keeps the norm of z typical for the prior N(0, I):
-            slerp(a, b, t) = sin((1-t) w)/sin(w) a + sin(t w)/sin(w) b,  cos w = a.b/|a||b|
+            slerp(a, b, t) = (sin((1-t) w) a + sin(t w) b) / sin(w),  cos w = a.b/|a||b|
         """
         _check_steps("interpolate", steps, minimum=2)
-        self.eval()
         a, unbatched = as_images(x_a, "interpolate")
         b, _ = as_images(x_b, "interpolate")
         if a.shape != b.shape:
@@ -218,7 +232,8 @@ class VAE(nn.Module):
                                        np.linalg.norm(zb, axis=1) + 1e-12)
             w = np.arccos(np.clip(cos, -1, 1))[:, None, None]
             sin_w = np.maximum(np.sin(w), 1e-6)  # w -> 0: slerp -> lerp
-            path = (np.sin((1 - t) * w) * za[:, None] + np.sin(t * w) * zb[:, None]) / sin_w
+            path = (np.sin((1 - t) * w) * za[:, None]
+                    + np.sin(t * w) * zb[:, None]) / sin_w
         else:
             path = (1 - t) * za[:, None] + t * zb[:, None]         # (N, steps, D)
         n = len(za)
@@ -248,7 +263,7 @@ class VAE(nn.Module):
             optimizer.step()
         return self._images(z)
 
-    @minidl.no_grad()
+    @_inference
     def denoise(self, x_noisy, noise_std: float = 0.3, steps: int = 50) -> Tensor:
         """Remove noise by finding the digit the model would draw: the decoded image
         whose code best explains the noisy one (see _fit_codes) under Gaussian pixel
@@ -259,14 +274,13 @@ class VAE(nn.Module):
         _check_steps("denoise", steps, minimum=0)
         if not noise_std > 0:
             raise ValueError(f"denoise: noise_std must be > 0, got {noise_std!r}")
-        self.eval()
         images, unbatched = as_images(x_noisy, "denoise")
         codes = self._codes(images)
         out = self._fit_codes(codes, images.numpy(), np.ones(images.shape, np.float32),
                               steps, noise_std)
         return _unbatch(out, unbatched)
 
-    @minidl.no_grad()
+    @_inference
     def inpaint(self, x, mask, steps: int = 50, method: str = "optimize") -> Tensor:
         """Fill the unknown pixels of x: mask is 1 where a pixel is known, 0 where it
         is missing (same shape as x, or (1, 28, 28) / (28, 28) for all images). The
@@ -282,7 +296,6 @@ class VAE(nn.Module):
         if method not in ("optimize", "iterate"):
             raise ValueError(f"inpaint: method must be 'optimize' or 'iterate', got "
                              f"{method!r}")
-        self.eval()
         images, unbatched = as_images(x, "inpaint")
         known = _mask(mask, images.shape, unbatched)
         x_np = images.numpy()
@@ -297,21 +310,19 @@ class VAE(nn.Module):
                 filled = known * x_np + (1 - known) * guess
         return _unbatch(Tensor(filled.astype(np.float32)), unbatched)
 
-    @minidl.no_grad()
+    @_inference
     def attribute_vector(self, xs_with, xs_without) -> Tensor:
         """A direction in latent space for an attribute: the mean code of images that
         have it minus the mean code of images that do not (e.g. thick minus thin
         digits, or 7s minus 1s). Returns a (latent_dim,) Tensor for edit()."""
-        self.eval()
         with_, _ = as_images(xs_with, "attribute_vector")
         without, _ = as_images(xs_without, "attribute_vector")
         return self._codes(with_).mean(dim=0) - self._codes(without).mean(dim=0)
 
-    @minidl.no_grad()
+    @_inference
     def edit(self, x, vector, strength: float = 1.0) -> Tensor:
         """Latent arithmetic: decode(mu(x) + strength * vector). Negative strength
         removes the attribute."""
-        self.eval()
         images, unbatched = as_images(x, "edit")
         v = vector.numpy() if isinstance(vector, Tensor) else np.asarray(vector)
         if v.shape != (self.latent_dim,) or not np.isfinite(v).all():
@@ -322,7 +333,7 @@ class VAE(nn.Module):
         z = self._codes(images) + Tensor((float(strength) * v).astype(np.float32))
         return _unbatch(self._images(z), unbatched)
 
-    @minidl.no_grad()
+    @_inference
     def manifold(self, n: int = 15, limit: float = 2.0) -> Tensor:
         """For latent_dim = 2: decode an n x n grid of codes z = (z1, z2) evenly spaced
         in [-limit, limit]^2 (2 standard deviations of the prior by default). Returns
@@ -331,7 +342,6 @@ class VAE(nn.Module):
         if self.latent_dim != 2:
             raise ValueError(f"manifold: needs a 2-D latent space, this model has "
                              f"latent_dim={self.latent_dim}")
-        self.eval()
         z1 = np.linspace(-limit, limit, n, dtype=np.float32)
         z2 = z1[::-1]
         grid = np.stack(np.meshgrid(z1, z2), axis=-1).reshape(-1, 2)
@@ -419,7 +429,8 @@ def build_vae(config: dict) -> VAE:
     kwargs = dict(config)
     kind = kwargs.pop("model")
     if kind not in MODELS:
-        raise ValueError(f"build_vae: model must be one of {sorted(MODELS)}, got {kind!r}")
+        raise ValueError(f"build_vae: model must be one of {sorted(MODELS)}, got "
+                         f"{kind!r}")
     return MODELS[kind](**kwargs)
 
 

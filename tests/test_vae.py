@@ -54,6 +54,7 @@ def trained(digits):
             steps += 1
             if steps == 600:
                 break
+    model.zero_grad()
     return model.eval()
 
 
@@ -165,6 +166,18 @@ def test_conv_vae_learns_a_batch():
     assert losses[-1] < 0.6 * losses[0]
 
 
+def test_editing_runs_in_eval_mode_and_restores_the_training_mode():
+    model = ConvVAE(2, batch_norm=True)
+    x = np.random.default_rng(0).uniform(0, 1, (3, 1, 28, 28)).astype(np.float32)
+    a = model.reconstruct(x).numpy()
+    assert model.training                       # still training afterwards
+    b = model.reconstruct(x[:1]).numpy()        # eval: BatchNorm's running statistics,
+    assert np.allclose(a[:1], b, atol=1e-6)     # so an image's output ignores its batch
+    model.eval()
+    model.sample(2)
+    assert not model.training
+
+
 def test_latent_dim_must_be_a_positive_integer():
     for bad in (0, -1, 2.5, True):
         with pytest.raises(ValueError, match="latent_dim"):
@@ -183,6 +196,8 @@ def test_importance_weighted_bound_is_tighter_than_the_elbo(trained, digits):
     assert iw.numpy().mean() < elbo - 1.0          # a few nats tighter
     assert iw.numpy().mean() < iw1.numpy().mean()  # more samples, tighter
     assert abs(iw1.numpy().mean() - elbo) < 3.0    # k = 1 is an ELBO estimate
+    with pytest.raises(ValueError, match="importance_weighted_bound"):
+        trained.importance_weighted_bound(x.numpy() * 2)
 
 
 def _elbo(model, x, seed):
@@ -217,7 +232,8 @@ def test_interpolate_runs_from_one_reconstruction_to_the_other(trained, digits,
     assert np.allclose(path[-1], trained.reconstruct(x[1]).numpy(), atol=1e-4)
     # the middle lies between: closer to each end than the ends are to each other
     ends = np.abs(path[0] - path[-1]).sum()
-    assert np.abs(path[3] - path[0]).sum() < ends and np.abs(path[3] - path[-1]).sum() < ends
+    assert np.abs(path[3] - path[0]).sum() < ends
+    assert np.abs(path[3] - path[-1]).sum() < ends
     batch = trained.interpolate(x[:3], x[3:6], steps=4, spherical=spherical)
     assert batch.shape == (3, 4, 1, 28, 28)
 

@@ -18,7 +18,7 @@ from collections import OrderedDict, namedtuple
 import numpy as np
 
 from ..autograd import Function, no_grad
-from ..tensor import Tensor, ShapeError, float32, float64, _FLOATS
+from ..tensor import Tensor, ShapeError, float32, float64, _FLOATS, parse_to_args
 from .parameter import Parameter
 
 _IncompatibleKeys = namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])
@@ -376,16 +376,7 @@ class Module:
         """Cast floating parameters and buffers in place: model.to(minidl.float64).
 
         A device ("cpu") is accepted and ignored: minidl runs on the CPU only."""
-        for arg in args:
-            if isinstance(arg, str):
-                if arg != "cpu":
-                    raise ValueError(f"to: minidl runs on the CPU only, got device "
-                                     f"{arg!r}")
-            else:
-                dtype = arg
-        if kwargs.get("device", "cpu") != "cpu":
-            raise ValueError(f"to: minidl runs on the CPU only, got device "
-                             f"{kwargs['device']!r}")
+        dtype = parse_to_args("to", args, dtype, kwargs.get("device"))
         if dtype is None:
             return self
         dtype = np.dtype(dtype)
