@@ -51,7 +51,7 @@ def parse_args(argv=None):
     p.add_argument("--data-dir", default=None, help="folder with the MNIST IDX files "
                    "(default: as train_vae.py; falls back to the built-in subset)")
     p.add_argument("--image", default=None, help="a picture of a digit to edit")
-    p.add_argument("--seed", type=int, default=0, help="noise and digit choice")
+    p.add_argument("--seed", type=int, default=0, help="seed of the added noise")
     return p.parse_args(argv)
 
 
@@ -173,7 +173,8 @@ def inpainting_figure(model, x, out, n=10):
     tile_figure([show_masked(x[:n], known), filled, x[:n]], out / "inpainting.png",
                 "Inpainting: the code is fitted to the known top half",
                 ["bottom half\nmissing (grey)",
-                 f"filled by the VAE\nMSE {hole(filled):.3f}", "clean"])
+                 f"filled by the VAE\nhole MSE {hole(filled):.3f}\n"
+                 f"(mean image: {hole(x.mean(0)):.3f})", "clean"])
 
 
 def thickness_vector(model, x, labels):

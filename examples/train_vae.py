@@ -1,7 +1,7 @@
-"""Train a variational autoencoder on MNIST (Adam, lr 1e-3, batch 128, 10 epochs).
+"""Train a variational autoencoder on MNIST (Adam, lr 1e-3, batch 64, 10 epochs).
 
     python examples/train_vae.py [--model conv|mlp] [--latent-dim 16] [--epochs 10]
-                                 [--batch-size 128] [--lr 1e-3] [--warmup 0] [--seed 0]
+                                 [--batch-size 64] [--lr 1e-3] [--warmup 0] [--seed 0]
                                  [--data-dir DIR] [--out runs/vae] [--limit N] [--resume]
 
 The loss is the negative ELBO in nats per image (see models/vae.py): pixel
@@ -155,7 +155,7 @@ def reconstruction_grid(model, test_set, path, n=10, pairs=3):
 
 
 def main(argv=None):
-    args = parse_args(__doc__.splitlines()[0], epochs=10, batch_size=128, lr=1e-3,
+    args = parse_args(__doc__.splitlines()[0], epochs=10, batch_size=64, lr=1e-3,
                       out="runs/vae", argv=argv, extra=vae_flags)
     minidl.manual_seed(args.seed)
     out = pathlib.Path(args.out)

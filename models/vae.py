@@ -16,12 +16,12 @@ The expectation is estimated with one sample z = mu + sigma * eps, eps ~ N(0, I)
 mu and sigma). The file holds, top to bottom:
 
   gaussian_kl, reparameterize, negative_elbo   the loss and its parts
+  as_images      the input check every editing method uses
   VAE            the base Module: encode / decode / forward, importance-weighted
                  bound, and the editing API (reconstruct, sample, interpolate,
                  denoise, inpaint, attribute_vector, edit, manifold)
   ConvVAE        two stride-2 convolutions + a 256-unit dense layer, and back
   MLPVAE         Kingma & Welling's one-hidden-layer MLP, for comparison
-  as_images      the input check every editing method uses
   build_vae, load_vae   a model from its config / from a train_vae.py checkpoint
 """
 from __future__ import annotations
@@ -370,13 +370,14 @@ def _mask(mask, images_shape, unbatched) -> np.ndarray:
 class ConvVAE(VAE):
     """Convolutional VAE (latent_dim 16 by default; 2 for the manifold plot):
 
-        encoder 1x28x28 -> Conv 4x4/2 (32) -> 32x14x14 -> Conv 4x4/2 (64) -> 64x7x7
+        encoder 1x28x28 -> Conv 3x3/2 (32) -> 32x14x14 -> Conv 3x3/2 (64) -> 64x7x7
                 -> Dense 256 -> Dense 2*latent_dim (mu, log sigma^2)
         decoder latent_dim -> Dense 256 -> Dense 64*7*7 -> 64x7x7
-                -> ConvTranspose 4x4/2 (32) -> 32x14x14 -> ConvTranspose 4x4/2 (1)
+                -> ConvTranspose 3x3/2 (32) -> 32x14x14 -> ConvTranspose 3x3/2 (1)
                 -> 1x28x28 logits
-    Each hidden layer is followed by ReLU, and by BatchNorm before it when
-    batch_norm=True."""
+    ("3x3/2": 3x3 kernel, stride 2, padding 1; the transposed convolutions add
+    output_padding=1 so that 7 -> 14 -> 28 exactly.) Every hidden layer is followed
+    by ReLU -- with BatchNorm in between when batch_norm=True."""
 
     def __init__(self, latent_dim: int = 16, batch_norm: bool = False):
         super().__init__(latent_dim)
