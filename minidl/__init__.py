@@ -5,8 +5,10 @@ ops/ (each op with its derivative) -> functional.py (losses, layers as functions
 kernels/ (Numba loops) -> nn/ (Modules) -> optim/ (optimizers) -> data/ (MNIST).
 """
 from .memory import keep_freed_memory
+from .threads import configure_blas_threads
 
 keep_freed_memory()  # big temporaries are reused, not page-faulted in every step
+configure_blas_threads()  # BLAS on one thread; numba's kernels use the cores
 
 from .tensor import (Tensor, ShapeError, float32, float64, int8, int16, int32, int64,
                      uint8, bool_)
