@@ -34,7 +34,7 @@ from PIL import Image
 import minidl
 from minidl.data import MNIST
 from minidl.fileio import atomic_path
-from minidl.plot import save_figure
+from minidl.plot import save_figure, make_grid
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))
 from models.vae import load_vae  # noqa: E402
@@ -104,11 +104,10 @@ def tile_figure(rows, path, title, row_labels=None, col_labels=None, scale=0.6):
     One imshow for the whole grid, so even hundreds of digits draw quickly."""
     rows = [np.asarray(r, dtype=np.float32).reshape(-1, 28, 28) for r in rows]
     ncol, gap, cell = max(len(r) for r in rows), 2, 30
-    canvas = np.full((len(rows) * cell + gap, ncol * cell + gap), 0.4, np.float32)
-    for i, row in enumerate(rows):
-        for j, img in enumerate(row):
-            canvas[gap + i * cell:gap + i * cell + 28,
-                   gap + j * cell:gap + j * cell + 28] = img
+    blank = np.full((28, 28), 0.4, np.float32)  # fills out rows shorter than ncol
+    canvas = make_grid(np.stack([row[j] if j < len(row) else blank
+                                 for row in rows for j in range(ncol)]), ncol,
+                       padding=gap, pad_value=0.4)
     label_width = 1.4 if row_labels else 0.1
     fig = Figure(figsize=(ncol * cell / 28 * scale + label_width,
                           len(rows) * cell / 28 * scale + 0.7))

@@ -38,7 +38,7 @@ import minidl
 from minidl import optim
 from minidl.data import DataLoader
 from minidl.fileio import atomic_path
-from minidl.plot import save_figure
+from minidl.plot import save_figure, image_grid
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
@@ -170,32 +170,6 @@ def generate(G, z, batch_size=500):
     return (np.concatenate(out) + 1) / 2
 
 
-def make_grid(images, nrow, padding=2, pad_value=1.0):
-    """Tile images (N, 1, H, W) into one picture, nrow per row, with white lines
-    between them (as torchvision.utils.make_grid): one image to draw, not N plots."""
-    n, _, h, w = images.shape
-    rows = -(-n // nrow)
-    grid = np.full((rows * (h + padding) + padding, nrow * (w + padding) + padding),
-                   pad_value, dtype=np.float32)
-    for i, image in enumerate(images):
-        top = padding + (i // nrow) * (h + padding)
-        left = padding + (i % nrow) * (w + padding)
-        grid[top:top + h, left:left + w] = image[0]
-    return grid
-
-
-def save_grid(images, path, nrow, title):
-    """Write images (N, 1, H, W) in [0, 1] as one tiled grid with a title."""
-    grid = make_grid(images, nrow)
-    fig = Figure(figsize=(6, 6 * grid.shape[0] / grid.shape[1] + 0.5))
-    ax = fig.add_subplot(1, 1, 1)
-    ax.imshow(grid, cmap="gray", vmin=0, vmax=1, interpolation="nearest")
-    ax.set_axis_off()
-    ax.set_title(title)
-    save_figure(fig, path)
-    return fig
-
-
 def interpolation_noise(z_dim, rows=6, steps=10, seed=0):
     """rows straight lines in noise space, `steps` points each: (rows*steps, z_dim)."""
     g = minidl.Generator(seed)
@@ -287,11 +261,11 @@ def optimizers(G, D, args):
 
 
 def save_epoch_outputs(G, out, epoch, fixed_noise, interp_noise, history, args):
-    grid = save_grid(generate(G, fixed_noise), out / f"samples_epoch_{epoch}.png",
-                     nrow=10, title=f"{args.model.upper()} ({args.loss}), epoch {epoch}")
+    grid = image_grid(generate(G, fixed_noise), out / f"samples_epoch_{epoch}.png",
+                      nrow=10, title=f"{args.model.upper()} ({args.loss}), epoch {epoch}")
     save_figure(grid, out / "samples.png")  # the latest grid under a fixed name
-    save_grid(generate(G, interp_noise), out / "interpolation.png", nrow=10,
-              title="Straight lines in noise space: z1 (left) to z2 (right)")
+    image_grid(generate(G, interp_noise), out / "interpolation.png", nrow=10,
+               title="Straight lines in noise space: z1 (left) to z2 (right)")
     plot_losses(history["steps"], history["steps_per_epoch"],
                 args.n_critic if args.loss == "wgan-gp" else 1, out / "losses.png",
                 critic=args.loss == "wgan-gp")

@@ -13,9 +13,19 @@ SeedCNN is the seed's Keras model layer for layer (93,322 parameters):
     Dense(10)                -> 10 logits     650 params  (64*10 + 10)
 
 It returns logits; the softmax lives inside the cross-entropy loss, which is the
-numerically stable way (log_softmax) to compute both.
+numerically stable way (log_softmax) to compute both. Its weights start as Keras'
+do: Glorot-uniform weights, zero biases.
 """
 from minidl import nn
+
+
+def keras_init_(model):
+    """Keras' default initialisation: glorot_uniform kernels, zero biases."""
+    for module in model.modules():
+        if isinstance(module, (nn.Conv2d, nn.Linear)):
+            nn.init.xavier_uniform_(module.weight)
+            nn.init.zeros_(module.bias)
+    return model
 
 
 class SeedCNN(nn.Module):
@@ -29,6 +39,7 @@ class SeedCNN(nn.Module):
         self.classifier = nn.Sequential(
             nn.Flatten(), nn.Linear(64 * 3 * 3, 64), nn.ReLU(), nn.Linear(64, num_classes),
         )
+        keras_init_(self)
 
     def forward(self, x):
         return self.classifier(self.features(x))
