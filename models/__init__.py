@@ -1,6 +1,13 @@
-"""Models built only from minidl: the seed CNN and LeNet-5 (cnn.py); VAE and GAN follow."""
+"""Models built only from minidl:
+
+  cnn.py      SeedCNN (the seed's Keras CNN) and LeNet5
+  vae.py      ConvVAE and MLPVAE, their loss, and the image-editing API
+  gan.py      DCGAN, WGAN-GP critic and MLP GAN, with their losses
+  frechet.py  the Frechet distance and class coverage of generated digits
+"""
 from .cnn import SeedCNN, LeNet5
 from .gan import DCGANGenerator, DCGANDiscriminator, MLPGenerator, MLPDiscriminator
 from .vae import ConvVAE, MLPVAE, load_vae
 
-__all__ = ["SeedCNN", "LeNet5"]
+__all__ = ["SeedCNN", "LeNet5", "ConvVAE", "MLPVAE", "load_vae", "DCGANGenerator",
+           "DCGANDiscriminator", "MLPGenerator", "MLPDiscriminator"]
