@@ -37,7 +37,7 @@ from minidl.plot import plot_history
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
 from models.vae import build_vae, negative_elbo  # noqa: E402
-from training import parse_args, load_mnist, save_metrics  # noqa: E402
+from training import parse_args, load_mnist, save_metrics, maybe_resume  # noqa: E402
 from edit_images import tile_figure, manifold_figure  # noqa: E402
 
 
@@ -116,13 +116,7 @@ def fit(model, optimizer, train_set, test_set, args, checkpoint):
     """Train for args.epochs (resuming from `checkpoint` if asked); returns history."""
     history = {"train_neg_elbo": [], "test_neg_elbo": [], "test_reconstruction": [],
                "test_kl": [], "seconds": []}
-    start = 0
-    if args.resume and checkpoint.exists():
-        state = minidl.load(checkpoint)
-        model.load_state_dict(state["model"])
-        optimizer.load_state_dict(state["optimizer"])
-        history, start = state["history"], state["epoch"]
-        print(f"resumed from {checkpoint} after epoch {start}")
+    history, start = maybe_resume(args, checkpoint, model, optimizer, history)
     for epoch in range(start, args.epochs):
         loader = DataLoader(train_set, args.batch_size, shuffle=True,
                             seed=args.seed * 1000 + epoch)

@@ -90,17 +90,23 @@ def evaluate(model, loader):
     return total_loss / len(targets), float((preds == targets).mean()), preds, targets
 
 
+def maybe_resume(args, checkpoint, model, optimizer, history):
+    """With --resume and a checkpoint on disk: restore model and optimizer, and return
+    (saved history, epochs done); otherwise (history, 0)."""
+    if not (args.resume and checkpoint.exists()):
+        return history, 0
+    state = minidl.load(checkpoint)
+    model.load_state_dict(state["model"])
+    optimizer.load_state_dict(state["optimizer"])
+    print(f"resumed from {checkpoint} after epoch {state['epoch']}")
+    return state["history"], state["epoch"]
+
+
 def fit(model, optimizer, train_set, test_set, args, checkpoint):
     """Train for args.epochs (resuming from `checkpoint` if asked); returns history."""
     history = {"train_loss": [], "test_loss": [], "train_acc": [], "test_acc": [],
                "seconds": []}
-    start = 0
-    if args.resume and checkpoint.exists():
-        state = minidl.load(checkpoint)
-        model.load_state_dict(state["model"])
-        optimizer.load_state_dict(state["optimizer"])
-        history, start = state["history"], state["epoch"]
-        print(f"resumed from {checkpoint} after epoch {start}")
+    history, start = maybe_resume(args, checkpoint, model, optimizer, history)
     test_loader = DataLoader(test_set, 500)
     for epoch in range(start, args.epochs):
         # a fresh order per epoch from (seed, epoch): a resumed run sees the same batches
