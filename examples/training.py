@@ -57,8 +57,9 @@ def load_mnist(args):
     return train, test
 
 
-def train_epoch(model, loader, optimizer, desc, progress=True):
-    """One pass over the training set; returns (mean loss, accuracy)."""
+def train_epoch(model, loader, optimizer, desc, progress=True, scheduler=None):
+    """One pass over the training set; returns (mean loss, accuracy). A scheduler,
+    if given, steps after every batch (a per-iteration learning-rate schedule)."""
     model.train()
     total_loss, correct, seen = 0.0, 0, 0
     bar = tqdm(loader, desc=desc, leave=False, disable=not progress, unit="batch")
@@ -68,6 +69,8 @@ def train_epoch(model, loader, optimizer, desc, progress=True):
         loss = F.cross_entropy(logits, y)
         loss.backward()
         optimizer.step()
+        if scheduler is not None:
+            scheduler.step()
         n = len(y)
         total_loss += loss.item() * n
         correct += int((logits.numpy().argmax(1) == y.numpy()).sum())
@@ -90,23 +93,27 @@ def evaluate(model, loader):
     return total_loss / len(targets), float((preds == targets).mean()), preds, targets
 
 
-def maybe_resume(args, checkpoint, model, optimizer, history):
-    """With --resume and a checkpoint on disk: restore model and optimizer, and return
-    (saved history, epochs done); otherwise (history, 0)."""
+def maybe_resume(args, checkpoint, model, optimizer, history, scheduler=None):
+    """With --resume and a checkpoint on disk: restore model and optimizer (and the
+    scheduler), and return (saved history, epochs done); otherwise (history, 0)."""
     if not (args.resume and checkpoint.exists()):
         return history, 0
     state = minidl.load(checkpoint)
     model.load_state_dict(state["model"])
     optimizer.load_state_dict(state["optimizer"])
+    if scheduler is not None:
+        scheduler.load_state_dict(state["scheduler"])
     print(f"resumed from {checkpoint} after epoch {state['epoch']}")
     return state["history"], state["epoch"]
 
 
-def fit(model, optimizer, train_set, test_set, args, checkpoint):
-    """Train for args.epochs (resuming from `checkpoint` if asked); returns history."""
+def fit(model, optimizer, train_set, test_set, args, checkpoint, scheduler=None):
+    """Train for args.epochs (resuming from `checkpoint` if asked); returns history.
+    `scheduler` (optional) is stepped once per batch."""
     history = {"train_loss": [], "test_loss": [], "train_acc": [], "test_acc": [],
                "seconds": []}
-    history, start = maybe_resume(args, checkpoint, model, optimizer, history)
+    history, start = maybe_resume(args, checkpoint, model, optimizer, history,
+                                  scheduler)
     test_loader = DataLoader(test_set, 500)
     for epoch in range(start, args.epochs):
         # a fresh order per epoch from (seed, epoch): a resumed run sees the same batches
@@ -115,7 +122,8 @@ def fit(model, optimizer, train_set, test_set, args, checkpoint):
         t0 = time.perf_counter()
         train_loss, train_acc = train_epoch(model, train_loader, optimizer,
                                             f"epoch {epoch + 1}/{args.epochs}",
-                                            progress=not args.no_progress)
+                                            progress=not args.no_progress,
+                                            scheduler=scheduler)
         seconds = time.perf_counter() - t0
         test_loss, test_acc, _, _ = evaluate(model, test_loader)
         for key, value in zip(history, (train_loss, test_loss, train_acc, test_acc,
@@ -124,8 +132,11 @@ def fit(model, optimizer, train_set, test_set, args, checkpoint):
         print(f"epoch {epoch + 1}/{args.epochs}: train loss {train_loss:.4f}, "
               f"test loss {test_loss:.4f}, test accuracy {test_acc:.4f} "
               f"({seconds:.1f} s)")
-        minidl.save({"model": model.state_dict(), "optimizer": optimizer.state_dict(),
-                     "history": history, "epoch": epoch + 1}, checkpoint)
+        state = {"model": model.state_dict(), "optimizer": optimizer.state_dict(),
+                 "history": history, "epoch": epoch + 1}
+        if scheduler is not None:
+            state["scheduler"] = scheduler.state_dict()
+        minidl.save(state, checkpoint)
     return history
 
 

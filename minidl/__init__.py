@@ -22,9 +22,11 @@ from .creation import (tensor, from_numpy, zeros, ones, full, empty, eye, randn,
                        full_like, randn_like, rand_like)
 from .ops import *  # noqa: F401,F403  (add, exp, matmul, cat, where, softmax, ...)
 from .gradcheck import gradcheck, gradgradcheck, GradcheckError
+from .trace import trace  # profiler: `with minidl.trace() as t: ...; print(t)`
 from . import nn
 from .serialization import save, load
 from . import optim
 from . import data
+from . import viz  # backward graphs: viz.graph, viz.to_dot, viz.draw_graph
 
 __version__ = "0.1.0"

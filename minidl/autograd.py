@@ -26,6 +26,7 @@ import numpy as np
 # tensor.py imports this module first, so it is imported here as a (half-initialised)
 # module object; _tensor.Tensor is looked up when called, by then it exists.
 from . import tensor as _tensor
+from . import trace as _trace
 
 __all__ = [
     "Function", "Context", "no_grad", "enable_grad", "set_grad_enabled",
@@ -230,7 +231,14 @@ class Function:
 
     @classmethod
     def apply(cls, *args):
+        """Run the op on args (Tensors and plain values); returns the output Tensor."""
+        if _trace.active is not None:  # inside `with minidl.trace()`: time this op
+            return _trace.active.run_op(cls, args)
+        return cls._apply(args)
 
+    @classmethod
+    def _apply(cls, args):
+        """apply() itself: forward on the arrays, checks, and the graph node."""
         arrays = [a._data if isinstance(a, _tensor.Tensor) else a for a in args]
         ctx = Context(cls, args)
         raw = cls.forward(ctx, *arrays)
@@ -312,7 +320,7 @@ def _run_backward(roots, root_grads, retain_graph, create_graph, inputs=None):
         if t.grad_fn is None or t._retains_grad:
             t._accumulate_grad(g, create_graph)
 
-    with set_grad_enabled(create_graph):
+    with set_grad_enabled(create_graph), _trace.span("autograd engine", "backward"):
         for r in roots:
             if r.grad_fn is None:
                 deliver(r, grads.pop(id(r)))
@@ -324,7 +332,10 @@ def _run_backward(roots, root_grads, retain_graph, create_graph, inputs=None):
             ctx = node.grad_fn
             # (anomaly checks pause inside: the results are checked below, as this op's)
             with detect_anomaly(False):
-                in_grads = ctx.function.backward(ctx, g)
+                if _trace.active is None:
+                    in_grads = ctx.function.backward(ctx, g)
+                else:  # inside `with minidl.trace()`: time this node's backward
+                    in_grads = _trace.active.run_backward(ctx, g)
             if not isinstance(in_grads, tuple):
                 in_grads = (in_grads,)
             if len(in_grads) != len(ctx.inputs):

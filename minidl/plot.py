@@ -1,6 +1,8 @@
 """Plotting helpers (matplotlib): training curves, image grids, confusion matrices,
-convolution filters and feature maps. Every function writes a PNG (or SVG/PDF, by the
-path's suffix) atomically and also returns the matplotlib Figure.
+convolution filters and feature maps, and per-layer histograms and curves (what each
+layer outputs, and the gradients reaching it, as training goes on). Every function
+writes a PNG (or SVG/PDF, by the path's suffix) atomically and also returns the
+matplotlib Figure.
 
 Figures are made with matplotlib's object API (`Figure`), not pyplot, so no window
 or display is needed and nothing global changes.
@@ -10,6 +12,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
+from matplotlib import colormaps
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
@@ -141,3 +144,105 @@ def plot_feature_maps(maps, path=None, title="Feature maps", nrow=8) -> Figure:
     """Show each channel of one image's activations (C, H, W) as its own panel."""
     return image_grid(_array(maps), path, nrow=nrow, title=title, cmap="viridis",
                       normalize=True)
+
+
+def _light_to_dark(n):
+    """n colours from light (first: early step, first layer) to dark (last)."""
+    return colormaps["viridis_r"](np.linspace(0.15, 1.0, n))
+
+
+def _nonzero(values, log_abs) -> np.ndarray:
+    """The values that are not exactly 0, flattened (as log10|value| if log_abs)."""
+    v = _array(values).ravel()
+    v = v[v != 0]
+    return np.log10(np.abs(v)) if log_abs else v
+
+
+def _bin_edges(arrays, bins) -> np.ndarray:
+    """Equal bins over what the arrays hold (0.1 to 99.9 percentile, 5% margins)."""
+    lo, hi = np.percentile(np.concatenate(arrays), [0.1, 99.9])
+    margin = 0.05 * (hi - lo)
+    return np.linspace(lo - margin, hi + margin, bins + 1)
+
+
+def plot_layer_histograms(runs, path=None, title=None, xlabel="value", log_abs=False,
+                          sharex="col", bins=50) -> Figure:
+    """Histograms of each layer's values (rows) as training goes on (one curve per
+    recorded step, light = early, dark = late), one column per run.
+
+    runs: {run name: {layer name: {step: array of values}}}.
+    Exact zeros (e.g. from ReLUs that are off) are left out of the curves, which would
+    otherwise be one spike; each panel says what fraction of the last step's values
+    were zero. log_abs=True histograms log10|value|, for gradients, whose sizes span
+    many orders of magnitude. sharex: "col" gives each run its own x range, "all"
+    one range for all panels (to compare sizes across runs).
+    """
+    layers = list(next(iter(runs.values())))
+    fig = Figure(figsize=(3.6 * len(runs) + 1.4, 0.8 * len(layers) + 1.0))
+    fig.subplots_adjust(hspace=0.6, wspace=0.1)
+    axes = fig.subplots(len(layers), len(runs), squeeze=False, sharex=sharex)
+    for j, (run, per_layer) in enumerate(runs.items()):
+        shown = runs.values() if sharex == "all" else [per_layer]
+        edges = _bin_edges([_nonzero(v, log_abs) for p in shown for per_step in p.values()
+                            for v in per_step.values()], bins)
+        for i, layer in enumerate(layers):
+            ax = axes[i, j]
+            per_step = per_layer[layer]
+            for (step, v), color in zip(per_step.items(), _light_to_dark(len(per_step))):
+                counts, _ = np.histogram(_nonzero(v, log_abs), edges)
+                ax.stairs(counts / max(counts.max(), 1), edges, color=color, lw=1.2,
+                          label=f"step {step}")
+            last = _array(list(per_step.values())[-1])
+            if (last == 0).any():
+                ax.text(1.0, 1.0, f"{(last == 0).mean():.0%} zero", fontsize=7,
+                        ha="right", va="bottom", transform=ax.transAxes)
+            ax.set_yticks([])
+            ax.spines[["top", "right", "left"]].set_visible(False)
+            if j == 0:
+                ax.set_ylabel(layer, rotation=0, ha="right", va="center")
+        axes[0, j].set_title(run)
+        axes[-1, j].set_xlabel(f"log10 |{xlabel}|" if log_abs else xlabel)
+    axes[0, -1].legend(loc="upper left", bbox_to_anchor=(1.02, 1.0), frameon=False,
+                       fontsize=8)
+    if title:
+        fig.suptitle(title)
+    if path is not None:
+        save_figure(fig, path)
+    return fig
+
+
+def plot_layer_curves(runs, path=None, title=None, ylabel="value", losses=None) -> Figure:
+    """One panel per run with a curve per layer (first layer light, last dark) of a
+    value over training steps, on a log scale shared by the panels -- e.g. each
+    layer's gradient norm. losses={run name: loss per step} adds a panel of losses.
+
+    runs: {run name: {layer name: (steps, values)}}.
+    """
+    n = len(runs) + (losses is not None)
+    fig = Figure(figsize=(4.2 * n, 3.6), layout="constrained")
+    axes = []
+    for k, (run, per_layer) in enumerate(runs.items()):
+        ax = fig.add_subplot(1, n, k + 1, sharey=axes[0] if axes else None)
+        axes.append(ax)
+        for (layer, (steps, values)), color in zip(per_layer.items(),
+                                                   _light_to_dark(len(per_layer))):
+            ax.plot(steps, values, color=color, lw=0.9, label=layer)
+        ax.set_yscale("log")
+        ax.set_title(run)
+        ax.set_xlabel("step")
+        ax.grid(alpha=0.3)
+    axes[0].set_ylabel(ylabel)
+    ax.legend(fontsize=7, ncol=2)
+    if losses is not None:
+        ax = fig.add_subplot(1, n, n)
+        for run, values in losses.items():
+            ax.plot(range(len(values)), values, lw=0.9, label=run)
+        ax.set_title("training loss")
+        ax.set_xlabel("step")
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=8)
+    if title:
+        fig.suptitle(title)
+    if path is not None:
+        save_figure(fig, path)
+    return fig

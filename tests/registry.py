@@ -41,6 +41,31 @@ def register(name, fn, sample, **kw):
 NOT_DIFFERENTIABLE = {"argmax", "argmin"}
 
 
+# ---- property tests ------------------------------------------------------------------
+# A hypothesis test names the ops it checks with @covers(...) above its @given; the op
+# table (docs/ops.md, made by scripts/op_table.py) lists them. op -> ["test_x.py::name"]
+PROPERTY_TESTS: dict[str, list[str]] = {}
+
+
+def covers(*names):
+    """Decorator: `@covers("conv2d", "conv_transpose2d")` on a hypothesis test."""
+    def declare(test):
+        if not hasattr(test, "hypothesis"):
+            raise TypeError(f"@covers{names} on {test.__name__}: only hypothesis tests "
+                            "can be declared; put @covers above @given")
+        unknown = [n for n in names
+                   if n not in NOT_DIFFERENTIABLE and all(s.name != n for s in REGISTRY)]
+        if unknown:
+            raise ValueError(f"@covers on {test.__name__}: {unknown} are not ops in the "
+                             "registry")
+        where = f"{test.__module__}.py::{test.__name__}"
+        for n in names:
+            if where not in PROPERTY_TESTS.setdefault(n, []):
+                PROPERTY_TESTS[n].append(where)
+        return test
+    return declare
+
+
 # ---- helpers for samplers ------------------------------------------------------------
 def normal(*shape):
     return lambda rng: (rng.standard_normal(shape),)

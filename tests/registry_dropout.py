@@ -1,5 +1,5 @@
-"""Registry entries for dropout (minidl/ops/dropout.py) and the identity behind
-Module backward hooks (minidl/nn/module.py). See registry.py for the format.
+"""Registry entries for dropout (minidl/ops/dropout.py) and the nodes behind
+Module backward hooks (minidl/nn/hooks.py). See registry.py for the format.
 
 Dropout is random, so each fn reseeds before calling: gradcheck evaluates fn many
 times and needs the same mask every time.
@@ -34,4 +34,4 @@ def _linear_with_backward_hook(x):
 
 
 register("module_backward_hook", _linear_with_backward_hook, _normal(4, 3),
-         note="BackwardHook: the identity Module.register_full_backward_hook inserts")
+         note="Join/Split: the nodes Module.register_full_backward_hook inserts")

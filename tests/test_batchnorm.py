@@ -6,6 +6,7 @@ from hypothesis import given, strategies as st
 
 import minidl as md
 import minidl.functional as F
+from registry import covers
 
 
 def ref_batch_norm(x, mean, var, weight, bias, eps):
@@ -31,6 +32,7 @@ def bn_cases(draw):
     return (n, c) + spatial, affine, momentum, eps, draw(st.integers(0, 1000))
 
 
+@covers("batch_norm")
 @given(bn_cases())
 def test_batch_norm_training_matches_reference_and_updates_running_stats(case):
     shape, affine, momentum, eps, seed = case
@@ -54,6 +56,7 @@ def test_batch_norm_training_matches_reference_and_updates_running_stats(case):
     assert rm._version == 1 and rv._version == 1
 
 
+@covers("batch_norm")
 @given(bn_cases())
 def test_batch_norm_eval_uses_running_stats_and_leaves_them_alone(case):
     shape, affine, _, eps, seed = case
@@ -106,6 +109,7 @@ def test_float32_stays_float32(training):
     assert ln.dtype == np.float32
 
 
+@covers("layer_norm")
 @given(st.integers(1, 3), st.sampled_from([(4,), (2, 3), (1, 5)]), st.booleans(),
        st.integers(0, 100))
 def test_layer_norm_matches_reference(batch, normalized, affine, seed):

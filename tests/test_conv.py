@@ -8,6 +8,7 @@ from hypothesis import given, strategies as st
 
 import minidl as md
 import minidl.functional as F
+from registry import covers
 from minidl.kernels.im2col import im2col, col2im
 
 
@@ -107,6 +108,7 @@ def inner(a, b):
 
 
 # ---------------------------------------------------------------- values and shapes
+@covers("conv2d")
 @given(geometries(), st.integers(0, 2**16))
 def test_conv2d_matches_direct_loops_and_shape_formula(g, seed):
     x, w, b = conv_arrays(g, np.random.default_rng(seed))
@@ -118,6 +120,7 @@ def test_conv2d_matches_direct_loops_and_shape_formula(g, seed):
                                rtol=1e-10, atol=1e-10)
 
 
+@covers("conv_transpose2d")
 @given(geometries(transposed=True), st.integers(0, 2**16))
 def test_conv_transpose2d_matches_direct_loops_and_shape_formula(g, seed):
     x, w, b = conv_arrays(g, np.random.default_rng(seed), transposed=True)
@@ -131,6 +134,7 @@ def test_conv_transpose2d_matches_direct_loops_and_shape_formula(g, seed):
                                rtol=1e-10, atol=1e-10)
 
 
+@covers("conv2d", "conv_transpose2d", "conv2d_weight")
 @given(geometries(), st.integers(0, 2**16))
 def test_transpose_and_weight_ops_are_the_adjoints_of_conv2d(g, seed):
     """<conv2d(x, w), y> = <x, conv_transpose2d(y, w)> = <w, conv2d_weight(x, w.shape, y)>"""

@@ -6,11 +6,14 @@ import sys
 
 import pytest
 
+import minidl
+
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "examples"))
 
 import train_mlp  # noqa: E402
 import train_cnn  # noqa: E402
+import training  # noqa: E402
 
 
 def test_mlp_example_learns_and_saves(tmp_path):
@@ -49,3 +52,39 @@ def test_cnn_example_learns_and_writes_its_figures(tmp_path):
         assert (tmp_path / name).stat().st_size > 1000, name
     metrics = json.loads((tmp_path / "metrics.json").read_text())
     assert metrics["history"]["train_loss"][-1] < metrics["history"]["train_loss"][0]
+
+
+def test_cnn_example_resumes_mid_schedule(tmp_path, monkeypatch):
+    """Stopped after epoch 1 of 2 and resumed, the cosine-scheduled run ends exactly
+    where the uninterrupted one does (the scheduler is in the checkpoint)."""
+    base = ["--epochs", "2", "--limit", "100", "--no-progress", "--seed", "4"]
+    train_cnn.main(base + ["--out", str(tmp_path / "s")])
+    straight = json.loads((tmp_path / "s" / "metrics.json").read_text())["history"]
+
+    real_epoch, calls = training.train_epoch, []
+
+    def stop_in_epoch_2(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+        return real_epoch(*args, **kwargs)
+
+    monkeypatch.setattr(training, "train_epoch", stop_in_epoch_2)
+    with pytest.raises(KeyboardInterrupt):
+        train_cnn.main(base + ["--out", str(tmp_path / "r")])
+    monkeypatch.setattr(training, "train_epoch", real_epoch)
+    train_cnn.main(base + ["--out", str(tmp_path / "r"), "--resume"])
+    resumed = json.loads((tmp_path / "r" / "metrics.json").read_text())["history"]
+    assert resumed["train_loss"] == pytest.approx(straight["train_loss"], rel=1e-6)
+    assert resumed["test_acc"] == straight["test_acc"]
+
+
+def test_cnn_example_constant_schedule_is_the_seed_recipe(tmp_path):
+    base = ["--epochs", "1", "--limit", "100", "--no-progress", "--seed", "4"]
+    train_cnn.main(base + ["--out", str(tmp_path / "c"), "--schedule", "constant"])
+    train_cnn.main(base + ["--out", str(tmp_path / "d")])
+    constant = minidl.load(tmp_path / "c" / "model.npz")
+    cosine = minidl.load(tmp_path / "d" / "model.npz")
+    assert constant["optimizer"]["param_groups"][0]["lr"] == pytest.approx(1e-3)
+    assert "scheduler" not in constant
+    assert cosine["optimizer"]["param_groups"][0]["lr"] == pytest.approx(0.0, abs=1e-12)

@@ -12,6 +12,7 @@ from hypothesis import given, strategies as st
 import minidl as md
 import minidl.functional as F
 from minidl import autograd
+from registry import covers
 
 
 # ------------------------------------------------------------------ helpers
@@ -424,6 +425,7 @@ def _reference_cross_entropy(x, t, weight, ignore_index, reduction, eps):
     return losses.sum() if reduction == "sum" else losses.sum() / total
 
 
+@covers("cross_entropy")
 @given(shape=st.sampled_from([(3,), (1, 3), (4, 2), (2, 3, 1), (1, 4, 2, 2)]),
        seed=st.integers(0, 2**31), use_weight=st.booleans(),
        reduction=st.sampled_from(REDUCTIONS), eps=st.sampled_from([0.0, 0.15, 1.0]),
@@ -448,6 +450,7 @@ def test_cross_entropy_matches_loop_reference(shape, seed, use_weight, reduction
 
 
 # ------------------------------------------------------------------ properties
+@covers("cross_entropy", "nll_loss")
 @given(n=st.integers(1, 5), C=st.integers(1, 5), seed=st.integers(0, 2**31),
        use_weight=st.booleans(), reduction=st.sampled_from(REDUCTIONS),
        ignore_index=st.sampled_from([-100, 0]))
@@ -466,6 +469,7 @@ def test_cross_entropy_is_nll_of_log_softmax(n, C, seed, use_weight, reduction,
     np.testing.assert_allclose(ce.numpy(), nll.numpy(), rtol=1e-12, equal_nan=True)
 
 
+@covers("binary_cross_entropy_with_logits", "binary_cross_entropy")
 @given(shape=st.sampled_from([(1,), (5,), (2, 3), (3, 1, 2)]), seed=st.integers(0, 2**31),
        reduction=st.sampled_from(REDUCTIONS))
 def test_bce_with_logits_is_bce_of_sigmoid(shape, seed, reduction):
@@ -506,6 +510,9 @@ def _loss_calls(rng):
     ]
 
 
+@covers("cross_entropy", "nll_loss", "binary_cross_entropy",
+        "binary_cross_entropy_with_logits", "mse_loss", "l1_loss", "smooth_l1_loss",
+        "huber_loss", "kl_div")
 @given(seed=st.integers(0, 2**31))
 def test_sum_and_mean_reductions_agree_with_none(seed):
     for name, loss, weights in _loss_calls(np.random.default_rng(seed)):
@@ -519,6 +526,7 @@ def test_sum_and_mean_reductions_agree_with_none(seed):
         np.testing.assert_allclose(mean, want, rtol=1e-12, err_msg=name)
 
 
+@covers("cross_entropy")
 @given(seed=st.integers(0, 2**31), eps=st.floats(0, 1), use_weight=st.booleans())
 def test_label_smoothing_equals_smoothed_probability_target(seed, eps, use_weight):
     """Class index y with smoothing eps == probability target one_hot(y) with eps."""

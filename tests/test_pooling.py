@@ -8,6 +8,7 @@ from hypothesis import assume, given, strategies as st
 
 import minidl as md
 import minidl.functional as F
+from registry import covers
 
 
 # ------------------------------------------------------------------ references
@@ -81,6 +82,7 @@ def distinct_values(shape, seed):
 
 
 # ------------------------------------------------------------------ max_pool2d
+@covers("max_pool2d")
 @given(pool_cases())
 def test_max_pool2d_matches_reference(case):
     shape, k, s, p, d, ceil_mode, seed = case
@@ -102,6 +104,7 @@ def test_max_pool2d_matches_reference(case):
     np.testing.assert_allclose(t.grad.numpy(), expected, atol=1e-12)
 
 
+@covers("max_pool2d", "avg_pool2d")
 @given(pool_cases(dilation=False))
 def test_max_pool_dominates_avg_pool_without_padding(case):
     shape, k, s, _, _, ceil_mode, seed = case
@@ -112,6 +115,7 @@ def test_max_pool_dominates_avg_pool_without_padding(case):
     assert (mx.numpy() >= avg.numpy() - 1e-12).all()
 
 
+@covers("max_pool2d")
 @given(pool_cases(dilation=False))
 def test_max_pool_of_a_constant_is_the_constant(case):
     shape, k, s, p, d, ceil_mode, _ = case  # (without dilation every window holds input)
@@ -126,6 +130,7 @@ def test_dilated_window_entirely_in_padding_gives_minus_inf_like_torch():
     np.testing.assert_array_equal(idx.numpy().ravel(), [1, 1, 2])  # PyTorch's values
 
 
+@covers("max_pool2d")
 @given(pool_cases())
 def test_max_pool_gradient_sums_to_number_of_outputs(case):
     shape, k, s, p, d, ceil_mode, seed = case
@@ -161,6 +166,7 @@ def test_max_pool2d_second_derivative_flows_through_the_scatter():
 
 
 # ------------------------------------------------------------------ avg_pool2d
+@covers("avg_pool2d")
 @given(pool_cases(dilation=False), st.booleans(), st.sampled_from([None, 1, 3]))
 def test_avg_pool2d_matches_reference(case, count_include_pad, divisor_override):
     shape, k, s, p, _, ceil_mode, seed = case
@@ -179,6 +185,7 @@ def test_avg_pool2d_matches_reference(case, count_include_pad, divisor_override)
                                atol=1e-10)
 
 
+@covers("avg_pool2d")
 @given(st.integers(1, 3), st.integers(1, 3), st.integers(1, 3), st.integers(1, 3),
        st.integers(0, 100))
 def test_avg_pool_gradient_total_is_grad_total_when_windows_tile(kh, kw, nh, nw, seed):
@@ -193,6 +200,7 @@ def test_avg_pool_gradient_total_is_grad_total_when_windows_tile(kh, kw, nh, nw,
     np.testing.assert_allclose(t.grad.numpy(), spread, atol=1e-12)
 
 
+@covers("adaptive_avg_pool2d")
 @given(st.integers(1, 9), st.integers(1, 9), st.integers(1, 5), st.integers(1, 5))
 def test_adaptive_avg_pool2d_matches_reference(h, w, oh, ow):
     x = np.random.default_rng(h * 100 + w).standard_normal((1, 2, h, w))
@@ -283,6 +291,7 @@ def ref_nearest(x, out_hw):
     return out
 
 
+@covers("interpolate")
 @given(st.integers(1, 6), st.integers(1, 6), st.integers(1, 13), st.integers(1, 13))
 def test_interpolate_size_matches_reference_and_backward_sums(h, w, oh, ow):
     x = np.random.default_rng(h * 7 + w).standard_normal((1, 2, h, w))

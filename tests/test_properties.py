@@ -7,6 +7,7 @@ from hypothesis import given, strategies as st
 from hypothesis.extra.numpy import mutually_broadcastable_shapes
 
 import minidl as md
+from registry import covers
 
 pytestmark = pytest.mark.filterwarnings("ignore::RuntimeWarning")  # numpy's nan notes
 
@@ -40,6 +41,7 @@ BINARY = {
 }
 
 
+@covers(*BINARY)
 @pytest.mark.parametrize("name", BINARY)
 @given(shapes=mutually_broadcastable_shapes(num_shapes=2, max_dims=4, max_side=3),
        seed=seeds)
@@ -61,6 +63,7 @@ def test_binary_op_broadcasts_like_numpy_and_reduces_its_gradient(name, shapes, 
                                rtol=1e-10)
 
 
+@covers("where")
 @given(shapes=mutually_broadcastable_shapes(num_shapes=3, max_dims=3, max_side=3),
        seed=seeds)
 def test_where_broadcasts_condition_and_both_branches(shapes, seed):
@@ -76,6 +79,7 @@ def test_where_broadcasts_condition_and_both_branches(shapes, seed):
     np.testing.assert_allclose(ty.grad.numpy(), reduce_to(~full * 1.0, sy))
 
 
+@covers("matmul")
 @given(shapes=mutually_broadcastable_shapes(signature="(m,k),(k,n)->(m,n)", max_dims=3,
                                             max_side=3), seed=seeds)
 def test_batched_matmul_broadcasts_batch_dims(shapes, seed):
@@ -97,6 +101,7 @@ def test_batched_matmul_broadcasts_batch_dims(shapes, seed):
 rows = st.tuples(st.integers(1, 4), st.integers(1, 6))
 
 
+@covers("softmax")
 @given(shape=rows, seed=seeds, scale=st.sampled_from([1.0, 30.0, 1e4]))
 def test_softmax_sums_to_one_and_is_shift_invariant(shape, seed, scale):
     rng = np.random.default_rng(seed)
@@ -109,6 +114,7 @@ def test_softmax_sums_to_one_and_is_shift_invariant(shape, seed, scale):
     np.testing.assert_allclose(shifted, s, atol=1e-9)
 
 
+@covers("log_softmax")
 @given(shape=rows, seed=seeds, scale=st.sampled_from([1.0, 10.0, 1e4]),
        dtype=st.sampled_from([md.float32, md.float64]))
 def test_log_softmax_is_log_of_softmax_and_stays_finite(shape, seed, scale, dtype):
@@ -128,6 +134,7 @@ def test_log_softmax_is_log_of_softmax_and_stays_finite(shape, seed, scale, dtyp
 
 
 # ---------------------------------------------------------------- shape round trips
+@covers("permute", "transpose")
 @given(data=st.data(), shape=shapes, seed=seeds)
 def test_permute_and_transpose_round_trip_with_their_gradients(data, shape, seed):
     rng = np.random.default_rng(seed)
@@ -146,6 +153,7 @@ def test_permute_and_transpose_round_trip_with_their_gradients(data, shape, seed
         np.testing.assert_array_equal(x.transpose(d0, d1).numpy(), np.swapaxes(x0, d0, d1))
 
 
+@covers("reshape")
 @given(data=st.data(), shape=shapes, seed=seeds)
 def test_reshape_round_trip_with_gradient(data, shape, seed):
     rng = np.random.default_rng(seed)
@@ -163,6 +171,7 @@ def test_reshape_round_trip_with_gradient(data, shape, seed):
 
 
 # ---------------------------------------------------------------- getitem scatter-add
+@covers("getitem")
 @given(n=st.integers(1, 5), data=st.data(), seed=seeds)
 def test_getitem_gradient_scatter_adds_repeated_indices(n, data, seed):
     rng = np.random.default_rng(seed)
@@ -181,6 +190,7 @@ def test_getitem_gradient_scatter_adds_repeated_indices(n, data, seed):
         np.testing.assert_allclose(x.grad.numpy(), expected, rtol=1e-12)
 
 
+@covers("getitem")
 @given(shape=st.tuples(st.integers(1, 4), st.integers(1, 4)), seed=seeds)
 def test_getitem_with_a_bool_mask(shape, seed):
     rng = np.random.default_rng(seed)
@@ -213,6 +223,7 @@ REDUCTIONS = {
 }
 
 
+@covers("sum", "mean", "var", "std", "amax", "amin", "logsumexp")
 @pytest.mark.parametrize("name", REDUCTIONS)
 @given(shape=st.lists(st.integers(1, 4), min_size=1, max_size=4).map(tuple),
        data=st.data(), keepdim=st.booleans(), seed=seeds)
@@ -229,6 +240,7 @@ def test_reductions_match_numpy_over_random_dims(name, shape, data, keepdim, see
     np.testing.assert_allclose(out.numpy(), expected, rtol=1e-10, atol=1e-12)
 
 
+@covers("sum", "mean", "amax")
 @given(shape=st.lists(st.integers(1, 4), min_size=1, max_size=3).map(tuple), seed=seeds)
 def test_full_reductions_and_their_gradients(shape, seed):
     x0 = np.random.default_rng(seed).standard_normal(shape)
@@ -249,6 +261,8 @@ def make_view(rng, kind):
             "broadcast": np.broadcast_to(base[:1], (3, 6))}[kind]
 
 
+@covers("softmax", "matmul", "sum", "exp", "transpose", "reshape", "getitem", "var",
+        "relu", "cat", "pad")
 @given(kind=views, seed=seeds)
 def test_ops_on_non_contiguous_inputs_match_contiguous_copies(kind, seed):
     rng = np.random.default_rng(seed)

@@ -274,9 +274,10 @@ def test_inpainting_the_missing_half_beats_the_mean_image(trained, digits):
     err_vae = ((filled - x) ** 2)[:, hole].mean()
     err_mean = ((mean_image - x) ** 2)[:, hole].mean()
     assert err_vae < 0.9 * err_mean
-    iterated = trained.inpaint(x[:4], known[0], steps=5, method="iterate").numpy()
-    assert np.array_equal(iterated[:, :, :14], x[:4, :, :14])
-    assert not np.array_equal(iterated[:, :, 14:], x[:4, :, 14:])
+    iterated = trained.inpaint(x, known[0], steps=10, method="iterate").numpy()
+    assert np.array_equal(iterated[:, :, :14], x[:, :, :14])
+    assert not np.array_equal(iterated[:, :, 14:], x[:, :, 14:])
+    # (iterate beats the mean image only on a well-trained model: see inpaint's doc)
 
 
 def test_latent_arithmetic_moves_images_towards_the_attribute(trained, digits):

@@ -2,6 +2,7 @@
 
   parameter.py   Parameter, the Tensor a Module learns
   module.py      Module: registration, hooks, train/eval, state_dict, repr
+  hooks.py       hook handles, full backward hooks, capture_activations
   linear.py      Linear
   conv.py        Conv2d, ConvTranspose2d
   pooling.py     MaxPool2d, AvgPool2d, AdaptiveAvgPool2d
@@ -17,7 +18,8 @@
   utils.py       clip_grad_norm_, clip_grad_value_
 """
 from .parameter import Parameter
-from .module import Module, RemovableHandle
+from .module import Module
+from .hooks import RemovableHandle, capture_activations
 from .linear import Linear
 from .conv import Conv2d, ConvTranspose2d
 from .container import Sequential, ModuleList, ModuleDict

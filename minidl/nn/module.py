@@ -8,7 +8,8 @@ A Module is a tree. Assigning an attribute registers it by its type:
 All three are ordered dicts, so names come out in the order you assigned them, and a
 parameter's full name is the path to it: "features.0.weight".
 
-Calling a module, `module(x)`, runs forward pre-hooks, `forward(x)`, then forward hooks.
+Calling a module, `module(x)`, runs forward pre-hooks, `forward(x)`, then forward hooks;
+full backward hooks see the gradients of its inputs and outputs (hooks.py).
 """
 from __future__ import annotations
 
@@ -17,46 +18,12 @@ from collections import OrderedDict, namedtuple
 
 import numpy as np
 
-from ..autograd import Function, no_grad
+from ..autograd import no_grad, is_grad_enabled
 from ..tensor import Tensor, ShapeError, float32, float64, _FLOATS, parse_to_args
+from .hooks import BackwardHookCall, RemovableHandle
 from .parameter import Parameter
 
 _IncompatibleKeys = namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])
-
-
-class RemovableHandle:
-    """Returned by register_*_hook; `handle.remove()` unregisters the hook."""
-
-    _ids = itertools.count()
-
-    def __init__(self, hooks: dict):
-        self.hooks = hooks
-        self.id = next(RemovableHandle._ids)
-
-    def remove(self) -> None:
-        self.hooks.pop(self.id, None)
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.remove()
-
-
-class BackwardHook(Function):
-    """The identity in forward; in backward it hands the incoming gradient to
-    `callback`, which may return a replacement. Module backward hooks put one on the
-    module's input and one on its output to see grad_input and grad_output."""
-
-    @staticmethod
-    def forward(ctx, x, callback):
-        ctx.callback = callback
-        return x.view()
-
-    @staticmethod
-    def backward(ctx, g):
-        replaced = ctx.callback(g)
-        return (g if replaced is None else replaced), None
 
 
 class Module:
@@ -74,6 +41,7 @@ class Module:
         object.__setattr__(self, "_modules", OrderedDict())
         object.__setattr__(self, "_forward_pre_hooks", OrderedDict())
         object.__setattr__(self, "_forward_hooks", OrderedDict())
+        object.__setattr__(self, "_backward_pre_hooks", OrderedDict())
         object.__setattr__(self, "_backward_hooks", OrderedDict())
 
     def forward(self, *args, **kwargs):
@@ -188,57 +156,18 @@ class Module:
             result = hook(self, args)
             if result is not None:
                 args = result if isinstance(result, tuple) else (result,)
-        if self._backward_hooks:
-            return self._call_with_backward_hooks(args, kwargs)
-        return self._forward_and_hooks(args, kwargs)
-
-    def _forward_and_hooks(self, args, kwargs):
+        backward_hooks = None
+        if (self._backward_hooks or self._backward_pre_hooks) and is_grad_enabled():
+            backward_hooks = BackwardHookCall(self)
+            args = backward_hooks.setup_inputs(args)
         output = self.forward(*args, **kwargs)
         for hook in list(self._forward_hooks.values()):
             result = hook(self, args, output)
             if result is not None:
                 output = result
+        if backward_hooks is not None:
+            output = backward_hooks.setup_output(output)
         return output
-
-    def _call_with_backward_hooks(self, args, kwargs):
-        """Wrap the input and output in BackwardHook nodes: in backward the output's
-        node sees grad_output first, then the input's node sees grad_input and calls
-        the hooks, which may replace grad_input."""
-        name = type(self).__name__
-        if len(args) != 1 or not isinstance(args[0], Tensor):
-            raise NotImplementedError(
-                f"{name}: full backward hooks support modules called with one Tensor "
-                f"argument, got {len(args)} arguments")
-        (x,) = args
-        input_requires_grad = x.requires_grad
-        grad_output = []  # filled by the output's node, read by the input's
-
-        def run_hooks(grad_input):
-            replaced = None
-            for hook in list(self._backward_hooks.values()):
-                result = hook(self, grad_input, (grad_output[-1],))
-                if result is not None:
-                    grad_input = replaced = tuple(result)
-            return replaced
-
-        def on_grad_output(g):
-            grad_output.append(g)
-            if not input_requires_grad:  # no input gradient will come: fire now
-                run_hooks((None,))
-
-        def on_grad_input(g):
-            replaced = run_hooks((g,))
-            return None if replaced is None else replaced[0]
-
-        if input_requires_grad:
-            x = BackwardHook.apply(x, on_grad_input)
-        output = self._forward_and_hooks((x,), kwargs)
-        if not isinstance(output, Tensor):
-            raise NotImplementedError(
-                f"{name}: full backward hooks support modules returning one Tensor, got "
-                f"{type(output).__name__}")
-        return BackwardHook.apply(output, on_grad_output) if output.requires_grad \
-            else output
 
     def register_forward_pre_hook(self, hook) -> RemovableHandle:
         """hook(module, args) -> None or new args; runs before forward."""
@@ -248,11 +177,20 @@ class Module:
         """hook(module, args, output) -> None or a new output; runs after forward."""
         return self._add_hook(self._forward_hooks, hook)
 
+    def register_full_backward_pre_hook(self, hook) -> RemovableHandle:
+        """hook(module, grad_output) -> None or a new grad_output (a tuple).
+
+        Runs during backward once the gradients w.r.t. the module's outputs are known,
+        before they go into the module. grad_output has one entry per output."""
+        return self._add_hook(self._backward_pre_hooks, hook)
+
     def register_full_backward_hook(self, hook) -> RemovableHandle:
         """hook(module, grad_input, grad_output) -> None or a new grad_input (a tuple).
 
-        Runs during backward once the gradient w.r.t. the module's input is known.
-        Supported for modules called with one Tensor and returning one Tensor.
+        Runs once per backward pass, when the gradients w.r.t. all of the module's
+        positional inputs are known. grad_input has one entry per positional argument
+        (None for one that is not a Tensor requiring grad), grad_output one per output.
+        The rules are PyTorch's; see hooks.BackwardHookCall.
         """
         return self._add_hook(self._backward_hooks, hook)
 

@@ -38,6 +38,7 @@ import numpy as np
 from ..autograd import Function, is_grad_enabled
 from ..kernels import im2col as kernels, threads_for
 from ..tensor import Tensor, ShapeError, _FLOATS
+from ..trace import span
 from .reduction import sum
 from .shape import pad, reshape
 
@@ -84,8 +85,9 @@ def scratch(role: str, shape, dtype) -> np.ndarray:
 
 
 def run_kernel(kernel, size, *args):
-    """kernel(*args), on one thread when it touches little data (see kernels/__init__)."""
-    with threads_for(size):
+    """kernel(*args), on one thread when it touches little data (see kernels/__init__);
+    minidl.trace() shows it as a span named after the kernel (im2col, col2im, ...)."""
+    with threads_for(size), span(kernel.__name__):
         return kernel(*args)
 
 
@@ -121,9 +123,10 @@ def _conv2d(x, w, b, geom, out_hw, cols):
     N, O, (OH, OW) = x.shape[0], w.shape[0], out_hw
     Y = scratch("rows", (O, N * OH * OW), x.dtype)
     W = np.ascontiguousarray(w).reshape(O, -1)
-    for Wg, cols_g, Yg in zip(_split(W, geom.groups), _split(cols, geom.groups),
-                              _split(Y, geom.groups)):
-        np.matmul(Wg, cols_g, out=Yg)                     # Y = W @ cols
+    with span("GEMM"):
+        for Wg, cols_g, Yg in zip(_split(W, geom.groups), _split(cols, geom.groups),
+                                  _split(Y, geom.groups)):
+            np.matmul(Wg, cols_g, out=Yg)                 # Y = W @ cols
     y = np.empty((N, O, OH, OW), x.dtype)
     bias = b if b is not None else np.zeros(O, x.dtype)
     run_kernel(kernels.rows_to_nchw, y.size, Y.reshape(O, N, OH * OW), bias,
@@ -138,9 +141,10 @@ def _conv_transpose2d(y, w, b, geom, out_hw):
     Y = _as_rows(y)
     cols = scratch("cols", (C, KH, KW, N, OH, OW), y.dtype)
     W = np.ascontiguousarray(w).reshape(w.shape[0], -1)
-    for Wg, Yg, cols_g in zip(_split(W, geom.groups), _split(Y, geom.groups),
-                              _split(cols.reshape(C * KH * KW, -1), geom.groups)):
-        np.matmul(Wg.T, Yg, out=cols_g)                   # cols = W^T @ Y
+    with span("GEMM"):
+        for Wg, Yg, cols_g in zip(_split(W, geom.groups), _split(Y, geom.groups),
+                                  _split(cols.reshape(C * KH * KW, -1), geom.groups)):
+            np.matmul(Wg.T, Yg, out=cols_g)               # cols = W^T @ Y
     x = np.empty((N, C) + tuple(out_hw), y.dtype)
     x[...] = 0 if b is None else b[:, None, None]         # col2im adds onto the bias
     run_kernel(kernels.col2im, cols.size, cols, geom.stride, geom.padding,
@@ -153,9 +157,10 @@ def _conv2d_weight(x, y, weight_shape, geom, cols):
     gradient y -> (O, C/g, KH, KW)."""
     Y = _as_rows(y)
     gw = np.empty((weight_shape[0], cols.shape[0] // geom.groups), x.dtype)
-    for Yg, cols_g, gw_g in zip(_split(Y, geom.groups), _split(cols, geom.groups),
-                                _split(gw, geom.groups)):
-        np.matmul(Yg, cols_g.T, out=gw_g)                 # W = Y @ cols^T
+    with span("GEMM"):
+        for Yg, cols_g, gw_g in zip(_split(Y, geom.groups), _split(cols, geom.groups),
+                                    _split(gw, geom.groups)):
+            np.matmul(Yg, cols_g.T, out=gw_g)             # W = Y @ cols^T
     return gw.reshape(weight_shape)
 
 

@@ -24,6 +24,7 @@ import numpy as np
 from ..autograd import Function
 from ..kernels import pool as kernels, threads_for
 from ..tensor import Tensor, ShapeError
+from ..trace import span
 from .arithmetic import float_input
 from .shape import getitem, reshape
 
@@ -128,7 +129,7 @@ class MaxPool2dScatter(Function):
         ctx.argmax = argmax
         n, c, h, w = in_shape
         out = np.empty((n * c, h * w), dtype=g.dtype)
-        with threads_for(out.size):
+        with threads_for(out.size), span("scatter_add_planes"):
             kernels.scatter_add_planes(np.ascontiguousarray(g).reshape(n * c, -1),
                                        argmax.reshape(n * c, -1), out)
         return out.reshape(in_shape)
@@ -156,7 +157,7 @@ def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
     w_first, w_count = _window_taps(w, kw, sw, pw, dw, ow)
     values = np.empty((n * c, oh, ow), dtype=x.dtype)
     argmax = np.empty((n * c, oh, ow), dtype=np.int64)
-    with threads_for(x.numel()):
+    with threads_for(x.numel()), span("max_pool2d_forward"):
         kernels.max_pool2d_forward(_plane_stack(x._data), h_first, h_count, dh,
                                    w_first, w_count, dw, values, argmax)
     argmax = argmax.reshape(n, c, oh, ow)
@@ -180,7 +181,7 @@ class AvgPool2d(Function):
         ctx.windows, ctx.in_shape = windows, x.shape
         n, c = x.shape[:2]
         out = np.empty((n * c,) + windows.divisor.shape, dtype=x.dtype)
-        with threads_for(x.size):
+        with threads_for(x.size), span("box_mean_forward"):
             kernels.box_mean_forward(_plane_stack(x), *windows, out)
         return out.reshape((n, c) + windows.divisor.shape)
 
@@ -197,7 +198,7 @@ class AvgPool2dAdjoint(Function):
         ctx.windows = windows
         n, c, h, w = in_shape
         out = np.empty((n * c, h, w), dtype=g.dtype)
-        with threads_for(out.size):
+        with threads_for(out.size), span("box_mean_adjoint"):
             kernels.box_mean_adjoint(_plane_stack(g), *windows, out)
         return out.reshape(in_shape)
 

@@ -20,6 +20,7 @@ import numpy as np
 
 from ..autograd import enable_grad
 from ..tensor import Tensor, _FLOATS
+from ..trace import span
 
 
 class Optimizer:
@@ -128,15 +129,17 @@ class Optimizer:
         if closure is not None:
             with enable_grad():
                 loss = closure()
-        for group in self.param_groups:
-            for p in group["params"]:
-                if p.grad is None:  # not used in this forward pass: leave it alone
-                    continue
-                if p.grad.shape != p.shape:
-                    raise ValueError(f"{self._name}.step: a parameter of shape {p.shape} "
-                                     f"has a gradient of shape {p.grad.shape}")
-                self._update(p._data, p.grad._data, self.state[p], group)
-                p._bump_version()
+        with span(f"{self._name}.step", "optimizer"):  # a row in minidl.trace()
+            for group in self.param_groups:
+                for p in group["params"]:
+                    if p.grad is None:  # not used in this forward pass: leave it alone
+                        continue
+                    if p.grad.shape != p.shape:
+                        raise ValueError(f"{self._name}.step: a parameter of shape "
+                                         f"{p.shape} has a gradient of shape "
+                                         f"{p.grad.shape}")
+                    self._update(p._data, p.grad._data, self.state[p], group)
+                    p._bump_version()
         return loss
 
     def _update(self, param: np.ndarray, grad: np.ndarray, state: dict, group: dict):

@@ -1,0 +1,71 @@
+"""Where does a SeedCNN training step spend its time? minidl.trace() of one step.
+
+For batch 32 and 64: build SeedCNN with Adam, run a few warm-up steps (numba
+compilation, scratch buffers, Adam's state), then trace one step -- zero_grad,
+forward, cross-entropy, backward, Adam -- and print the table grouped by op and
+phase, the largest self time first.
+
+    python benchmarks/trace_step.py [--batches 32 64] [--steps 1] [--group-by op]
+                                    [--top N] [--markdown]
+
+--markdown prints Markdown tables (for the README); --top N keeps the N largest lines
+and sums the rest into one. A single step on a busy machine is noisy; --steps N
+traces N steps into one table (mean self ms is then per call over all of them).
+"""
+from __future__ import annotations
+
+import argparse
+import pathlib
+import sys
+
+import minidl as md
+import minidl.functional as F
+from minidl.trace import Trace
+
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))
+from models import SeedCNN  # noqa: E402  (after the path above)
+
+WARMUP_STEPS = 3
+
+
+def traced_steps(batch: int, steps: int) -> Trace:
+    x = md.rand(batch, 1, 28, 28)
+    y = md.randint(0, 10, (batch,))
+    model = SeedCNN()
+    opt = md.optim.Adam(model.parameters(), lr=1e-3)
+
+    def step():
+        opt.zero_grad()
+        F.cross_entropy(model(x), y).backward()
+        opt.step()
+    for _ in range(WARMUP_STEPS):
+        step()
+    t = md.trace()
+    for _ in range(steps):
+        with t:
+            step()
+    return t
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--batches", type=int, nargs="+", default=[32, 64])
+    parser.add_argument("--steps", type=int, default=1)
+    parser.add_argument("--group-by", choices=["op", "shape"], default="op")
+    parser.add_argument("--top", type=int, default=None)
+    parser.add_argument("--markdown", action="store_true")
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args()
+    md.manual_seed(args.seed)
+    for batch in args.batches:
+        t = traced_steps(batch, args.steps)
+        steps = f"{args.steps} steps" if args.steps > 1 else "one step"
+        title = f"SeedCNN training step, batch {batch} ({steps}, float32, Adam)"
+        if args.markdown:
+            print(f"**{title}**\n\n{t.table(args.group_by, True, args.top)}\n")
+        else:
+            print(f"{title}\n{t.table(args.group_by, False, args.top)}\n")
+
+
+if __name__ == "__main__":
+    main()
