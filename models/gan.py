@@ -7,7 +7,8 @@ D learns to tell real images from G's; G learns to fool D. At the game's balance
 the images G makes are distributed like the real ones.
 
 The models:
-  MLPGenerator / MLPDiscriminator   the 2014 GAN with fully connected layers
+  MLPGenerator / MLPDiscriminator   the 2014 GAN with fully connected layers (the
+                                    generator batch-normed, as is usual today)
   DCGANGenerator                    z -> Linear -> 7x7 maps -> two stride-2
                                     ConvTranspose2d up to 1x28x28 (Radford et al. 2015)
   DCGANDiscriminator                two stride-2 Conv2d with LeakyReLU(0.2) -> one logit;
@@ -40,15 +41,21 @@ GENERATOR_LOSSES = ("non-saturating", "minimax", "wasserstein")
 
 # ------------------------------------------------------------------ the 2014 GAN
 class MLPGenerator(nn.Module):
-    """z (N, z_dim) -> 256 -> 512 -> 784 -> tanh -> images (N, 1, 28, 28) in [-1, 1]."""
+    """z (N, z_dim) -> 128 -> 256 -> 512 -> 1024 -> 784 -> tanh -> images (N, 1, 28, 28)
+    in [-1, 1]. Hidden layers use LeakyReLU(0.2); all but the first are batch-normed
+    (without it this small G collapses onto a few blotchy strokes in the first epochs).
+    """
 
-    def __init__(self, z_dim=Z_DIM, hidden=(256, 512)):
+    def __init__(self, z_dim=Z_DIM, hidden=(128, 256, 512, 1024)):
         super().__init__()
         self.z_dim = z_dim
         sizes = (z_dim, *hidden)
         layers = []
-        for n_in, n_out in zip(sizes, sizes[1:]):
-            layers += [nn.Linear(n_in, n_out), nn.ReLU()]
+        for i, (n_in, n_out) in enumerate(zip(sizes, sizes[1:])):
+            layers.append(nn.Linear(n_in, n_out, bias=i == 0))
+            if i > 0:  # (batch norm's shift replaces the bias)
+                layers.append(nn.BatchNorm1d(n_out))
+            layers.append(nn.LeakyReLU(0.2))
         self.net = nn.Sequential(*layers, nn.Linear(sizes[-1], math.prod(IMAGE_SHAPE)),
                                  nn.Tanh(), nn.Unflatten(1, IMAGE_SHAPE))
 
