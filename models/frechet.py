@@ -17,7 +17,9 @@ tr((S1 S2)^(1/2)) = sum of sqrt(eigenvalues of R S2 R). numpy's eigh does the re
 
 Class coverage: the classifier's predicted-label histogram of generated images and
 its entropy. A generator that makes every digit equally often has entropy log(10);
-one that collapsed onto a few digits ("mode collapse") has much less.
+one that collapsed onto a few digits ("mode collapse") has much less. And how many
+images are recognisable digits at all: the fraction the classifier assigns to one
+class with probability >= 0.9 (real test digits: about 99%).
 
 The metric functions work on plain numpy arrays, so they score any generator's
 samples. The features come from the penultimate (64-unit) layer of the SeedCNN that
@@ -100,6 +102,16 @@ def class_coverage(labels, num_classes=10):
 
 
 # ------------------------------------------------------------------ the feature extractor
+def confident_fraction(probabilities, threshold=0.9) -> float:
+    """The fraction of images whose most likely class has probability >= threshold,
+    given the classifier's class probabilities (N, num_classes)."""
+    p = np.asarray(probabilities)
+    if p.ndim != 2 or len(p) == 0:
+        raise ValueError(f"confident_fraction: expected probabilities of shape (N, "
+                         f"num_classes) with N >= 1, got {p.shape}")
+    return float((p.max(1) >= threshold).mean())
+
+
 def load_classifier(path=DEFAULT_CLASSIFIER) -> SeedCNN:
     """The SeedCNN saved by examples/train_cnn.py (its model.npz), in eval mode."""
     path = pathlib.Path(path)
@@ -117,8 +129,8 @@ def load_classifier(path=DEFAULT_CLASSIFIER) -> SeedCNN:
 
 @minidl.no_grad()
 def classifier_features(model: SeedCNN, images, batch_size=500):
-    """(features (N, 64) from the penultimate layer, predicted labels (N,)) for images
-    (N, 1, 28, 28) or (N, 28, 28) in [0, 1], as numpy arrays."""
+    """(features (N, 64) from the penultimate layer, class probabilities (N, 10)) for
+    images (N, 1, 28, 28) or (N, 28, 28) in [0, 1], as numpy arrays."""
     images = np.asarray(images, dtype=np.float32)
     if images.ndim == 3:
         images = images[:, None]
@@ -127,12 +139,12 @@ def classifier_features(model: SeedCNN, images, batch_size=500):
                          f"in [0, 1], got {images.shape}")
     model.eval()
     head, last = model.classifier[:-1], model.classifier[-1]  # up to the 64-unit ReLU
-    features, labels = [], []
+    features, probabilities = [], []
     for start in range(0, len(images), batch_size):
         h = head(model.features(minidl.tensor(images[start:start + batch_size])))
         features.append(h.numpy())
-        labels.append(last(h).numpy().argmax(1))
-    return np.concatenate(features), np.concatenate(labels)
+        probabilities.append(minidl.softmax(last(h), dim=1).numpy())
+    return np.concatenate(features), np.concatenate(probabilities)
 
 
 def mnist_images(data_dir=None, train=False, n=10_000, seed=0):
@@ -146,11 +158,12 @@ def mnist_images(data_dir=None, train=False, n=10_000, seed=0):
 
 
 def score_samples(samples, model, reference_features):
-    """{"frechet_distance": to the reference features, "coverage": class_coverage} for
-    generated images (N, 1, 28, 28) in [0, 1]."""
-    features, labels = classifier_features(model, samples)
+    """{"frechet_distance": to the reference features, "coverage": class_coverage,
+    "confident": confident_fraction} for generated images (N, 1, 28, 28) in [0, 1]."""
+    features, probabilities = classifier_features(model, samples)
     return {"frechet_distance": frechet_distance_features(features, reference_features),
-            "coverage": class_coverage(labels)}
+            "coverage": class_coverage(probabilities.argmax(1)),
+            "confident": confident_fraction(probabilities)}
 
 
 def main(argv=None):
@@ -175,7 +188,8 @@ def main(argv=None):
     print(f"Frechet distance, {len(samples)} samples vs {len(test)} test images: "
           f"{result['frechet_distance']:.3f}  (real floor, train vs test: {floor:.3f})")
     print(f"class coverage: {cov['classes_seen']}/10 digits, entropy "
-          f"{cov['entropy']:.3f} of {cov['max_entropy']:.3f}; counts {cov['counts']}")
+          f"{cov['entropy']:.3f} of {cov['max_entropy']:.3f}; counts {cov['counts']}; "
+          f"{result['confident']:.1%} classified with probability >= 0.9")
     return result, floor
 
 

@@ -111,12 +111,13 @@ def test_features_come_from_the_penultimate_layer_of_a_saved_cnn(tmp_path, rng):
     minidl.save({"model": model.state_dict(), "epoch": 0}, tmp_path / "model.npz")
     loaded = frechet.load_classifier(tmp_path / "model.npz")
     images = rng.random((7, 1, 28, 28)).astype(np.float32)
-    features, labels = frechet.classifier_features(loaded, images, batch_size=3)
-    assert features.shape == (7, 64) and labels.shape == (7,)
+    features, probs = frechet.classifier_features(loaded, images, batch_size=3)
+    assert features.shape == (7, 64) and probs.shape == (7, 10)
     assert (features >= 0).all()  # after the penultimate ReLU
     with minidl.no_grad():
         logits = model.eval()(minidl.tensor(images)).numpy()
-    np.testing.assert_array_equal(labels, logits.argmax(1))
+    np.testing.assert_allclose(probs, np.exp(logits) / np.exp(logits).sum(1, keepdims=True),
+                               rtol=1e-5)
     # the last layer applied to the features gives the logits
     last = model.classifier[-1]
     np.testing.assert_allclose(features @ last.weight.numpy().T + last.bias.numpy(),
@@ -129,3 +130,12 @@ def test_features_come_from_the_penultimate_layer_of_a_saved_cnn(tmp_path, rng):
     score = frechet.score_samples(images, loaded, features)
     assert score["frechet_distance"] == pytest.approx(0, abs=1e-6)
     assert sum(score["coverage"]["counts"]) == 7
+    assert score["confident"] == frechet.confident_fraction(probs)
+
+
+def test_confident_fraction_counts_sure_predictions():
+    p = np.array([[0.95, 0.05], [0.5, 0.5], [0.1, 0.9], [0.89, 0.11]])
+    assert frechet.confident_fraction(p) == 0.5
+    assert frechet.confident_fraction(p, threshold=0.5) == 1.0
+    with pytest.raises(ValueError, match="confident_fraction"):
+        frechet.confident_fraction(np.ones(3))
