@@ -2,8 +2,7 @@
 
     python examples/train_gan.py [--model dcgan|mlp]
         [--loss non-saturating|minimax|wgan-gp]
-        [--epochs 5] [--batch-size 128] [--lr 2e-4] [--width 32] [--z-dim 64] [--seed 0]
-        [--ema 0.999]
+        [--epochs 5] [--batch-size 64] [--lr 2e-4] [--width 64] [--z-dim 64] [--seed 0]
         [--data-dir DIR] [--out runs/gan] [--limit N] [--resume]
         [--classifier runs/cnn/model.npz] [--fd-samples 10000]
         [--save-samples PATH.npy] [--num-samples 10000]
@@ -12,11 +11,6 @@ Each step trains the discriminator D on a batch of real digits (label 1) and of 
 generator's images (label 0), then the generator G to make D say 1 on its images.
 With --loss wgan-gp, D is a critic without batch norm, trained --n-critic times per
 generator step with the gradient penalty (Adam lr 1e-4, betas (0, 0.9), as in the paper).
-
-Samples, the metric and --save-samples come from an exponential moving average of
-G's weights (--ema DECAY, with minidl.optim.swa_utils.AveragedModel): G's weights
-jitter from step to step as it chases D, and their average draws cleaner digits.
---ema 0 samples from G itself.
 
 Writes to --out after every epoch:
   model.npz            both networks and optimizers (continue with --resume)
@@ -44,7 +38,6 @@ import minidl
 from minidl import optim
 from minidl.data import DataLoader
 from minidl.fileio import atomic_path
-from minidl.optim.swa_utils import AveragedModel, get_ema_avg_fn
 from minidl.plot import save_figure, image_grid
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))
@@ -62,12 +55,9 @@ def gan_flags(p):
     p.add_argument("--loss", choices=LOSSES, default="non-saturating",
                    help="generator loss; wgan-gp trains a critic with gradient penalty")
     p.add_argument("--z-dim", type=int, default=64, help="size of the noise vector z")
-    p.add_argument("--width", type=int, default=32, help="DCGAN channels (w and 2w)")
+    p.add_argument("--width", type=int, default=64, help="DCGAN channels (w and 2w)")
     p.add_argument("--n-critic", type=int, default=5, help="critic steps per G step "
                                                            "(wgan-gp only)")
-    p.add_argument("--ema", type=float, default=0.999,
-                   help="decay of the moving average of G's weights used for sampling "
-                        "(0: sample from G itself)")
     p.add_argument("--gp-lambda", type=float, default=10.0,
                    help="gradient penalty weight")
     p.add_argument("--classifier", default=frechet.DEFAULT_CLASSIFIER,
@@ -140,9 +130,8 @@ def generator_step(G, D, g_opt, fake, kind):
     return loss.item()
 
 
-def train_epoch(G, D, g_opt, d_opt, loader, args, epoch, history, monitor, G_avg=None):
-    """One pass over the data; appends per-step numbers to history["steps"]; folds G's
-    weights into the average G_avg (if any) after every generator step."""
+def train_epoch(G, D, g_opt, d_opt, loader, args, epoch, history, monitor):
+    """One pass over the data; appends per-step numbers to history["steps"]."""
     G.train()
     D.train()
     # noise and gradient-penalty draws from (seed, epoch): a resumed run repeats them
@@ -164,8 +153,6 @@ def train_epoch(G, D, g_opt, d_opt, loader, args, epoch, history, monitor, G_avg
         values = {"d_loss": d_loss, "d_real": d_real, "d_fake": d_fake}
         if generator_turn:
             g_loss = generator_step(G, D, g_opt, fake, kind)
-            if G_avg is not None:
-                G_avg.update_parameters(G)
             values["g_loss"] = g_loss
         monitor.check(f"epoch {epoch + 1}, step {i + 1}", **values)
         for key, value in values.items():
@@ -260,7 +247,7 @@ class Scorer:
 # ------------------------------------------------------------------ the run
 def checkpoint_config(args):
     return {"model": args.model, "loss": args.loss, "z_dim": args.z_dim,
-            "width": args.width, "ema": args.ema}
+            "width": args.width}
 
 
 def optimizers(G, D, args):
@@ -300,7 +287,7 @@ def describe(record, epochs):
 
 
 def main(argv=None):
-    args = parse_args(__doc__.splitlines()[0], epochs=5, batch_size=128, lr=None,
+    args = parse_args(__doc__.splitlines()[0], epochs=5, batch_size=64, lr=None,
                       out="runs/gan", argv=argv, extra=gan_flags)
     minidl.manual_seed(args.seed)
     out = pathlib.Path(args.out)
@@ -309,10 +296,6 @@ def main(argv=None):
     G, D = build_gan(args.model, "wasserstein" if args.loss == "wgan-gp" else args.loss,
                      args.z_dim, args.width)
     g_opt, d_opt = optimizers(G, D, args)
-    G_avg = None  # the averaged generator, or None to sample from G itself
-    if args.ema > 0:
-        G_avg = AveragedModel(G, get_ema_avg_fn(args.ema), use_buffers=True)
-    sampler = G if G_avg is None else G_avg.module
     fixed_noise = minidl.randn(100, args.z_dim, generator=minidl.Generator(args.seed))
     interp_noise = interpolation_noise(args.z_dim, seed=args.seed + 1)
     history = {"steps": {"d_loss": [], "g_loss": [], "d_real": [], "d_fake": []},
@@ -324,10 +307,8 @@ def main(argv=None):
             raise SystemExit(f"--resume: {checkpoint} was trained with "
                              f"{state['config']}, not {checkpoint_config(args)}")
         for module, key in ((G, "generator"), (D, "discriminator"),
-                            (g_opt, "g_optimizer"), (d_opt, "d_optimizer"),
-                            (G_avg, "generator_average")):
-            if module is not None:
-                module.load_state_dict(state[key])
+                            (g_opt, "g_optimizer"), (d_opt, "d_optimizer")):
+            module.load_state_dict(state[key])
         history, start = state["history"], state["epoch"]
         print(f"resumed from {checkpoint} after epoch {start}")
     G.summary((2, args.z_dim))
@@ -343,7 +324,7 @@ def main(argv=None):
         before = {key: len(values) for key, values in history["steps"].items()}
         t0 = time.perf_counter()
         try:
-            train_epoch(G, D, g_opt, d_opt, loader, args, epoch, history, monitor, G_avg)
+            train_epoch(G, D, g_opt, d_opt, loader, args, epoch, history, monitor)
         except Divergence as error:
             save_metrics(out / "metrics.json", args, history, diverged=str(error))
             raise
@@ -354,16 +335,14 @@ def main(argv=None):
             scorer = Scorer.create(args, train_set, test_set)
         if scorer is not None:
             z = minidl.randn(args.fd_samples, args.z_dim, generator=score_noise)
-            record.update(scorer(generate(sampler, z)), frechet_floor=scorer.floor)
+            record.update(scorer(generate(G, z)), frechet_floor=scorer.floor)
         history["epochs"].append(record)
         print(describe(record, args.epochs))
-        state = {"generator": G.state_dict(), "discriminator": D.state_dict(),
-                 "g_optimizer": g_opt.state_dict(), "d_optimizer": d_opt.state_dict(),
-                 "history": history, "epoch": epoch + 1, "config": checkpoint_config(args)}
-        if G_avg is not None:
-            state["generator_average"] = G_avg.state_dict()
-        minidl.save(state, checkpoint)
-        save_epoch_outputs(sampler, out, epoch + 1, fixed_noise, interp_noise, history, args)
+        minidl.save({"generator": G.state_dict(), "discriminator": D.state_dict(),
+                     "g_optimizer": g_opt.state_dict(), "d_optimizer": d_opt.state_dict(),
+                     "history": history, "epoch": epoch + 1,
+                     "config": checkpoint_config(args)}, checkpoint)
+        save_epoch_outputs(G, out, epoch + 1, fixed_noise, interp_noise, history, args)
         seconds = [e["seconds"] for e in history["epochs"]]
         save_metrics(out / "metrics.json", args, history, final=record,
                      seconds_per_epoch=float(np.mean(seconds)))
@@ -371,7 +350,7 @@ def main(argv=None):
     if args.save_samples:
         z = minidl.randn(args.num_samples, args.z_dim, generator=minidl.Generator(
             args.seed + 3))
-        images = generate(sampler, z).astype(np.float32)
+        images = generate(G, z).astype(np.float32)
         with atomic_path(args.save_samples) as tmp:
             with open(tmp, "wb") as f:
                 np.save(f, images)

@@ -229,25 +229,3 @@ def test_mlp_example_resumes_where_it_stopped(tmp_path):
     with pytest.raises(SystemExit, match="trained with"):
         train_gan.main(base + ["--epochs", "3", "--out", str(tmp_path / "r"), "--resume",
                                "--loss", "minimax"])
-
-
-def test_samples_come_from_the_averaged_generator(tmp_path):
-    base = COMMON + ["--fd-samples", "0", "--num-samples", "6"]
-    for ema in ("0", "0.5"):
-        train_gan.main(base + ["--ema", ema, "--out", str(tmp_path / ema),
-                               "--save-samples", str(tmp_path / f"{ema}.npy")])
-    plain, averaged = (minidl.load(tmp_path / e / "model.npz") for e in ("0", "0.5"))
-    # the same training either way: the average only watches G
-    for key, value in plain["generator"].items():
-        np.testing.assert_array_equal(value.numpy(), averaged["generator"][key].numpy())
-    assert "generator_average" not in plain
-    average = averaged["generator_average"]
-    assert int(average["n_averaged"].item()) == 5  # one update per generator step
-    # ... and the saved samples are the average's, which differ from G's
-    G, _ = build_gan("dcgan", z_dim=8, width=4)
-    G.load_state_dict({k[len("module."):]: v for k, v in average.items()
-                       if k.startswith("module.")})
-    z = minidl.randn(6, 8, generator=minidl.Generator(1 + 3))
-    expected = train_gan.generate(G, z)
-    np.testing.assert_allclose(np.load(tmp_path / "0.5.npy"), expected, atol=1e-6)
-    assert np.abs(np.load(tmp_path / "0.npy") - expected).max() > 1e-5

@@ -2,16 +2,14 @@
 
 Read optimizer.py first (param groups, state, step, state_dict), then one optimizer:
 sgd.py, adam.py (Adam, AdamW), rmsprop.py. lr_scheduler.py changes the learning rate
-over time; clip_grad.py limits gradients before a step; swa_utils.py keeps a running
-average of a model's weights (AveragedModel, EMA).
+over time; clip_grad.py limits gradients before a step.
 """
 from .optimizer import Optimizer
 from .sgd import SGD
 from .adam import Adam, AdamW
 from .rmsprop import RMSprop
 from . import lr_scheduler
-from . import swa_utils
 from .clip_grad import clip_grad_norm_, clip_grad_value_
 
-__all__ = ["Optimizer", "SGD", "Adam", "AdamW", "RMSprop", "lr_scheduler", "swa_utils",
+__all__ = ["Optimizer", "SGD", "Adam", "AdamW", "RMSprop", "lr_scheduler",
            "clip_grad_norm_", "clip_grad_value_"]
