@@ -19,6 +19,8 @@ NUMBA_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 (torch then gets one thread too).
 from __future__ import annotations
 
 import argparse
+import pathlib
+import sys
 import time
 from collections import defaultdict
 
@@ -28,6 +30,9 @@ import numpy as np
 import minidl as md
 import minidl.functional as F
 from minidl.ops import conv as conv_ops
+
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))
+from models import SeedCNN  # noqa: E402  (after the path above)
 
 # (in_channels, out_channels, height/width of the input) of the seed CNN's convolutions
 SEED_LAYERS = [("conv1", 1, 32, 28), ("conv2", 32, 64, 13), ("conv3", 64, 64, 5)]
@@ -178,24 +183,26 @@ def pool_table(args, torch):
         print(line)
 
 
-def step_table(args, torch):
-    """One full SeedCNN training step (zero_grad, forward, loss, backward, Adam)."""
-    import pathlib
-    import sys
-    sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))
-    from models import SeedCNN
+def seed_cnn_step(batch):
+    """A SeedCNN with Adam and one random batch: (step, model, x, y), where step() is
+    one full training step (zero_grad, forward, loss, backward, Adam)."""
+    x = md.rand(batch, 1, 28, 28)
+    y = md.randint(0, 10, (batch,))
+    model = SeedCNN()
+    opt = md.optim.Adam(model.parameters(), lr=1e-3)
 
+    def step():
+        opt.zero_grad()
+        F.cross_entropy(model(x), y).backward()
+        opt.step()
+    return step, model, x, y
+
+
+def step_table(args, torch):
+    """One full SeedCNN training step, minidl vs torch."""
     print("\nSeedCNN training step (zero_grad + forward + backward + Adam)")
     for batch in (32, 64):
-        x = md.rand(batch, 1, 28, 28)
-        y = md.randint(0, 10, (batch,))
-        model = SeedCNN()
-        opt = md.optim.Adam(model.parameters(), lr=1e-3)
-
-        def step():
-            opt.zero_grad()
-            F.cross_entropy(model(x), y).backward()
-            opt.step()
+        step, model, x, y = seed_cnn_step(batch)
         t = median_ms(step, args.repeats)
         line = f"  batch {batch}: minidl {t:6.2f} ms"
         if torch is not None:

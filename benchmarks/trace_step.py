@@ -15,29 +15,17 @@ traces N steps into one table (mean self ms is then per call over all of them).
 from __future__ import annotations
 
 import argparse
-import pathlib
-import sys
 
 import minidl as md
-import minidl.functional as F
 from minidl.trace import Trace
 
-sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))
-from models import SeedCNN  # noqa: E402  (after the path above)
+from bench_conv import seed_cnn_step
 
 WARMUP_STEPS = 3
 
 
 def traced_steps(batch: int, steps: int) -> Trace:
-    x = md.rand(batch, 1, 28, 28)
-    y = md.randint(0, 10, (batch,))
-    model = SeedCNN()
-    opt = md.optim.Adam(model.parameters(), lr=1e-3)
-
-    def step():
-        opt.zero_grad()
-        F.cross_entropy(model(x), y).backward()
-        opt.step()
+    step = seed_cnn_step(batch)[0]
     for _ in range(WARMUP_STEPS):
         step()
     t = md.trace()
