@@ -86,7 +86,7 @@ def test_gradient_penalty_of_a_linear_critic_is_exact(rng):
 def test_gradient_penalty_gradient_matches_finite_differences(rng):
     """d penalty / d critic weights needs the derivative of grad_x D(x) with respect to
     the weights: a double backward through Conv2d, LeakyReLU and Linear."""
-    critic = DCGANDiscriminator(width=1, norm=None).double()
+    critic = DCGANDiscriminator(width=1, norm=None, hidden=4).double()
     for p in critic.parameters():  # larger weights than N(0, 0.02): a non-trivial penalty
         p.numpy()[...] = rng.standard_normal(p.shape) * 0.5
     real = minidl.tensor(rng.random((2, 1, 28, 28)) * 2 - 1)
@@ -117,7 +117,7 @@ def test_gradient_penalty_gradient_matches_finite_differences(rng):
         analytic = np.zeros_like(flat) if p.grad is None else p.grad.numpy().reshape(-1)
         np.testing.assert_allclose(analytic, numeric, rtol=1e-4, atol=1e-6, err_msg=name)
         checked += p.grad is not None
-    assert checked == 3  # the weights of both convolutions and of the linear layer
+    assert checked == 4  # the weights of both convolutions and both linear layers
 
 
 def test_gradient_penalty_rejects_mismatched_batches():
