@@ -33,7 +33,8 @@ class LeakyReLU(Function):
     # d/dx = 1 if x > 0 else negative_slope
     @staticmethod
     def forward(ctx, x, negative_slope):
-        ctx.slope = np.where(x > 0, 1, negative_slope).astype(x.dtype)
+        one, slope = x.dtype.type(1), x.dtype.type(negative_slope)  # (in x's dtype)
+        ctx.slope = np.where(x > 0, one, slope)
         return x * ctx.slope
 
     @staticmethod
