@@ -20,6 +20,7 @@ writes to --out:
   feature_maps.png      what those filters respond to in one test image
   metrics.json          settings, history, final accuracy, machine
 """
+import math
 import pathlib
 import sys
 
@@ -63,7 +64,7 @@ def main(argv=None):
     optimizer = optim.Adam(model.parameters(), lr=args.lr)
     scheduler = None
     if args.schedule == "cosine":
-        steps = args.epochs * -(-len(train_set) // args.batch_size)  # batches in the run
+        steps = args.epochs * math.ceil(len(train_set) / args.batch_size)  # all batches
         scheduler = optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=steps)
     history = fit(model, optimizer, train_set, test_set, args, out / "model.npz",
                   scheduler)
