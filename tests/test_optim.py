@@ -471,3 +471,22 @@ def test_invalid_hyperparameters(make, pattern):
 def test_repr_lists_group_options():
     text = repr(optim.SGD([md.tensor([1.0], requires_grad=True)], lr=0.5))
     assert text.startswith("SGD (") and "Parameter Group 0" in text and "lr: 0.5" in text
+
+
+@pytest.mark.parametrize("amsgrad", [False, True])
+def test_adam_updates_non_contiguous_parameters_in_place(amsgrad):
+    """A transposed (non-contiguous) parameter is updated in place, exactly like a
+    contiguous copy of it."""
+    base = np.arange(12, dtype=np.float64).reshape(3, 4) / 7
+    grads = [np.cos(np.arange(12.0) * (k + 1)).reshape(4, 3) for k in range(3)]
+    results = []
+    for data in (base.T, np.ascontiguousarray(base.T)):
+        p = md.nn.Parameter(md.tensor(data))
+        assert p.numpy().flags.c_contiguous == data.flags.c_contiguous
+        opt = optim.Adam([p], lr=0.1, amsgrad=amsgrad, weight_decay=0.01)
+        for g in grads:
+            p.grad = md.tensor(g)
+            opt.step()
+        results.append(p.numpy().copy())
+    np.testing.assert_array_equal(results[0], results[1])
+    assert not np.allclose(results[0], base.T)
