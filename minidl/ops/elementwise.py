@@ -19,8 +19,9 @@ from .arithmetic import lift, float_input, unary_input, cast, where, exp
 
 
 # ------------------------------------------------------------------ smooth unary ops
-class Elementwise(Function):
-    """y = f(x) for each element; backward: g * grad(x, y)."""
+class Elementwise:
+    """y = f(x) for each element; backward: g * grad(x, y). (Mixed into Function:
+    `class Sin(Elementwise, Function)`.)"""
 
     @classmethod
     def forward(cls, ctx, x):
@@ -39,71 +40,71 @@ def rsqrt(x):
     return Rsqrt.apply(float_input(x, "rsqrt"))
 
 
-class Sin(Elementwise):  # d/dx sin x = cos x
+class Sin(Elementwise, Function):  # d/dx sin x = cos x
     f, grad = np.sin, lambda x, y: cos(x)
 
 
-class Cos(Elementwise):  # d/dx cos x = -sin x
+class Cos(Elementwise, Function):  # d/dx cos x = -sin x
     f, grad = np.cos, lambda x, y: -sin(x)
 
 
-class Tan(Elementwise):  # d/dx tan x = 1 + tan^2 x
+class Tan(Elementwise, Function):  # d/dx tan x = 1 + tan^2 x
     f, grad = np.tan, lambda x, y: 1 + y * y
 
 
-class Asin(Elementwise):  # d/dx asin x = 1 / sqrt(1 - x^2)
+class Asin(Elementwise, Function):  # d/dx asin x = 1 / sqrt(1 - x^2)
     f, grad = np.arcsin, lambda x, y: rsqrt(1 - x * x)
 
 
-class Acos(Elementwise):  # d/dx acos x = -1 / sqrt(1 - x^2)
+class Acos(Elementwise, Function):  # d/dx acos x = -1 / sqrt(1 - x^2)
     f, grad = np.arccos, lambda x, y: -rsqrt(1 - x * x)
 
 
-class Atan(Elementwise):  # d/dx atan x = 1 / (1 + x^2)
+class Atan(Elementwise, Function):  # d/dx atan x = 1 / (1 + x^2)
     f, grad = np.arctan, lambda x, y: 1 / (x * x + 1)
 
 
-class Sinh(Elementwise):  # d/dx sinh x = cosh x
+class Sinh(Elementwise, Function):  # d/dx sinh x = cosh x
     f, grad = np.sinh, lambda x, y: cosh(x)
 
 
-class Cosh(Elementwise):  # d/dx cosh x = sinh x
+class Cosh(Elementwise, Function):  # d/dx cosh x = sinh x
     f, grad = np.cosh, lambda x, y: sinh(x)
 
 
-class Asinh(Elementwise):  # d/dx asinh x = 1 / sqrt(x^2 + 1)
+class Asinh(Elementwise, Function):  # d/dx asinh x = 1 / sqrt(x^2 + 1)
     f, grad = np.arcsinh, lambda x, y: rsqrt(x * x + 1)
 
 
-class Acosh(Elementwise):  # d/dx acosh x = 1 / sqrt(x^2 - 1)
+class Acosh(Elementwise, Function):  # d/dx acosh x = 1 / sqrt(x^2 - 1)
     f, grad = np.arccosh, lambda x, y: rsqrt(x * x - 1)
 
 
-class Atanh(Elementwise):  # d/dx atanh x = 1 / (1 - x^2)
+class Atanh(Elementwise, Function):  # d/dx atanh x = 1 / (1 - x^2)
     f, grad = np.arctanh, lambda x, y: 1 / (1 - x * x)
 
 
-class Log2(Elementwise):  # d/dx log2 x = 1 / (x ln 2)
+class Log2(Elementwise, Function):  # d/dx log2 x = 1 / (x ln 2)
     f, grad = np.log2, lambda x, y: 1 / (x * math.log(2))
 
 
-class Log10(Elementwise):  # d/dx log10 x = 1 / (x ln 10)
+class Log10(Elementwise, Function):  # d/dx log10 x = 1 / (x ln 10)
     f, grad = np.log10, lambda x, y: 1 / (x * math.log(10))
 
 
-class Log1p(Elementwise):  # d/dx log(1 + x) = 1 / (1 + x)
+class Log1p(Elementwise, Function):  # d/dx log(1 + x) = 1 / (1 + x)
     f, grad = np.log1p, lambda x, y: 1 / (x + 1)
 
 
-class Exp2(Elementwise):  # d/dx 2^x = 2^x ln 2
+class Exp2(Elementwise, Function):  # d/dx 2^x = 2^x ln 2
     f, grad = np.exp2, lambda x, y: y * math.log(2)
 
 
-class Expm1(Elementwise):  # d/dx (e^x - 1) = e^x = y + 1
+class Expm1(Elementwise, Function):  # d/dx (e^x - 1) = e^x = y + 1
     f, grad = np.expm1, lambda x, y: y + 1
 
 
-class Rsqrt(Elementwise):  # d/dx x^(-1/2) = -x^(-3/2) / 2 = -y^3 / 2
+class Rsqrt(Elementwise, Function):  # d/dx x^(-1/2) = -x^(-3/2) / 2 = -y^3 / 2
     f, grad = (lambda x: 1 / np.sqrt(x)), (lambda x, y: y * y * y * -0.5)
 
 
@@ -128,9 +129,9 @@ def zeros_like(g: Tensor) -> Tensor:
     return Tensor(np.zeros(g.shape, dtype=g.dtype))
 
 
-class Step(Function):
+class Step:
     """Ops whose value jumps between flat pieces: the derivative is 0 where it
-    exists, and PyTorch takes 0 at the jumps as well."""
+    exists, and PyTorch takes 0 at the jumps as well. (Mixed into Function.)"""
 
     @classmethod
     def forward(cls, ctx, x):
@@ -141,19 +142,19 @@ class Step(Function):
         return zeros_like(g)
 
 
-class Floor(Step):
+class Floor(Step, Function):
     f = np.floor
 
 
-class Ceil(Step):
+class Ceil(Step, Function):
     f = np.ceil
 
 
-class Trunc(Step):
+class Trunc(Step, Function):
     f = np.trunc
 
 
-class Sign(Step):
+class Sign(Step, Function):
     # (x > 0) - (x < 0): -1, 0 or 1, and 0 for NaN and -0.0, as in PyTorch
     f = staticmethod(lambda x: (x > 0).astype(x.dtype) - (x < 0).astype(x.dtype))
 

@@ -87,17 +87,22 @@ def scatter_add(input, dim, index, src):  # noqa: A002
 
 # ------------------------------------------------------------------ scatter
 class Scatter(Function):
-    # out = x, then out[index] = src (where an index repeats, the last write wins):
-    # d/dx = g except 0 where written, d/dsrc = g[index] (gather).
+    # out = x, then out[index] = src; where an index repeats, the last write (in
+    # the order of index's elements) wins, as on PyTorch's CPU.
+    # d/dx = g except 0 where written; d/dsrc = g[index] for the src that won, 0 for
+    # those overwritten. (PyTorch gives every src g[index]; its documentation calls
+    # that gradient incorrect for repeated indices.)
     # With reduce ("add"/"multiply") PyTorch has no derivative: backward raises.
     @staticmethod
     def forward(ctx, x, src, index, reduce):
         ctx.index, ctx.reduce = index, reduce
         out = x.copy()
-        if reduce is None:
-            out[index] = src
-        else:
+        if reduce is not None:
             (np.add if reduce == "add" else np.multiply).at(out, index, src)
+            return out
+        src = np.broadcast_to(src, np.broadcast_shapes(*(i.shape for i in index)))
+        ctx.won = last_writes(index, x.shape)
+        out[tuple(np.broadcast_to(i, src.shape)[ctx.won] for i in index)] = src[ctx.won]
         return out
 
     @staticmethod
@@ -106,8 +111,20 @@ class Scatter(Function):
             raise RuntimeError(f"scatter(reduce={ctx.reduce!r}): the derivative is not "
                                "implemented, as in PyTorch; use scatter_reduce")
         gx = Scatter.apply(g, 0, ctx.index, None)
-        gsrc = GetItem.apply(g, ctx.index) if ctx.needs_input_grad[1] else None
+        gsrc = None
+        if ctx.needs_input_grad[1]:
+            gsrc = where(Tensor(ctx.won), GetItem.apply(g, ctx.index), 0.0)
         return gx, gsrc, None, None
+
+
+def last_writes(index, shape):
+    """A bool mask over the positions of index: True where no later position (in C
+    order) writes to the same place of an array of `shape`."""
+    places = np.ravel_multi_index(np.broadcast_arrays(*index), shape).ravel()
+    _, first_from_end = np.unique(places[::-1], return_index=True)
+    won = np.zeros(places.size, bool)
+    won[places.size - 1 - first_from_end] = True
+    return won.reshape(np.broadcast_shapes(*(i.shape for i in index)))
 
 
 def scatter(input, dim, index, src=None, *, value=None, reduce=None):  # noqa: A002

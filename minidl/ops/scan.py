@@ -12,12 +12,13 @@ from collections import namedtuple
 
 import numpy as np
 
-from ..autograd import Function
+from ..autograd import Function, is_grad_enabled
 from ..tensor import Tensor, _FLOATS, int64
 from .arithmetic import unary_input, where, cast, clone, exp, log, abs
 from .elementwise import floats_only
 from .movement import flip
-from .shape import GetItem, _dim
+from .reduction import sum
+from .shape import GetItem, permute, unsqueeze, _dim
 from .indexing import index_grid
 
 CumResult = namedtuple("cummax", ["values", "indices"])
@@ -66,6 +67,8 @@ class CumProd(Function):
     # With zeros, per slice along dim: before the first zero the same formula holds;
     # at the first zero z, dx[z] = sum_{j >= z} g[j] * cumprod(x with x[z] = 1)[j];
     # after it every y[j] keeps the factor x[z] = 0 beside x[i], so dx[i] = 0.
+    # That 0 is right, but its own derivative (with respect to x[z]) is not 0: for
+    # second derivatives (grad mode on, as PyTorch) the direct O(n^2) formula is used.
     @staticmethod
     def forward(ctx, x, d):
         ctx.dim = d
@@ -80,11 +83,26 @@ class CumProd(Function):
         zero = x.numpy() == 0
         if not zero.any():
             return reversed_cumsum(g * y, d) / x, None
+        if is_grad_enabled():
+            return cumprod_grad_direct(g, x, d), None
         seen = np.cumsum(zero, axis=d)  # zeros up to and including each position
         before, first = Tensor(seen == 0), Tensor(zero & (seen == 1))
         at_first = reversed_cumsum(g * cumprod(where(first, 1.0, x), d), d)
         before_first = reversed_cumsum(g * y, d) / where(before, x, 1.0)
         return where(before, before_first, where(first, at_first, 0.0)), None
+
+
+def cumprod_grad_direct(g, x, d):
+    """dx[k] = sum_{j >= k} g[j] * prod_{i <= j, i != k} x[i], all k at once: row k of
+    an (n, n) matrix is x with x[k] set to 1, so its running product holds the
+    prod_{i <= j, i != k} x[i] (kept for j >= k)."""
+    n = x.shape[d]
+    order = [i for i in range(x.ndim) if i != d] + [d]
+    xl, gl = permute(x, *order), permute(g, *order)  # dim d last
+    rows = where(Tensor(np.eye(n, dtype=bool)), 1.0, unsqueeze(xl, -2))
+    dy_dx = where(Tensor(np.tri(n, dtype=bool).T), cumprod(rows, -1), 0.0)  # [k, j]
+    grad = sum(unsqueeze(gl, -2) * dy_dx, -1)
+    return permute(grad, *np.argsort(order))
 
 
 def cumprod(input, dim, *, dtype=None):  # noqa: A002
@@ -129,7 +147,8 @@ class LogCumSumExp(Function):
     # dx[i] = e^x[i] sum_{j >= i} g[j] e^-y[j]. Computed in log space as PyTorch does,
     # with the positive and negative parts of g apart:
     # dx = exp(x + rlcse(log g+ - y)) - exp(x + rlcse(log g- - y)), rlcse the reversed
-    # logcumsumexp (log 0 taken as the lowest float, not -inf).
+    # logcumsumexp (log 0 taken as a quarter of the lowest float: as good as -inf
+    # inside exp, without inf - inf = NaN, nor overflow when y is subtracted).
     @staticmethod
     def forward(ctx, x, d):
         ctx.dim = d
@@ -140,7 +159,7 @@ class LogCumSumExp(Function):
     @staticmethod
     def backward(ctx, g):
         x, y = ctx.saved_tensors
-        d, lowest = ctx.dim, float(np.finfo(g.dtype).min)
+        d, lowest = ctx.dim, float(np.finfo(g.dtype).min) / 4
         log_abs = log(where(g == 0, 1.0, abs(g)))
 
         def part(log_g):  # exp(x[i] + log sum_{j >= i} e^(log_g[j] - y[j]))
