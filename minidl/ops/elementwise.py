@@ -242,6 +242,7 @@ class Copysign(Function):
 
 class Atan2(Function):
     # the angle of the point (b, a):  d/da = b / (a^2 + b^2),  d/db = -a / (a^2 + b^2)
+    # (taken as 0 where a^2 + b^2 is 0, as PyTorch does)
     @staticmethod
     def forward(ctx, a, b):
         ctx.save_for_backward(a, b)
@@ -250,7 +251,9 @@ class Atan2(Function):
     @staticmethod
     def backward(ctx, g):
         a, b = ctx.saved_tensors
-        scale = g / (a * a + b * b)
+        r2 = a * a + b * b
+        at_origin = r2 == 0
+        scale = g * where(at_origin, 0.0, 1 / where(at_origin, 1.0, r2))
         return scale * b, scale * -a
 
 
