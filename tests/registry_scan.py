@@ -28,7 +28,8 @@ def distinct(rng, shape):
 register("cumsum", lambda a: md.cumsum(a, 1), normal(2, 3))
 register("cumsum", lambda a: a.cumsum(0), normal(4,))
 register("cumsum", lambda a: a.cumsum(-1, dtype=md.float32).double(), lambda r: (
-    r.uniform(-0.01, 0.01, (2, 2)),), gradgrad=False, note="float32 round trip too coarse for second differences")
+    r.uniform(-0.01, 0.01, (2, 2)),), gradgrad=False,
+    note="float32 round trip too coarse for second differences")
 register("cumprod", lambda a: md.cumprod(a, 1), normal(2, 4))
 register("cumprod", lambda a: a.cumprod(0), with_zeros((5,), [2]))
 register("cumprod", lambda a: a.cumprod(-1), with_zeros((2, 5), [1, 3, 5]))

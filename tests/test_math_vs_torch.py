@@ -96,8 +96,8 @@ CASES = {
                      lambda a: T.prod(a, 0, keepdim=True), X),
     "prod_one_zero": (md.prod, T.prod, np.array([2.0, 0.0, 3.0])),
     "prod_two_zeros": (md.prod, T.prod, np.array([2.0, 0.0, 3.0, 0.0])),
-    "prod_dim_zeros": (lambda a: a.prod(1), lambda a: a.prod(1),
-                       np.array([[2.0, 0.0, 3.0, 0.0], [1.0, 2.0, 0.0, 4.0], [1.0, 2.0, 3.0, 4.0]])),
+    "prod_dim_zeros": (lambda a: a.prod(1), lambda a: a.prod(1), np.array(
+        [[2.0, 0.0, 3.0, 0.0], [1.0, 2.0, 0.0, 4.0], [1.0, 2.0, 3.0, 4.0]])),
     "prod_inf": (md.prod, T.prod, np.array([2.0, INF, 3.0])),
     # reductions
     "std_mean": (md.std_mean, T.std_mean, X),
@@ -174,7 +174,8 @@ X32, I64 = np.array([1.5, -2.5], np.float32), np.array([3, -7])
     lambda lib, x, i: (i > 0).to(lib.uint8).any(), lambda lib, x, i: lib.cumsum(i, 0),
     lambda lib, x, i: lib.cumsum(i.to(lib.int32), 0), lambda lib, x, i: lib.cumprod(i > 0, 0),
     lambda lib, x, i: lib.cumsum(i, 0, dtype=lib.float64), lambda lib, x, i: lib.prod(i),
-    lambda lib, x, i: lib.prod(i.to(lib.int32), 0), lambda lib, x, i: lib.prod(x, dtype=lib.float64),
+    lambda lib, x, i: lib.prod(i.to(lib.int32), 0),
+    lambda lib, x, i: lib.prod(x, dtype=lib.float64),
     lambda lib, x, i: lib.cummax(i, 0)[0], lambda lib, x, i: lib.cummin(i, 0)[1],
     lambda lib, x, i: lib.cummax(i > 0, 0)[0], lambda lib, x, i: i.sum(dtype=lib.float32),
     lambda lib, x, i: i.mean(dtype=lib.float64), lambda lib, x, i: lib.std_mean(x)[1],
