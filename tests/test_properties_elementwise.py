@@ -12,23 +12,13 @@ from hypothesis import given, strategies as st
 
 import minidl as md
 from registry import covers
+from test_properties_extra import leaf, weighted_backward
 
 pytestmark = pytest.mark.filterwarnings("ignore::RuntimeWarning")  # numpy's nan notes
 
 seeds = st.integers(0, 2**32 - 1)
 shapes = st.lists(st.integers(1, 4), min_size=0, max_size=3).map(tuple)
 dtypes = st.sampled_from([np.float32, np.float64])
-
-
-def leaf(a, dtype=np.float64):
-    return md.tensor(np.asarray(a, dtype=dtype), requires_grad=True)
-
-
-def weighted_backward(y, rng):
-    """Backward of sum(y * w) for a random w; returns w (= dL/dy)."""
-    w = rng.standard_normal(y.shape)
-    (y * md.tensor(w, dtype=y.dtype)).sum().backward()
-    return w
 
 
 # name -> (op, f, f', low, high): values drawn in [low, high]

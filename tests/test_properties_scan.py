@@ -10,13 +10,10 @@ from hypothesis import given, strategies as st
 
 import minidl as md
 from registry import covers
+from test_properties_extra import leaf
 
 seeds = st.integers(0, 2**32 - 1)
 shapes = st.lists(st.integers(1, 4), min_size=1, max_size=3).map(tuple)
-
-
-def leaf(a):
-    return md.tensor(np.asarray(a, dtype=np.float64), requires_grad=True)
 
 
 def lines(shape, d):

@@ -240,33 +240,39 @@ class Copysign(Function):
         return g * where(zero, 0.0, y / where(zero, 1.0, a)), zeros_like(g)
 
 
-class Atan2(Function):
+class Binary:
+    """y = f(a, b) for each pair; backward: grads(g, a, b) -> (d/da, d/db). (Mixed
+    into Function, as Elementwise.)"""
+
+    @classmethod
+    def forward(cls, ctx, a, b):
+        ctx.save_for_backward(a, b)
+        return cls.f(a, b)
+
+    @classmethod
+    def backward(cls, ctx, g):
+        return cls.grads(g, *ctx.saved_tensors)
+
+
+class Atan2(Binary, Function):
     # the angle of the point (b, a):  d/da = b / (a^2 + b^2),  d/db = -a / (a^2 + b^2)
     # (taken as 0 where a^2 + b^2 is 0, as PyTorch does)
-    @staticmethod
-    def forward(ctx, a, b):
-        ctx.save_for_backward(a, b)
-        return np.arctan2(a, b)
+    f = np.arctan2
 
     @staticmethod
-    def backward(ctx, g):
-        a, b = ctx.saved_tensors
+    def grads(g, a, b):
         r2 = a * a + b * b
         at_origin = r2 == 0
         scale = g * where(at_origin, 0.0, 1 / where(at_origin, 1.0, r2))
         return scale * b, scale * -a
 
 
-class Logaddexp(Function):
+class Logaddexp(Binary, Function):
     # log(e^a + e^b):  d/da = e^a / (e^a + e^b) = 1 / (1 + e^(b - a)), d/db likewise
-    @staticmethod
-    def forward(ctx, a, b):
-        ctx.save_for_backward(a, b)
-        return np.logaddexp(a, b)
+    f = np.logaddexp
 
     @staticmethod
-    def backward(ctx, g):
-        a, b = ctx.saved_tensors
+    def grads(g, a, b):
         return g / (1 + exp(b - a)), g / (1 + exp(a - b))
 
 

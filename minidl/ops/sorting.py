@@ -82,17 +82,28 @@ def argsort(input, dim=-1, descending=False, stable=False):  # noqa: A002
     return Tensor(_argsort(x, _dim(dim, max(x.ndim, 1), "argsort"), descending, stable))
 
 
+def _select_input(input, k, dim, op, k_min):  # noqa: A002
+    """(x, d) after checking k_min <= k <= the size of dim."""
+    x = unary_input(input, op)
+    d = _dim(dim, max(x.ndim, 1), op)
+    n = x.shape[d] if x.ndim else 1
+    if not k_min <= int(k) <= n:
+        raise ArgumentError(f"{op}: k ({k}) is out of range for dimension {dim} of size "
+                            f"{n}")
+    return x, d
+
+
+def _element_itself(x):
+    """(values, indices) of a 0-d tensor: the element, at index 0 (as PyTorch)."""
+    return gather(x, 0, Tensor(np.int64(0))), Tensor(np.int64(0))
+
+
 def topk(input, k, dim=-1, largest=True, sorted=True):  # noqa: A002
     """(values, indices) of the k largest (largest=False: smallest) elements along
     dim, in order when sorted=True."""
-    x = unary_input(input, "topk")
-    d = _dim(dim, max(x.ndim, 1), "topk")
-    n = x.shape[d] if x.ndim else 1
-    if not 0 <= int(k) <= n:
-        raise ArgumentError(f"topk: k ({k}) is out of range for dimension {dim} of size "
-                            f"{n}")
+    x, d = _select_input(input, k, dim, "topk", 0)
     if x.ndim == 0:  # (PyTorch gives the element itself, even for k = 0)
-        return TopkResult(gather(x, 0, Tensor(np.int64(0))), Tensor(np.int64(0)))
+        return TopkResult(*_element_itself(x))
     keys, back = _rows(x, d)
     idx = np.empty((keys.shape[0], int(k)), np.int64)
     if k:
@@ -103,14 +114,9 @@ def topk(input, k, dim=-1, largest=True, sorted=True):  # noqa: A002
 
 def kthvalue(input, k, dim=-1, keepdim=False):  # noqa: A002
     """(values, indices) of the k-th smallest element along dim (k counts from 1)."""
-    x = unary_input(input, "kthvalue")
-    d = _dim(dim, max(x.ndim, 1), "kthvalue")
-    n = x.shape[d] if x.ndim else 1
-    if not 1 <= int(k) <= n:
-        raise ArgumentError(f"kthvalue: k ({k}) is out of range for dimension {dim} of "
-                            f"size {n}")
+    x, d = _select_input(input, k, dim, "kthvalue", 1)
     if x.ndim == 0:
-        return KthvalueResult(gather(x, 0, Tensor(np.int64(0))), Tensor(np.int64(0)))
+        return KthvalueResult(*_element_itself(x))
     keys, back = _rows(x, d)
     idx = np.empty((keys.shape[0], 1), np.int64)
     select.kthvalue_rows(keys, int(k) - 1, idx)
@@ -153,7 +159,7 @@ def median(input, dim=None, keepdim=False):  # noqa: A002
         return MedianAll.apply(x)
     d = _dim(dim, max(x.ndim, 1), "median")
     if x.ndim == 0:
-        return MedianResult(gather(x, 0, Tensor(np.int64(0))), Tensor(np.int64(0)))
+        return MedianResult(*_element_itself(x))
     a = x.numpy()
     n = a.shape[d]
     idx = np.take(np.argsort(a, axis=d, kind="stable"), [(n - 1) // 2], axis=d)
