@@ -51,6 +51,10 @@ CASES = {
     "lerp_scalar": (lambda a, b: md.lerp(a, b, 0.3), lambda a, b: T.lerp(a, b, 0.3), X, X[0]),
     "lerp_tensor_weight": (md.lerp, T.lerp, X, X[0], np.array([0.0, 0.49, 0.5, 1.0])),
     "lerp_weight_one": (lambda a, b: a.lerp(b, 1.0), lambda a, b: a.lerp(b, 1.0), X, X * 3),
+    "maximum_nan_inf_ties": (md.maximum, T.maximum, np.array([NAN, 1.0, NAN, INF, -INF, 2.0]),
+                             np.array([1.0, NAN, NAN, INF, 5.0, 2.0])),
+    "minimum_nan_inf_ties": (md.minimum, T.minimum, np.array([NAN, 1.0, NAN, INF, -INF, 2.0]),
+                             np.array([1.0, NAN, NAN, INF, 5.0, 2.0])),
     # division
     "div_floor": (lambda a, b: md.div(a, b, rounding_mode="floor"),
                   lambda a, b: T.div(a, b, rounding_mode="floor"), X * 5, X[0]),

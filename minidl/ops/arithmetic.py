@@ -280,26 +280,29 @@ class Maximum(Function):
     # the gradient goes to the larger input; on a tie each gets half (as PyTorch)
     @staticmethod
     def forward(ctx, a, b):
-        ctx.a_share = _share_of_a(a > b, a == b, np.result_type(a, b))
+        ctx.shares = _shares(a < b, a > b, a == b, np.result_type(a, b))
         return np.maximum(a, b)
 
     @staticmethod
     def backward(ctx, g):
-        share = Tensor(ctx.a_share)
-        return g * share, g * (1 - share)
+        share_a, share_b = ctx.shares
+        return g * Tensor(share_a), g * Tensor(share_b)
 
 
 class Minimum(Maximum):
     # the same, for the smaller input (backward is Maximum's)
     @staticmethod
     def forward(ctx, a, b):
-        ctx.a_share = _share_of_a(a < b, a == b, np.result_type(a, b))
+        ctx.shares = _shares(a > b, a < b, a == b, np.result_type(a, b))
         return np.minimum(a, b)
 
 
-def _share_of_a(a_wins, tie, dtype):
-    """1 where a was picked, 0.5 on a tie, 0 where b was picked."""
-    return np.where(a_wins, 1.0, np.where(tie, 0.5, 0.0)).astype(dtype)
+def _shares(a_lost, b_lost, tie, dtype):
+    """Each input's share of the gradient: 0 where it lost, 1/2 on a tie, else 1 --
+    so where a NaN leaves the comparison undecided both get all of it, as PyTorch."""
+    half = np.where(tie, 0.5, 1.0)
+    return (np.where(a_lost, 0.0, half).astype(dtype),
+            np.where(b_lost, 0.0, half).astype(dtype))
 
 
 class Where(Function):
