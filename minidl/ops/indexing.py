@@ -100,6 +100,10 @@ class Scatter(Function):
         if reduce is not None:
             (np.add if reduce == "add" else np.multiply).at(out, index, src)
             return out
+        if not index:  # a 0-d x: its one element is written
+            ctx.won = np.ones((), bool)
+            out[()] = src
+            return out
         src = np.broadcast_to(src, np.broadcast_shapes(*(i.shape for i in index)))
         ctx.won = last_writes(index, x.shape)
         out[tuple(np.broadcast_to(i, src.shape)[ctx.won] for i in index)] = src[ctx.won]

@@ -75,7 +75,7 @@ def roll(input, shifts, dims=None):  # noqa: A002
     if len(shifts) != len(dims):
         raise ArgumentError(f"roll: shifts {shifts} and dims {dims} must have the "
                             "same length")
-    axes = tuple(_dim(d, max(x.ndim, 1), "roll") for d in dims)
+    axes = tuple(_dim(d, x.ndim, "roll") for d in dims)
     return Roll.apply(x, tuple(int(s) for s in shifts), axes)
 
 

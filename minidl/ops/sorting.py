@@ -153,11 +153,12 @@ def median(input, dim=None, keepdim=False):  # noqa: A002
     median(x, dim): (values, indices) per slice; of tied values the one first in
     input order, and the first NaN if the slice holds one (as PyTorch)."""
     x = unary_input(input, "median")
-    if x.numel() == 0:
-        raise ArgumentError(f"median: the input of shape {x.shape} is empty")
+    d = None if dim is None else _dim(dim, max(x.ndim, 1), "median")
+    if x.numel() == 0 and (d is None or x.shape[d] == 0):
+        raise ArgumentError(f"median: no median of an empty set (input of shape "
+                            f"{x.shape}, dim {dim})")
     if dim is None:
         return MedianAll.apply(x)
-    d = _dim(dim, max(x.ndim, 1), "median")
     if x.ndim == 0:
         return MedianResult(*_element_itself(x))
     a = x.numpy()
