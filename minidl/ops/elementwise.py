@@ -35,11 +35,6 @@ class Elementwise:
         return g * cls.grad(x, y)
 
 
-def rsqrt(x):
-    """1 / sqrt(x)."""
-    return Rsqrt.apply(float_input(x, "rsqrt"))
-
-
 class Sin(Elementwise, Function):  # d/dx sin x = cos x
     f, grad = np.sin, lambda x, y: cos(x)
 
@@ -121,7 +116,7 @@ asin, acos, atan = _unary(Asin, "asin"), _unary(Acos, "acos"), _unary(Atan, "ata
 sinh, cosh = _unary(Sinh, "sinh"), _unary(Cosh, "cosh")
 asinh, acosh, atanh = _unary(Asinh, "asinh"), _unary(Acosh, "acosh"), _unary(Atanh, "atanh")
 log2, log10, log1p = _unary(Log2, "log2"), _unary(Log10, "log10"), _unary(Log1p, "log1p")
-exp2, expm1 = _unary(Exp2, "exp2"), _unary(Expm1, "expm1")
+exp2, expm1, rsqrt = _unary(Exp2, "exp2"), _unary(Expm1, "expm1"), _unary(Rsqrt, "rsqrt")
 
 
 # ------------------------------------------------------------------ piecewise constant

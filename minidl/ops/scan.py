@@ -21,7 +21,8 @@ from .reduction import sum
 from .shape import GetItem, permute, unsqueeze, _dim
 from .indexing import index_grid
 
-CumResult = namedtuple("cummax", ["values", "indices"])
+CummaxResult = namedtuple("cummax", ["values", "indices"])
+CumminResult = namedtuple("cummin", ["values", "indices"])
 
 
 def reversed_cumsum(g, d):
@@ -112,13 +113,13 @@ def cumprod(input, dim, *, dtype=None):  # noqa: A002
 
 
 # ------------------------------------------------------------------ cummax, cummin
-def _running_extremum(input, dim, accumulate, op):
+def _running_extremum(input, dim, accumulate, op, result):
     """(values, indices): the running max (min) and, as PyTorch, the index of the last
     element equal to it so far (a NaN, once seen, is the extremum)."""
     x = unary_input(input, op)
     d = _dim(dim, max(x.ndim, 1), op)
     if x.ndim == 0:
-        return CumResult(GetItem.apply(x, ()), Tensor(np.int64(0)))
+        return result(GetItem.apply(x, ()), Tensor(np.int64(0)))
     a = x.numpy()
     running = accumulate(a, axis=d)
     hit = a == running
@@ -128,17 +129,17 @@ def _running_extremum(input, dim, accumulate, op):
         [-1 if i == d else 1 for i in range(a.ndim)]), 0)
     indices = Tensor(np.maximum.accumulate(where_hit, axis=d).astype(np.int64))
     values = GetItem.apply(x, index_grid(x, d, indices, op))  # backward: g to indices
-    return CumResult(values, indices)
+    return result(values, indices)
 
 
 def cummax(input, dim):  # noqa: A002
     """(values, indices): the running maximum along dim and where it was found."""
-    return _running_extremum(input, dim, np.maximum.accumulate, "cummax")
+    return _running_extremum(input, dim, np.maximum.accumulate, "cummax", CummaxResult)
 
 
 def cummin(input, dim):  # noqa: A002
     """(values, indices): the running minimum along dim and where it was found."""
-    return _running_extremum(input, dim, np.minimum.accumulate, "cummin")
+    return _running_extremum(input, dim, np.minimum.accumulate, "cummin", CumminResult)
 
 
 # ------------------------------------------------------------------ logcumsumexp
