@@ -148,6 +148,10 @@ CASES = {
                              lambda a, b: T.einsum("ij,jk->ik", a, b), X[:, :1], X),
     "einsum_three": (lambda a, b, c: md.einsum("ij,jk,kl->il", a, b, c),
                      lambda a, b, c: T.einsum("ij,jk,kl->il", a, b, c), X, X.T, X),
+    "einsum_sublists": (lambda a, b: md.einsum(a, [0, 1], b, [1, 2], [2, 0]),
+                        lambda a, b: T.einsum(a, [0, 1], b, [1, 2], [2, 0]), X, X.T),
+    "einsum_sublists_implicit": (lambda a: md.einsum(a, [Ellipsis, 30, 27]),
+                                 lambda a: T.einsum(a, [Ellipsis, 30, 27]), X3),
     "einsum_spaces_upper": (lambda a: md.einsum(" Ab -> bA ", a),
                             lambda a: T.einsum(" Ab -> bA ", a), X),
 }

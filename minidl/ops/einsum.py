@@ -134,10 +134,29 @@ def _contract(a, la, b, lb, needed, sizes):
     return out, batch + left + right
 
 
+def _from_sublists(args):
+    """(equation, operands) for the sublist form einsum(a, [0, 1], b, [1, 2], [0, 2]):
+    0-25 stand for A-Z and 26-51 for a-z, Ellipsis for "..."."""
+    def letters(sublist):
+        for s in sublist:
+            if s is not Ellipsis and not (isinstance(s, int) and 0 <= s < 52):
+                raise ArgumentError(f"einsum: subscript {s!r} in a sublist must be "
+                                    "Ellipsis or an int in [0, 52)")
+        return "".join("..." if s is Ellipsis else chr(s + (65 if s < 26 else 71))
+                       for s in sublist)
+    operands, terms = list(args[0:-1:2]), [letters(s) for s in args[1::2]]
+    if len(args) % 2:  # a trailing output sublist
+        return ",".join(terms) + "->" + letters(args[-1]), operands
+    return ",".join(terms), operands
+
+
 def einsum(equation, *operands):
     """Sum of products over the index letters of `equation`, as torch.einsum:
-    einsum("ij,jk->ik", a, b) is a @ b. Operands may also come as one list."""
-    if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
+    einsum("ij,jk->ik", a, b) is a @ b. Operands may also come as one list, or in
+    PyTorch's sublist form einsum(a, [0, 1], b, [1, 2], [0, 2])."""
+    if not isinstance(equation, str):
+        equation, operands = _from_sublists((equation,) + operands)
+    elif len(operands) == 1 and isinstance(operands[0], (list, tuple)):
         operands = tuple(operands[0])
     operands = [unary_input(x, "einsum") for x in operands]
     if not operands:
