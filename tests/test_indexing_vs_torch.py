@@ -208,6 +208,13 @@ def test_scatter_reduce_ties_share_the_gradient_as_torch(reduce):
           lambda a, b: T.scatter_reduce(a, 1, torch.tensor(index), b, reduce), x0, src)
 
 
+@pytest.mark.parametrize("reduce", ["amax", "amin", "prod", "mean"])
+def test_scatter_reduce_with_nan_and_zeros_matches_torch(reduce):
+    check(lambda a, b: md.scatter_reduce(a, 0, md.tensor([0, 0, 1, 2]), b, reduce),
+          lambda a, b: T.scatter_reduce(a, 0, torch.tensor([0, 0, 1, 2]), b, reduce),
+          np.array([1.0, math.nan, 0.0]), np.array([math.nan, 3.0, 0.5, 0.0]))
+
+
 def test_scatter_reduce_amax_without_self_does_not_count_the_replaced_value():
     # PyTorch 2.13 counts the excluded self when it equals the result, and gives src
     # 0.5 where the derivative is 1 (out[0] = max(src) = src[0] alone)

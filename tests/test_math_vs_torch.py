@@ -103,6 +103,16 @@ CASES = {
     "prod_dim_zeros": (lambda a: a.prod(1), lambda a: a.prod(1), np.array(
         [[2.0, 0.0, 3.0, 0.0], [1.0, 2.0, 0.0, 4.0], [1.0, 2.0, 3.0, 4.0]])),
     "prod_inf": (md.prod, T.prod, np.array([2.0, INF, 3.0])),
+    "prod_nan_and_zero": (lambda a: a.prod(1), lambda a: a.prod(1),
+                          np.array([[2.0, NAN, 0.0], [0.0, 0.0, 1.0], [2.0, NAN, 3.0]])),
+    "cumprod_nan_and_zero": (lambda a: a.cumprod(0), lambda a: a.cumprod(0),
+                             np.array([2.0, NAN, 0.0, 3.0])),
+    "lerp_nan_inf": (md.lerp, T.lerp, np.array([NAN, 1.0, 2.0]), np.array([1.0, INF, 3.0]),
+                     np.array([0.2, 0.7, NAN])),
+    "atan2_infinities": (md.atan2, T.atan2, np.array([INF, -INF, 1.0, NAN]),
+                         np.array([INF, 1.0, -INF, 1.0])),
+    "remainder_infinities": (md.remainder, T.remainder, np.array([INF, 5.0, -5.0, NAN]),
+                             np.array([2.0, INF, INF, 1.0])),
     # reductions
     "std_mean": (md.std_mean, T.std_mean, X),
     "std_mean_dim": (lambda a: md.std_mean(a, 1, keepdim=True),
@@ -254,3 +264,9 @@ def test_isclose_and_predicates_at_the_edges():
     for name in ("isnan", "isinf", "isfinite", "logical_not"):
         np.testing.assert_array_equal(getattr(md, name)(md.tensor(a)).numpy(),
                                       getattr(torch, name)(torch.tensor(a)).numpy())
+    c = np.array([[0, 1, 2, 0, -1, 0, 3, 0]])  # broadcasts against a
+    for name in ("logical_and", "logical_or", "logical_xor"):
+        ours = getattr(md, name)(md.tensor(a), md.tensor(c))
+        theirs = getattr(torch, name)(torch.tensor(a), torch.tensor(c))
+        assert ours.dtype == np.bool_ and ours.shape == tuple(theirs.shape)
+        np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
