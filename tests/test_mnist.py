@@ -39,7 +39,7 @@ def offline(tmp_path, monkeypatch):
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
     monkeypatch.delenv("MINIDL_DATA", raising=False)
     monkeypatch.setattr(mnist_module, "MIRRORS", (closed_port_url(),))
-    monkeypatch.setattr(mnist_module, "_notice_shown", False)
+    monkeypatch.setattr(mnist_module, "_using_subset", False)
 
 
 def fake_mnist(seed, n_train=5, n_test=3):
@@ -198,7 +198,12 @@ def test_download_goes_into_root_when_given(server, tmp_path, monkeypatch):
     monkeypatch.setattr(mnist_module, "MIRRORS", (server.url("m1"),))
     monkeypatch.setattr(mnist_module, "FILES", file_table(arrays))
     root = tmp_path / "data"
-    assert mnist(root, split="test", verbose=False).source == f"download: {root}"
+    root.mkdir()
+    with pytest.raises(FileNotFoundError, match="holds 0 of the 4"):
+        mnist(root, split="test", verbose=False)       # a named folder is not filled...
+    assert server.requests == []
+    assert mnist(root, split="test", download=True,    # ...unless asked to
+                 verbose=False).source == f"root: {root}"
     assert len(os.listdir(root)) == 4
     assert not (tmp_path / "xdg").exists()
 
@@ -284,7 +289,8 @@ def test_search_order_root_then_env_then_cache(tmp_path, monkeypatch):
 
     assert found(root) == (1, f"root: {root}")
     assert found(None) == (2, f"MINIDL_DATA: {env}")
-    assert found(tmp_path / "empty") == (2, f"MINIDL_DATA: {env}")
+    with pytest.raises(FileNotFoundError, match="does not exist"):
+        found(tmp_path / "missing")                     # a named folder is never skipped
     monkeypatch.delenv("MINIDL_DATA")
     assert found(None) == (3, f"cache: {cache}")
 
