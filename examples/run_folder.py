@@ -25,10 +25,14 @@ from __future__ import annotations
 
 import zlib
 
+import numpy as np
+
 import minidl
+from minidl import nn
 from minidl.serialization import CheckpointError
 
 from flags import check_out_dir, fail
+from training import Divergence
 
 COMMON_FLAGS = ("batch_size", "seed", "limit", "lr")
 
@@ -153,7 +157,16 @@ class Run:
 
     def save(self, epoch: int, history, extra=None, **objects):
         """Write the checkpoint: every object's state_dict under its keyword, the
-        history, the epoch, `extra` entries, and the run's record for --resume."""
+        history, the epoch, `extra` entries, and the run's record for --resume.
+        A model whose parameters are no longer finite is not saved: Divergence."""
+        for key, obj in objects.items():
+            for name, param in (obj.named_parameters() if isinstance(obj, nn.Module)
+                                else ()):
+                if not np.isfinite(param.detach().numpy()).all():
+                    raise Divergence(
+                        f"training diverged in epoch {epoch}: {key} parameter {name} "
+                        f"is not finite. Try a lower --lr (this run: {self.args.lr:g}); "
+                        f"{self.checkpoint} keeps the last finished epoch, if any.")
         state = {key: obj.state_dict() for key, obj in objects.items()}
         state.update(extra or {})
         state.update(history=history, epoch=epoch,

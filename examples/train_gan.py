@@ -265,15 +265,19 @@ def optimizers(G, D, args):
             optim.Adam(D.parameters(), lr=args.lr, betas=betas))
 
 
-def check_outputs(args, train_set):
+def check_outputs(args, train_set, test_set):
     """What can be checked before the first epoch: a full batch of data exists (the
-    loader drops incomplete ones), the classifier (if any) loads, and
-    --save-samples can be written."""
+    loader drops incomplete ones), the classifier (if any) loads and has test images
+    to compare with, and --save-samples can be written."""
     if args.batch_size > len(train_set):
         fail(args, f"--batch-size {args.batch_size} is more than the {len(train_set)} "
                    "training images: every batch would be incomplete and dropped")
     classifier = args.classifier or frechet.DEFAULT_CLASSIFIER
     if args.fd_samples > 0 and pathlib.Path(classifier).exists():
+        if len(test_set) < 2:
+            fail(args, f"the Frechet distance needs at least 2 test images, --limit "
+                       f"{args.limit} leaves {len(test_set)}; pass --fd-samples 0 or a "
+                       "larger --limit")
         try:
             frechet.load_classifier(classifier)
         except Exception as error:  # a damaged or foreign checkpoint
@@ -319,7 +323,7 @@ def main(argv=None):
     minidl.manual_seed(args.seed)
     out = run.out
     train_set, test_set = load_mnist(args, run)
-    check_outputs(args, train_set)
+    check_outputs(args, train_set, test_set)
     G, D = build_gan(args.model, "wasserstein" if args.loss == "wgan-gp" else args.loss,
                      args.z_dim, args.width)
     g_opt, d_opt = optimizers(G, D, args)

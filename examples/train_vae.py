@@ -132,6 +132,7 @@ def fit(model, optimizer, train_set, test_set, args, run):
                                  f"epoch {epoch + 1}/{args.epochs}")
         seconds = time.perf_counter() - t0
         test_loss, test_rec, test_kl = evaluate(model, test_set, args.seed)
+        check_finite(f"the end of epoch {epoch + 1}", args.lr, test_neg_elbo=test_loss)
         for key, value in zip(history, (train_loss, test_loss, test_rec, test_kl,
                                         seconds)):
             history[key].append(value)
@@ -144,8 +145,10 @@ def fit(model, optimizer, train_set, test_set, args, run):
 
 
 def reconstruction_grid(model, test_set, path, n=10, pairs=3):
-    """Rows of n test digits, each row followed by its reconstructions."""
-    x = test_set.get_batch(np.arange(n * pairs))[0]
+    """Rows of n test digits, each row followed by its reconstructions (fewer rows
+    if the test set is small)."""
+    pairs = max(1, min(pairs, -(-len(test_set) // n)))
+    x = test_set.get_batch(np.arange(min(n * pairs, len(test_set))))[0]
     recon = model.reconstruct(x).numpy()
     rows = [block for i in range(pairs) for block in (x[i * n:(i + 1) * n],
                                                         recon[i * n:(i + 1) * n])]

@@ -165,6 +165,7 @@ def fit(model, optimizer, train_set, test_set, args, run, scheduler=None):
                                             scheduler=scheduler)
         seconds = time.perf_counter() - t0
         test_loss, test_acc, _, _ = evaluate(model, test_loader)
+        check_finite(f"the end of epoch {epoch + 1}", args.lr, test_loss=test_loss)
         for key, value in zip(history, (train_loss, test_loss, train_acc, test_acc,
                                         seconds)):
             history[key].append(value)
