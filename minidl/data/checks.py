@@ -15,6 +15,7 @@ from ..tensor import Tensor
 def describe(fn) -> str:
     """A callable's name, with its file and line when it has them (lambdas!)."""
     name = getattr(fn, "__qualname__", None) or type(fn).__name__
+    name = name.rsplit("<locals>.", 1)[-1]   # "train.<locals>.crop" -> "crop"
     code = getattr(fn, "__code__", None)
     if code is not None:
         name += f" ({code.co_filename.rsplit('/', 1)[-1]}, line {code.co_firstlineno})"
