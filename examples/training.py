@@ -97,13 +97,17 @@ def check_finite(where: str, lr=None, **values):
                          "; the checkpoint of the last finished epoch, if any, is kept.")
 
 
-def run_script(main):
-    """Run an example's main() from the command line: a diverged run, or a file that
-    cannot be written (disk full, ...), ends with one line instead of a traceback."""
+def run_script(main, resumable=True):
+    """Run an example's main() from the command line: a diverged run, a file that
+    cannot be written (disk full, ...) or Ctrl-C ends with one line, not a traceback."""
     try:
         main()
     except (Divergence, OSError) as error:
         sys.exit(f"stopped: {error}")
+    except KeyboardInterrupt:
+        sys.exit("interrupted" + ("; the checkpoint of the last finished epoch, if "
+                                  "any, is kept: continue with the same flags and "
+                                  "--resume" if resumable else ""))
 
 
 def train_epoch(model, loader, optimizer, desc, progress=True, scheduler=None):

@@ -67,6 +67,8 @@ def writable_target(path) -> pathlib.Path:
     Creates missing parent folders. Raises IsADirectoryError if it is a folder and
     PermissionError if it exists without write permission -- checked by its mode
     bits too, so that even root (who may write anything) keeps a protected file."""
+    if os.fspath(path).endswith(os.sep):   # "runs/" names a folder, as for open()
+        raise IsADirectoryError(errno.EISDIR, "names a folder, not a file", str(path))
     target = pathlib.Path(os.path.realpath(os.fspath(path)))
     if target.is_symlink():   # realpath stops inside a loop of links
         raise OSError(errno.ELOOP, os.strerror(errno.ELOOP), str(path))

@@ -29,6 +29,7 @@ import json
 import math
 import os
 import re
+import stat
 import struct
 import zipfile
 from collections import OrderedDict
@@ -125,15 +126,12 @@ def load(f):
     naming the file for anything else that is not a readable minidl checkpoint:
     another format, a truncated or corrupted file, or one from a newer minidl."""
     if hasattr(f, "read"):
-        name, data = getattr(f, "name", repr(f)), f.read()
+        name, data = getattr(f, "name", "the file object"), _read_start(f, None)
     else:
         name = os.fspath(f)
         clean_stale_temporaries(name)   # left by a save that was killed mid-write
         with open(name, "rb") as file:
-            data = file.read()
-    if not data.startswith(b"PK\x03\x04"):   # every .npz (a zip file) starts so
-        what = "an empty file" if not data else "not an .npz (zip) file"
-        raise CheckpointError(f"load: {name} is not a minidl checkpoint ({what})")
+            data = _read_start(file, name)
     try:
         arrays = _read_npz(data, name)
     except CheckpointError:
@@ -148,6 +146,19 @@ def load(f):
         raise CheckpointError(f"load: {name} is corrupted: array entries "
                               f"{sorted(unused)} are not referenced by its structure")
     return obj
+
+
+def _read_start(file, name) -> bytes:
+    """The whole content of a file that starts like a zip; CheckpointError (before
+    reading further) for anything else -- text, pickle, a device such as /dev/zero."""
+    if name is not None and not stat.S_ISREG(os.fstat(file.fileno()).st_mode):
+        raise CheckpointError(f"load: {name} is not a regular file")
+    start = file.read(4)
+    if start != b"PK\x03\x04":   # every .npz (a zip file) starts so
+        what = "an empty file" if not start else "not an .npz (zip) file"
+        raise CheckpointError(f"load: {name or 'the file object'} is not a minidl "
+                              f"checkpoint ({what})")
+    return start + file.read()
 
 
 def _read_npz(data: bytes, name) -> dict:

@@ -339,12 +339,17 @@ def test_one_non_finite_check_for_every_training_loop():
     assert script("train_gan").Divergence is training.Divergence
 
 
-def test_run_script_turns_a_divergence_into_one_line(capsys):
+def test_run_script_turns_a_divergence_or_ctrl_c_into_one_line():
     def diverging():
         training.check_finite("epoch 1/1, step 3", 0.1, loss=float("nan"))
     with pytest.raises(SystemExit, match=r"^stopped: training diverged at epoch 1/1, "
                                          r"step 3: loss is not finite"):
         training.run_script(diverging)
+
+    def interrupted():
+        raise KeyboardInterrupt
+    with pytest.raises(SystemExit, match="^interrupted; .* --resume$"):
+        training.run_script(interrupted)
 
 
 # ------------------------------------------------------------------ data folders

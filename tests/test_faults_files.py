@@ -540,6 +540,16 @@ def test_files_of_other_formats_are_refused(tmp_path, content):
         minidl.load(tmp_path / "c.npz")
 
 
+def test_devices_and_folder_names_are_refused_without_reading_forever(tmp_path):
+    for device in ("/dev/zero", "/dev/null"):
+        if os.path.exists(device):
+            with pytest.raises(CheckpointError, match="not a regular file"):
+                minidl.load(device)
+    with pytest.raises(IsADirectoryError, match="names a folder"):
+        minidl.save({"v": 1}, f"{tmp_path}/new/")          # as open("new/", "wb")
+    assert os.listdir(tmp_path) == []
+
+
 def test_a_torch_checkpoint_is_refused_without_unpickling(tmp_path, monkeypatch):
     torch = pytest.importorskip("torch")
     torch.save({"w": torch.ones(2)}, tmp_path / "t.pt")
