@@ -22,7 +22,7 @@ from minidl.fileio import writable_target
 def fail(args, message: str):
     """Stop the script `args` came from with `message`: one line on stderr, in
     argparse's style, exit status 1."""
-    raise SystemExit(f"{args.prog}: error: {message}")
+    raise SystemExit(f"{args.prog}: error: {' '.join(message.split())}")
 
 
 # ------------------------------------------------------------------ value types
@@ -93,20 +93,25 @@ def add_out(p, default, help="folder for checkpoint, plots, metrics"):
 
 
 def check_out_dir(args, out=None, files=(), flag="--out") -> pathlib.Path:
-    """Create the output folder and prove it is writable, before any work: stop if
-    it is a file, cannot be created or written, or if one of `files` in it exists
-    write-protected (it could not be replaced at the end of the first epoch).
+    """Prove, before any work, that the output folder can be written: stop if it
+    (or the nearest part of it that exists) is a file or not writable, or if one of
+    `files` in it exists write-protected (it could not be replaced at the end of the
+    first epoch). Creates nothing: the files written later create the folder.
     `out` defaults to args.out; `flag` is the flag that named it."""
     out = pathlib.Path(args.out if out is None else out)
-    if out.exists() and not out.is_dir():
-        fail(args, f"{flag} {out} is a file, not a folder")
+    existing = out
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
+    if not existing.is_dir():
+        where = "" if existing == out else f": {existing}"
+        fail(args, f"{flag} {out}{where} is a file, not a folder")
     try:
-        out.mkdir(parents=True, exist_ok=True)
-        with tempfile.TemporaryFile(dir=out):
+        with tempfile.TemporaryFile(dir=existing):
             pass
     except OSError as error:
-        fail(args, f"{flag} {out} is not a writable folder ({error.strerror or error})")
-    for name in files:
+        fail(args, f"{flag} {out} is not a writable folder ({existing}: "
+                   f"{error.strerror or error})")
+    for name in files if out.exists() else ():
         try:
             writable_target(out / name)
         except OSError as error:

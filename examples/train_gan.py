@@ -284,6 +284,9 @@ def check_outputs(args, train_set, test_set):
             fail(args, f"--classifier {classifier}: {error}")
     if args.save_samples:
         path = pathlib.Path(args.save_samples)
+        if path.is_dir():
+            fail(args, f"--save-samples {path} is a folder; name a file, e.g. "
+                       f"{path / 'samples.npy'}")
         check_out_dir(args, path.parent, files=(path.name,), flag="--save-samples")
 
 

@@ -69,7 +69,7 @@ def load_mnist(args, run=None):
         train = MNIST(args.data_dir, train=True, limit=args.limit)
         test = MNIST(args.data_dir, train=False, limit=test_limit)
     except (OSError, ValueError) as error:  # incomplete or damaged files, no download
-        fail(args, f"MNIST: {error}")
+        fail(args, str(error))
     if train.source != test.source:
         fail(args, f"MNIST: training data from {train.source} but test data from "
                    f"{test.source}; name one folder with --data-dir")
