@@ -44,16 +44,17 @@ def atomic_path(path, suffix=None):
     PermissionError for a target without write permission, IsADirectoryError for a
     folder, and OSError naming the target when the disk is full or a write fails.
     """
-    target = writable_target(path)
-    tmp = _create_temporary(target, suffix if suffix is not None else target.suffix)
+    target, tmp = writable_target(path), None
     try:
+        tmp = _create_temporary(target, suffix if suffix is not None else target.suffix)
         yield tmp
         _sync_file(tmp)
         _copy_permissions(target, tmp)
         os.replace(tmp, target)
     except BaseException as error:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
+        if tmp is not None:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(tmp)
         if isinstance(error, OSError) and error.errno in (errno.ENOSPC, errno.EDQUOT):
             raise OSError(error.errno, f"{os.strerror(error.errno)} while writing "
                           f"{target} (the old file, if any, is untouched)") from error
