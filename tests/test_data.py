@@ -271,3 +271,12 @@ def test_collate_batches_dicts_key_by_key_as_pytorch():
     batch = next(iter(DataLoader(Ragged("keys"), batch_size=3)))
     assert set(batch) == {"x", "y"} and batch["x"].shape == (3, 2, 2)
     assert batch["y"].numpy().tolist() == [0, 1, 2]
+
+
+def test_what_the_loader_is_given_is_checked_up_front():
+    with pytest.raises(TypeError, match="dataset must have __len__ and __getitem__"):
+        DataLoader(None)
+    with pytest.raises(TypeError, match="transform must be callable"):
+        DataLoader(make_dataset(4), transform="flip")
+    with pytest.raises(TypeError, match="collate_fn must be callable"):
+        DataLoader(make_dataset(4), collate_fn=[])

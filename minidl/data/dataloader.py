@@ -115,6 +115,12 @@ class DataLoader:
                 or batch_size < 1:
             raise ValueError(f"DataLoader: batch_size must be a positive integer, got "
                              f"{batch_size!r}")
+        if not (hasattr(dataset, "__len__") and hasattr(dataset, "__getitem__")):
+            raise TypeError(f"DataLoader: dataset must have __len__ and __getitem__ "
+                            f"(a Dataset), got {type(dataset).__name__}")
+        for name, fn in (("collate_fn", collate_fn), ("transform", transform)):
+            if fn is not None and not callable(fn):
+                raise TypeError(f"DataLoader: {name} must be callable, got {fn!r}")
         if generator is not None and seed is not None:
             raise ValueError("DataLoader: give a generator or a seed, not both")
         if generator is None:
