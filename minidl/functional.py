@@ -10,6 +10,8 @@ from .ops.conv import conv2d, conv_transpose2d, conv2d_weight        # ops/conv.
 from .ops.pooling import max_pool2d, avg_pool2d, adaptive_avg_pool2d  # ops/pooling.py
 from .ops.normalization import batch_norm, layer_norm                # ops/normalization.py
 from .ops.upsample import interpolate                                # ops/upsample.py
+from .ops.activation import (selu, celu, hardtanh, relu6, hardsigmoid,  # ops/activation.py
+                             hardswish, logsigmoid, mish, softsign, softmin, normalize)
 from .losses import (cross_entropy, nll_loss, binary_cross_entropy,  # losses.py
                      binary_cross_entropy_with_logits, mse_loss, l1_loss,
                      smooth_l1_loss, huber_loss, kl_div)
@@ -23,4 +25,6 @@ __all__ = list(_core_ops) + [
     "cross_entropy", "nll_loss", "binary_cross_entropy",
     "binary_cross_entropy_with_logits", "mse_loss", "l1_loss", "smooth_l1_loss",
     "huber_loss", "kl_div",
+    "selu", "celu", "hardtanh", "relu6", "hardsigmoid", "hardswish", "logsigmoid", "mish",
+    "softsign", "softmin", "normalize",
 ]

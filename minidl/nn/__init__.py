@@ -25,6 +25,8 @@ from .conv import Conv2d, ConvTranspose2d
 from .container import Sequential, ModuleList, ModuleDict
 from .activation import (ReLU, LeakyReLU, ELU, Sigmoid, Tanh, Softplus, GELU, SiLU,
                          Softmax, LogSoftmax)
+from .activation import (SELU, CELU, Hardtanh, ReLU6, Hardsigmoid, Hardswish, LogSigmoid,
+                         Mish, Softsign, Softmin)
 from .dropout import Dropout, Dropout2d
 from .pooling import MaxPool2d, AvgPool2d, AdaptiveAvgPool2d
 from .batchnorm import BatchNorm1d, BatchNorm2d
