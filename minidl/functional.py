@@ -7,6 +7,7 @@ from .ops import *  # noqa: F401,F403  arithmetic, reductions, shapes, matmul, a
 from .ops import __all__ as _core_ops
 from .ops.dropout import dropout, dropout2d                          # ops/dropout.py
 from .ops.conv import conv2d, conv_transpose2d, conv2d_weight        # ops/conv.py
+from .ops.conv import conv1d                                         # ops/conv.py
 from .ops.pooling import max_pool2d, avg_pool2d, adaptive_avg_pool2d  # ops/pooling.py
 from .ops.normalization import batch_norm, layer_norm                # ops/normalization.py
 from .ops.upsample import interpolate                                # ops/upsample.py
@@ -18,7 +19,7 @@ from .losses import (cross_entropy, nll_loss, binary_cross_entropy,  # losses.py
 
 __all__ = list(_core_ops) + [
     "dropout", "dropout2d",
-    "conv2d", "conv_transpose2d", "conv2d_weight",
+    "conv2d", "conv_transpose2d", "conv2d_weight", "conv1d",
     "max_pool2d", "avg_pool2d", "adaptive_avg_pool2d",
     "batch_norm", "layer_norm",
     "interpolate",

@@ -103,3 +103,107 @@ def test_normalize_gives_unit_vectors_and_is_scale_invariant(shape, seed, data, 
     x = md.tensor(x0, requires_grad=True)
     weighted_backward(F.normalize(x, dim=dim), rng)
     np.testing.assert_allclose((x.grad.numpy() * x0).sum(axis=dim), 0, atol=1e-10)
+
+
+# ---------------------------------------------------------------- pad
+NUMPY_MODES = {"constant": "constant", "reflect": "reflect", "replicate": "edge",
+               "circular": "wrap"}
+
+
+def pad_reference(a, widths, mode):
+    """numpy's np.pad for the growing part; PyTorch crops negative widths off the
+    input first for 'circular' (it wraps what is left) and off the result otherwise."""
+    k = len(widths)
+    crops = [(max(-b, 0), max(-e, 0)) for b, e in widths]
+    grow = [(0, 0)] * (a.ndim - k) + [(max(b, 0), max(e, 0)) for b, e in widths]
+    cut = lambda t, off: t[(Ellipsis,) + tuple(  # noqa: E731
+        slice(lo + o1, t.shape[a.ndim - k + i] - hi - o2)
+        for i, ((lo, hi), (o1, o2)) in enumerate(zip(crops, off)))]
+    if mode == "circular":
+        return np.pad(cut(a, [(0, 0)] * k), grow, mode="wrap")
+    padded = np.pad(a, grow, mode=NUMPY_MODES[mode])
+    return cut(padded, [(0, 0)] * k)
+
+
+@st.composite
+def pad_cases(draw):
+    mode = draw(st.sampled_from(list(NUMPY_MODES)))
+    k = draw(st.integers(1, 3))
+    lead = draw(st.integers(1, 2)) if mode != "constant" else draw(st.integers(0, 2))
+    shape = tuple(draw(st.integers(1, 3)) for _ in range(lead)) + tuple(
+        draw(st.integers(2, 5)) for _ in range(k))
+    widths = []
+    for n in shape[-k:]:
+        limit = n - 1 if mode == "reflect" else n
+        b = draw(st.integers(-(n // 2), limit))
+        e = draw(st.integers(-(n // 2), limit if mode != "circular" else n + min(b, 0)))
+        if mode == "circular":
+            b = min(b, n + min(e, 0))
+        widths.append((b, e))
+    return mode, shape, widths
+
+
+@covers("pad")
+@given(case=pad_cases(), seed=seeds)
+def test_pad_matches_numpy_and_its_gradient_is_the_transposed_gather(case, seed):
+    mode, shape, widths = case
+    flat = tuple(w for pair in reversed(widths) for w in pair)
+    rng = np.random.default_rng(seed)
+    x0 = rng.standard_normal(shape)
+    x = md.tensor(x0, requires_grad=True)
+    y = F.pad(x, flat, mode=mode)
+    np.testing.assert_array_equal(y.numpy(), pad_reference(x0, widths, mode))
+    w = weighted_backward(y, rng)
+    # every output position adds its upstream gradient to the input it copies
+    source = pad_reference(np.arange(x0.size).reshape(shape), widths,
+                           "constant" if mode == "constant" else mode)
+    inside = pad_reference(np.ones(shape, bool), widths, mode) if mode == "constant" \
+        else np.ones(y.shape, bool)
+    expected = np.zeros(x0.size)
+    np.add.at(expected, source[inside], w[inside])
+    np.testing.assert_allclose(x.grad.numpy(), expected.reshape(shape), rtol=1e-12,
+                               atol=1e-12)
+
+
+# ---------------------------------------------------------------- conv1d
+def conv1d_reference(x, w, b, stride, padding, dilation, groups):
+    """The textbook loops: y[n, o, l] = b[o] + sum_{c, k} w[o, c, k] *
+    x[n, g * C_g + c, l * stride - padding + k * dilation]  (zero outside x)."""
+    N, C, L = x.shape
+    O, Cg, K = w.shape
+    OL = (L + 2 * padding - dilation * (K - 1) - 1) // stride + 1
+    y = np.zeros((N, O, OL)) + (0 if b is None else b[:, None])
+    for o in range(O):
+        g = o // (O // groups)
+        for c in range(Cg):
+            for k in range(K):
+                for out in range(OL):
+                    i = out * stride - padding + k * dilation
+                    if 0 <= i < L:
+                        y[:, o, out] += w[o, c, k] * x[:, g * Cg + c, i]
+    return y
+
+
+@covers("conv1d")
+@given(N=st.integers(1, 2), groups=st.integers(1, 2), Cg=st.integers(1, 2),
+       Og=st.integers(1, 2), K=st.integers(1, 3), stride=st.integers(1, 3),
+       padding=st.integers(0, 2), dilation=st.integers(1, 2), extra=st.integers(0, 4),
+       bias=st.booleans(), seed=seeds)
+def test_conv1d_matches_the_textbook_loops(N, groups, Cg, Og, K, stride, padding,
+                                           dilation, extra, bias, seed):
+    rng = np.random.default_rng(seed)
+    L = max(1, dilation * (K - 1) + 1 - 2 * padding) + extra
+    x0 = rng.standard_normal((N, Cg * groups, L))
+    w0 = rng.standard_normal((Og * groups, Cg, K))
+    b0 = rng.standard_normal(Og * groups) if bias else None
+    x, w = md.tensor(x0, requires_grad=True), md.tensor(w0, requires_grad=True)
+    y = F.conv1d(x, w, None if b0 is None else md.tensor(b0), stride, padding, dilation,
+                 groups)
+    np.testing.assert_allclose(y.numpy(), conv1d_reference(
+        x0, w0, b0, stride, padding, dilation, groups), rtol=1e-10, atol=1e-12)
+    # the gradient is the adjoint: <x.grad, dx> = <w_up, conv1d(dx)> for any dx
+    w_up = weighted_backward(y, rng)
+    dx = rng.standard_normal(x0.shape)
+    lhs = np.sum(x.grad.numpy() * dx)
+    rhs = np.sum(w_up * conv1d_reference(dx, w0, None, stride, padding, dilation, groups))
+    np.testing.assert_allclose(lhs, rhs, rtol=1e-9, atol=1e-10)

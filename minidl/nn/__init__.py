@@ -4,7 +4,7 @@
   module.py      Module: registration, hooks, train/eval, state_dict, repr
   hooks.py       hook handles, full backward hooks, capture_activations
   linear.py      Linear
-  conv.py        Conv2d, ConvTranspose2d
+  conv.py        Conv1d, Conv2d, ConvTranspose2d
   pooling.py     MaxPool2d, AvgPool2d, AdaptiveAvgPool2d
   batchnorm.py   BatchNorm1d, BatchNorm2d
   upsample.py    Upsample
@@ -22,6 +22,7 @@ from .module import Module
 from .hooks import RemovableHandle, capture_activations
 from .linear import Linear
 from .conv import Conv2d, ConvTranspose2d
+from .conv import Conv1d
 from .container import Sequential, ModuleList, ModuleDict
 from .activation import (ReLU, LeakyReLU, ELU, Sigmoid, Tanh, Softplus, GELU, SiLU,
                          Softmax, LogSoftmax)
