@@ -10,6 +10,7 @@ from .ops.conv import conv2d, conv_transpose2d, conv2d_weight        # ops/conv.
 from .ops.conv import conv1d                                         # ops/conv.py
 from .ops.pooling import max_pool2d, avg_pool2d, adaptive_avg_pool2d  # ops/pooling.py
 from .ops.normalization import batch_norm, layer_norm                # ops/normalization.py
+from .ops.normalization import group_norm, instance_norm             # ops/normalization.py
 from .ops.upsample import interpolate                                # ops/upsample.py
 from .ops.activation import (selu, celu, hardtanh, relu6, hardsigmoid,  # ops/activation.py
                              hardswish, logsigmoid, mish, softsign, softmin, normalize)
@@ -21,7 +22,7 @@ __all__ = list(_core_ops) + [
     "dropout", "dropout2d",
     "conv2d", "conv_transpose2d", "conv2d_weight", "conv1d",
     "max_pool2d", "avg_pool2d", "adaptive_avg_pool2d",
-    "batch_norm", "layer_norm",
+    "batch_norm", "layer_norm", "group_norm", "instance_norm",
     "interpolate",
     "cross_entropy", "nll_loss", "binary_cross_entropy",
     "binary_cross_entropy_with_logits", "mse_loss", "l1_loss", "smooth_l1_loss",

@@ -207,3 +207,40 @@ def test_conv1d_matches_the_textbook_loops(N, groups, Cg, Og, K, stride, padding
     lhs = np.sum(x.grad.numpy() * dx)
     rhs = np.sum(w_up * conv1d_reference(dx, w0, None, stride, padding, dilation, groups))
     np.testing.assert_allclose(lhs, rhs, rtol=1e-9, atol=1e-10)
+
+
+# ---------------------------------------------------------------- group and instance norm
+@st.composite
+def norm_inputs(draw):
+    groups, per_group = draw(st.integers(1, 3)), draw(st.integers(1, 3))
+    spatial = tuple(draw(st.lists(st.integers(1, 3), min_size=1, max_size=2)))
+    spatial = spatial if np.prod(spatial) > 1 else spatial + (2,)
+    shape = (draw(st.integers(1, 3)), groups * per_group) + spatial
+    return groups, shape
+
+
+@covers("group_norm", "instance_norm")
+@given(case=norm_inputs(), seed=seeds)
+def test_group_and_instance_norm_standardize_and_agree_at_the_extremes(case, seed):
+    groups, shape = case
+    rng = np.random.default_rng(seed)
+    x0 = rng.standard_normal(shape) * 3 + 1
+    N, C = shape[:2]
+    y = F.group_norm(md.tensor(x0), groups, eps=0.0).numpy()
+    grouped = y.reshape(N, groups, -1)
+    spread = x0.reshape(N, groups, -1).std(axis=2) > 1e-6
+    np.testing.assert_allclose(grouped.mean(axis=2), 0, atol=1e-9)
+    np.testing.assert_allclose(grouped.std(axis=2)[spread], 1, rtol=1e-9)
+    # one group per channel is instance norm; one group for all is layer norm
+    np.testing.assert_allclose(F.group_norm(md.tensor(x0), C).numpy(),
+                               F.instance_norm(md.tensor(x0)).numpy(), rtol=1e-10,
+                               atol=1e-10)
+    np.testing.assert_allclose(F.group_norm(md.tensor(x0), 1).numpy(),
+                               F.layer_norm(md.tensor(x0), shape[1:]).numpy(),
+                               rtol=1e-10, atol=1e-10)
+    # weight and bias scale and shift per channel
+    w, b = rng.standard_normal(C), rng.standard_normal(C)
+    affine = F.group_norm(md.tensor(x0), groups, md.tensor(w), md.tensor(b), eps=0.0)
+    per_channel = (1, C) + (1,) * (len(shape) - 2)
+    np.testing.assert_allclose(affine.numpy(), y * w.reshape(per_channel)
+                               + b.reshape(per_channel), rtol=1e-9, atol=1e-9)

@@ -7,6 +7,8 @@
   conv.py        Conv1d, Conv2d, ConvTranspose2d
   pooling.py     MaxPool2d, AvgPool2d, AdaptiveAvgPool2d
   batchnorm.py   BatchNorm1d, BatchNorm2d
+  instancenorm.py  InstanceNorm1d, InstanceNorm2d, InstanceNorm3d
+  normalization.py LayerNorm, GroupNorm
   upsample.py    Upsample
   container.py   Sequential, ModuleList, ModuleDict
   activation.py  ReLU, Sigmoid, Softmax, ... (Modules around minidl.functional)
@@ -31,6 +33,8 @@ from .activation import (SELU, CELU, Hardtanh, ReLU6, Hardsigmoid, Hardswish, Lo
 from .dropout import Dropout, Dropout2d
 from .pooling import MaxPool2d, AvgPool2d, AdaptiveAvgPool2d
 from .batchnorm import BatchNorm1d, BatchNorm2d
+from .instancenorm import InstanceNorm1d, InstanceNorm2d, InstanceNorm3d
+from .normalization import LayerNorm, GroupNorm
 from .upsample import Upsample
 from .flatten import Identity, Flatten, Unflatten
 from .loss import (CrossEntropyLoss, NLLLoss, BCELoss, BCEWithLogitsLoss, MSELoss,
