@@ -49,6 +49,8 @@ def _grads(lib, total, inputs):
 
 
 def _numpy(t):
+    if t is not None and getattr(t, "_is_zerotensor", lambda: False)():
+        return np.zeros(tuple(t.shape))  # (PyTorch's symbolic zeros)
     return None if t is None else t.detach().numpy()
 
 

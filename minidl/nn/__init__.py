@@ -39,6 +39,7 @@ from .upsample import Upsample
 from .flatten import Identity, Flatten, Unflatten
 from .loss import (CrossEntropyLoss, NLLLoss, BCELoss, BCEWithLogitsLoss, MSELoss,
                    L1Loss)
+from .loss import SmoothL1Loss, HuberLoss, KLDivLoss
 from . import init
 from .. import functional  # noqa: F401  (minidl.nn.functional, as torch.nn.functional)
 from . import utils
