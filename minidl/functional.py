@@ -9,6 +9,7 @@ from .ops.dropout import dropout, dropout2d                          # ops/dropo
 from .ops.conv import conv2d, conv_transpose2d, conv2d_weight        # ops/conv.py
 from .ops.conv import conv1d                                         # ops/conv.py
 from .ops.pooling import max_pool2d, avg_pool2d, adaptive_avg_pool2d  # ops/pooling.py
+from .ops.pooling import adaptive_max_pool2d, max_unpool2d           # ops/pooling.py
 from .ops.normalization import batch_norm, layer_norm                # ops/normalization.py
 from .ops.normalization import group_norm, instance_norm             # ops/normalization.py
 from .ops.upsample import interpolate                                # ops/upsample.py
@@ -21,7 +22,8 @@ from .losses import (cross_entropy, nll_loss, binary_cross_entropy,  # losses.py
 __all__ = list(_core_ops) + [
     "dropout", "dropout2d",
     "conv2d", "conv_transpose2d", "conv2d_weight", "conv1d",
-    "max_pool2d", "avg_pool2d", "adaptive_avg_pool2d",
+    "max_pool2d", "avg_pool2d", "adaptive_avg_pool2d", "adaptive_max_pool2d",
+    "max_unpool2d",
     "batch_norm", "layer_norm", "group_norm", "instance_norm",
     "interpolate",
     "cross_entropy", "nll_loss", "binary_cross_entropy",

@@ -244,3 +244,60 @@ def test_group_and_instance_norm_standardize_and_agree_at_the_extremes(case, see
     per_channel = (1, C) + (1,) * (len(shape) - 2)
     np.testing.assert_allclose(affine.numpy(), y * w.reshape(per_channel)
                                + b.reshape(per_channel), rtol=1e-9, atol=1e-9)
+
+
+# ---------------------------------------------------------------- adaptive max pool, unpool
+def adaptive_max_reference(x, oh, ow):
+    """Slow loops: window i covers [floor(i L / O), ceil((i + 1) L / O)) per axis."""
+    N, C, H, W = x.shape
+    out = np.empty((N, C, oh, ow))
+    where = np.empty((N, C, oh, ow), dtype=np.int64)
+    for i in range(oh):
+        h0, h1 = (i * H) // oh, -((-(i + 1) * H) // oh)
+        for j in range(ow):
+            w0, w1 = (j * W) // ow, -((-(j + 1) * W) // ow)
+            window = x[:, :, h0:h1, w0:w1].reshape(N, C, -1)
+            k = window.argmax(axis=2)
+            out[:, :, i, j] = window.max(axis=2)
+            where[:, :, i, j] = (h0 + k // (w1 - w0)) * W + w0 + k % (w1 - w0)
+    return out, where
+
+
+@covers("adaptive_max_pool2d")
+@given(N=st.integers(1, 2), C=st.integers(1, 2), H=st.integers(1, 7), W=st.integers(1, 7),
+       oh=st.integers(1, 8), ow=st.integers(1, 8), seed=seeds)
+def test_adaptive_max_pool2d_matches_slow_loops(N, C, H, W, oh, ow, seed):
+    rng = np.random.default_rng(seed)
+    x0 = rng.permutation(N * C * H * W).reshape(N, C, H, W) * 0.5  # no ties
+    x = md.tensor(x0, requires_grad=True)
+    y, idx = F.adaptive_max_pool2d(x, (oh, ow), return_indices=True)
+    expected, where = adaptive_max_reference(x0, oh, ow)
+    np.testing.assert_array_equal(y.numpy(), expected)
+    np.testing.assert_array_equal(idx.numpy(), where)
+    w = weighted_backward(y, rng)
+    grad = np.zeros((N * C, H * W))
+    np.add.at(grad, (np.arange(N * C)[:, None], where.reshape(N * C, -1)),
+              w.reshape(N * C, -1))
+    np.testing.assert_allclose(x.grad.numpy(), grad.reshape(x0.shape), rtol=1e-12)
+
+
+@covers("max_unpool2d")
+@given(N=st.integers(1, 2), C=st.integers(1, 2), H=st.integers(2, 8), W=st.integers(2, 8),
+       k=st.integers(1, 3), seed=seeds)
+def test_max_unpool2d_puts_back_the_maxima_and_reads_gradients_there(N, C, H, W, k, seed):
+    rng = np.random.default_rng(seed)
+    k = min(k, H, W)
+    x0 = rng.permutation(N * C * H * W).reshape(N, C, H, W) + 1.0  # positive, no ties
+    pooled, idx = F.max_pool2d(md.tensor(x0), k, return_indices=True)
+    y = md.tensor(pooled.numpy(), requires_grad=True)
+    out = F.max_unpool2d(y, idx, k, output_size=(H, W))
+    # every maximum is back where it came from, everything else is zero
+    kept = np.zeros_like(x0, dtype=bool).reshape(N * C, -1)
+    np.put_along_axis(kept, idx.numpy().reshape(N * C, -1), True, axis=1)
+    kept = kept.reshape(x0.shape)
+    np.testing.assert_array_equal(out.numpy(), np.where(kept, x0, 0))
+    np.testing.assert_array_equal(F.max_pool2d(out, k).numpy(), pooled.numpy())
+    w = weighted_backward(out, rng)
+    expected = np.take_along_axis(w.reshape(N * C, -1), idx.numpy().reshape(N * C, -1),
+                                  axis=1)
+    np.testing.assert_array_equal(y.grad.numpy(), expected.reshape(pooled.shape))

@@ -5,7 +5,7 @@
   hooks.py       hook handles, full backward hooks, capture_activations
   linear.py      Linear
   conv.py        Conv1d, Conv2d, ConvTranspose2d
-  pooling.py     MaxPool2d, AvgPool2d, AdaptiveAvgPool2d
+  pooling.py     MaxPool2d, AvgPool2d, AdaptiveAvgPool2d, AdaptiveMaxPool2d, MaxUnpool2d
   batchnorm.py   BatchNorm1d, BatchNorm2d
   instancenorm.py  InstanceNorm1d, InstanceNorm2d, InstanceNorm3d
   normalization.py LayerNorm, GroupNorm
@@ -32,6 +32,7 @@ from .activation import (SELU, CELU, Hardtanh, ReLU6, Hardsigmoid, Hardswish, Lo
                          Mish, Softsign, Softmin)
 from .dropout import Dropout, Dropout2d
 from .pooling import MaxPool2d, AvgPool2d, AdaptiveAvgPool2d
+from .pooling import AdaptiveMaxPool2d, MaxUnpool2d
 from .batchnorm import BatchNorm1d, BatchNorm2d
 from .instancenorm import InstanceNorm1d, InstanceNorm2d, InstanceNorm3d
 from .normalization import LayerNorm, GroupNorm
