@@ -301,3 +301,53 @@ def test_max_unpool2d_puts_back_the_maxima_and_reads_gradients_there(N, C, H, W,
     expected = np.take_along_axis(w.reshape(N * C, -1), idx.numpy().reshape(N * C, -1),
                                   axis=1)
     np.testing.assert_array_equal(y.grad.numpy(), expected.reshape(pooled.shape))
+
+
+# ---------------------------------------------------------------- bilinear interpolation
+def bilinear_reference(x, out_hw, align_corners):
+    """Per output pixel, in Python floats: the source position on each axis, then the
+    textbook blend of the four pixels around it."""
+    H, W = x.shape[2:]
+    out = np.zeros(x.shape[:2] + out_hw)
+
+    def source(i, n_in, n_out):
+        if align_corners:
+            s = i * (n_in - 1) / (n_out - 1) if n_out > 1 else 0.0
+        else:
+            s = max((i + 0.5) * n_in / n_out - 0.5, 0.0)
+        i0 = min(math.floor(s), n_in - 1)
+        return i0, min(i0 + 1, n_in - 1), min(s - i0, 1.0)
+
+    for oh in range(out_hw[0]):
+        h0, h1, th = source(oh, H, out_hw[0])
+        for ow in range(out_hw[1]):
+            w0, w1, tw = source(ow, W, out_hw[1])
+            out[:, :, oh, ow] = ((1 - th) * ((1 - tw) * x[:, :, h0, w0] + tw * x[:, :, h0, w1])
+                                 + th * ((1 - tw) * x[:, :, h1, w0] + tw * x[:, :, h1, w1]))
+    return out
+
+
+@covers("interpolate")
+@given(H=st.integers(1, 6), W=st.integers(1, 6), OH=st.integers(1, 9), OW=st.integers(1, 9),
+       align_corners=st.booleans(), seed=seeds)
+def test_bilinear_matches_the_textbook_blend_and_its_gradient_is_the_transpose(
+        H, W, OH, OW, align_corners, seed):
+    rng = np.random.default_rng(seed)
+    x0 = rng.standard_normal((2, 1, H, W))
+    x = md.tensor(x0, requires_grad=True)
+    y = F.interpolate(x, size=(OH, OW), mode="bilinear", align_corners=align_corners)
+    np.testing.assert_allclose(y.numpy(), bilinear_reference(x0, (OH, OW), align_corners),
+                               rtol=1e-10, atol=1e-12)
+    # the same size is the identity; a constant image stays constant
+    same = F.interpolate(md.tensor(x0), size=(H, W), mode="bilinear",
+                         align_corners=align_corners)
+    np.testing.assert_allclose(same.numpy(), x0, rtol=1e-12, atol=1e-12)
+    flat = F.interpolate(md.full((1, 1, H, W), 2.5, dtype=md.float64), size=(OH, OW),
+                         mode="bilinear", align_corners=align_corners)
+    np.testing.assert_allclose(flat.numpy(), 2.5, rtol=1e-12)
+    # <B x, w> = <x, B^T w>: the gradient is the transposed blend
+    w = weighted_backward(y, rng)
+    dx = rng.standard_normal(x0.shape)
+    lhs = np.sum(x.grad.numpy() * dx)
+    rhs = np.sum(w * bilinear_reference(dx, (OH, OW), align_corners))
+    np.testing.assert_allclose(lhs, rhs, rtol=1e-9, atol=1e-10)
