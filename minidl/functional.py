@@ -15,6 +15,7 @@ from .ops.normalization import group_norm, instance_norm             # ops/norma
 from .ops.upsample import interpolate                                # ops/upsample.py
 from .ops.activation import (selu, celu, hardtanh, relu6, hardsigmoid,  # ops/activation.py
                              hardswish, logsigmoid, mish, softsign, softmin, normalize)
+from .ops.attention import scaled_dot_product_attention           # ops/attention.py
 from .losses import (cross_entropy, nll_loss, binary_cross_entropy,  # losses.py
                      binary_cross_entropy_with_logits, mse_loss, l1_loss,
                      smooth_l1_loss, huber_loss, kl_div)
@@ -30,5 +31,5 @@ __all__ = list(_core_ops) + [
     "binary_cross_entropy_with_logits", "mse_loss", "l1_loss", "smooth_l1_loss",
     "huber_loss", "kl_div",
     "selu", "celu", "hardtanh", "relu6", "hardsigmoid", "hardswish", "logsigmoid", "mish",
-    "softsign", "softmin", "normalize",
+    "softsign", "softmin", "normalize", "scaled_dot_product_attention",
 ]

@@ -351,3 +351,38 @@ def test_bilinear_matches_the_textbook_blend_and_its_gradient_is_the_transpose(
     lhs = np.sum(x.grad.numpy() * dx)
     rhs = np.sum(w * bilinear_reference(dx, (OH, OW), align_corners))
     np.testing.assert_allclose(lhs, rhs, rtol=1e-9, atol=1e-10)
+
+
+# ---------------------------------------------------------------- attention
+def attention_reference(q, k, v, keep, scale):
+    """Row by row: softmax over the kept keys of q . k * scale, then the mix of v."""
+    out = np.zeros(q.shape[:-1] + v.shape[-1:])
+    for index in np.ndindex(q.shape[:-2]):
+        for i in range(q.shape[-2]):
+            s = k[index] @ q[index][i] * scale
+            if keep[i].any():
+                e = np.exp(s[keep[i]] - s[keep[i]].max())
+                out[index][i] = (e / e.sum()) @ v[index][keep[i]]
+    return out
+
+
+@covers("scaled_dot_product_attention")
+@given(L=st.integers(1, 5), S=st.integers(1, 5), E=st.integers(1, 4), causal=st.booleans(),
+       masked=st.booleans(), seed=seeds)
+def test_attention_matches_row_by_row_softmax_and_ignores_key_order(L, S, E, causal,
+                                                                    masked, seed):
+    rng = np.random.default_rng(seed)
+    q, k, v = (rng.standard_normal((2, n, d)) for n, d in ((L, E), (S, E), (S, 3)))
+    keep = np.tril(np.ones((L, S), bool)) if causal else \
+        (rng.random((L, S)) > 0.3 if masked else np.ones((L, S), bool))
+    mask = None if causal or not masked else md.tensor(keep)
+    y = F.scaled_dot_product_attention(md.tensor(q), md.tensor(k), md.tensor(v),
+                                       attn_mask=mask, is_causal=causal)
+    np.testing.assert_allclose(y.numpy(), attention_reference(q, k, v, keep, E ** -0.5),
+                               rtol=1e-10, atol=1e-12)
+    if not causal:  # keys (with their values and mask columns) form a set
+        order = rng.permutation(S)
+        mask = None if mask is None else md.tensor(keep[:, order])
+        shuffled = F.scaled_dot_product_attention(
+            md.tensor(q), md.tensor(k[:, order]), md.tensor(v[:, order]), attn_mask=mask)
+        np.testing.assert_allclose(shuffled.numpy(), y.numpy(), rtol=1e-10, atol=1e-12)
