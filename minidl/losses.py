@@ -436,6 +436,8 @@ def kl_div(input, target, size_average=None, reduce=None, reduction="mean",
                            allowed=("mean", "batchmean", "sum", "none"))
     x, t = _broadcast_pair(op, input, target, warn=False)
     loss = exp(t) * (t - x) if log_target else XLogX.apply(t) - t * x
-    if reduction == "batchmean":
-        return sum(loss) / x.shape[0] if x.ndim else sum(loss)
+    if reduction == "batchmean":  # sum / batch size (of a 0-d input: the sum)
+        if x.ndim == 0:
+            return sum(loss)
+        return sum(loss) / x.shape[0] if x.shape[0] else _reduce(loss, "mean")  # (NaN)
     return _reduce(loss, reduction)

@@ -62,7 +62,8 @@ def flatten(x, start_dim=0, end_dim=-1):
     s, e = _dim(start_dim, x.ndim, "flatten"), _dim(end_dim, x.ndim, "flatten")
     if s > e:
         raise ValueError(f"flatten: start_dim {start_dim} comes after end_dim {end_dim}")
-    return reshape(x, x.shape[:s] + (-1,) + x.shape[e + 1:])
+    merged = int(np.prod(x.shape[s:e + 1]))  # (not -1: ambiguous when x is empty)
+    return reshape(x, x.shape[:s] + (merged,) + x.shape[e + 1:])
 
 
 def squeeze(x, dim=None):
