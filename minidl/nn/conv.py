@@ -141,12 +141,8 @@ class _ConvNd(Module):
         return s
 
 
-class Conv2d(_ConvNd):
-    """Conv2d(in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1,
-    groups=1, bias=True, padding_mode='zeros'): (N, C_in, H, W) -> (N, C_out, OH, OW).
-
-    padding may be an int, a pair, 'valid' or 'same'; padding_mode 'reflect',
-    'replicate' or 'circular' pads with those values instead of zeros."""
+class _Conv(_ConvNd):
+    """Conv1d and Conv2d: the same arguments; `_conv` is F.conv1d or F.conv2d."""
 
     def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0,
                  dilation=1, groups=1, bias=True, padding_mode="zeros", device=None,
@@ -155,25 +151,26 @@ class Conv2d(_ConvNd):
                          dilation, False, 0, groups, bias, padding_mode, dtype)
 
     def forward(self, x):
-        return self._convolve(x, F.conv2d)
+        return self._convolve(x, type(self)._conv)
 
 
-class Conv1d(_ConvNd):
+class Conv2d(_Conv):
+    """Conv2d(in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1,
+    groups=1, bias=True, padding_mode='zeros'): (N, C_in, H, W) -> (N, C_out, OH, OW).
+
+    padding may be an int, a pair, 'valid' or 'same'; padding_mode 'reflect',
+    'replicate' or 'circular' pads with those values instead of zeros."""
+    _conv = F.conv2d
+
+
+class Conv1d(_Conv):
     """Conv1d(in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1,
     groups=1, bias=True, padding_mode='zeros'): (N, C_in, L) -> (N, C_out, OL).
 
     padding may be an int, a 1-tuple, 'valid' or 'same'; padding_mode 'reflect',
     'replicate' or 'circular' pads with those values instead of zeros."""
     _dims = 1
-
-    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0,
-                 dilation=1, groups=1, bias=True, padding_mode="zeros", device=None,
-                 dtype=None):
-        super().__init__(in_channels, out_channels, kernel_size, stride, padding,
-                         dilation, False, 0, groups, bias, padding_mode, dtype)
-
-    def forward(self, x):
-        return self._convolve(x, F.conv1d)
+    _conv = F.conv1d
 
 
 class ConvTranspose2d(_ConvNd):

@@ -204,6 +204,12 @@ def _inplace_result(x, out, inplace: bool, op: str):
     return x.copy_(out)
 
 
+def _floating_activation(fn, input, inplace: bool, op: str):
+    """fn(x) for an op PyTorch defines on floating-point tensors, with `inplace`."""
+    x = floating_input(input, op)
+    return _inplace_result(x, fn(x), inplace, op)
+
+
 # ------------------------------------------------------------------ SELU and CELU
 SELU_ALPHA = 1.6732632423543772848170429916717
 SELU_SCALE = 1.0507009873554804934193349852946
@@ -211,17 +217,16 @@ SELU_SCALE = 1.0507009873554804934193349852946
 
 def selu(input, inplace=False):
     """scale * elu(x, alpha) with PyTorch's constants (self-normalising networks)."""
-    x = floating_input(input, "selu")
-    return _inplace_result(x, ELU.apply(x, SELU_ALPHA, SELU_SCALE, 1.0), inplace, "selu")
+    return _floating_activation(lambda x: ELU.apply(x, SELU_ALPHA, SELU_SCALE, 1.0),
+                                input, inplace, "selu")
 
 
 def celu(input, alpha=1.0, inplace=False):
     """max(0, x) + min(0, alpha * (e^(x / alpha) - 1))."""
-    x = floating_input(input, "celu")
     if alpha == 0:
         raise ValueError("celu: alpha must not be 0 (it divides x)")
-    out = ELU.apply(x, alpha, 1.0, 1.0 / alpha)
-    return _inplace_result(x, out, inplace, "celu")
+    return _floating_activation(lambda x: ELU.apply(x, alpha, 1.0, 1.0 / alpha), input,
+                                inplace, "celu")
 
 
 # ------------------------------------------------------------------ the hard family
@@ -270,8 +275,7 @@ class Hardsigmoid(Function):
 
 def hardsigmoid(input, inplace=False):
     """A piecewise-linear sigmoid: 0 below -3, 1 above 3, x / 6 + 1/2 between."""
-    x = floating_input(input, "hardsigmoid")
-    return _inplace_result(x, Hardsigmoid.apply(x), inplace, "hardsigmoid")
+    return _floating_activation(Hardsigmoid.apply, input, inplace, "hardsigmoid")
 
 
 class Hardswish(Function):
@@ -292,8 +296,7 @@ class Hardswish(Function):
 
 def hardswish(input, inplace=False):
     """x * hardsigmoid(x) (MobileNetV3's cheap swish)."""
-    x = floating_input(input, "hardswish")
-    return _inplace_result(x, Hardswish.apply(x), inplace, "hardswish")
+    return _floating_activation(Hardswish.apply, input, inplace, "hardswish")
 
 
 # ------------------------------------------------------------------ smooth ones
@@ -318,8 +321,7 @@ def logsigmoid(input):
 
 def mish(input, inplace=False):
     """x * tanh(softplus(x));  d/dx = tanh(sp) + x * sigmoid(x) * (1 - tanh(sp)^2)."""
-    x = floating_input(input, "mish")
-    return _inplace_result(x, x * tanh(softplus(x)), inplace, "mish")
+    return _floating_activation(lambda x: x * tanh(softplus(x)), input, inplace, "mish")
 
 
 def softsign(input):

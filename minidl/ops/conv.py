@@ -341,6 +341,30 @@ def _string_padding(op, padding, stride):
     return padding
 
 
+def _single(value, name, op, minimum):
+    """An int or a 1-tuple (PyTorch's 1-D arguments) -> a 1-tuple of ints."""
+    if isinstance(value, (tuple, list)) and len(value) == 1:
+        value = value[0]
+    if not isinstance(value, (int, np.integer)) or isinstance(value, bool):
+        raise TypeError(f"{op}: {name} must be an int or a 1-tuple of ints, got {value!r}")
+    return _pair(int(value), name, op, minimum)[:1]
+
+
+def _conv_arguments(op, n, x, weight, bias, stride, padding, dilation, groups):
+    """Check an n-D convolution's tensors and arguments (x already batched); return
+    stride, padding and dilation as tuples with one entry per spatial dim ('valid' /
+    'same' padding stays a string)."""
+    _check_types(op, n + 2, input=x, weight=weight, bias=bias)
+    _check_channels(op, x, weight, bias, groups, transposed=False)
+    per_dim = _pair if n == 2 else _single
+    stride = per_dim(stride, "stride", op, 1)
+    dilation = per_dim(dilation, "dilation", op, 1)
+    padding = _string_padding(op, padding, stride) or per_dim(padding, "padding", op, 0)
+    if not isinstance(padding, str):
+        _check_fits(op, x.shape, weight.shape, padding, dilation)
+    return stride, padding, dilation
+
+
 def _convolve(x, w, b, stride, padding, dilation, groups):
     """conv2d of checked 4-D arrays; padding is a pair or 'valid' / 'same'."""
     if padding == "valid":
@@ -360,26 +384,11 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     padding an int, a pair, 'valid' (no padding) or 'same' (output size = input size,
     stride 1 only). Output (N, O, OH, OW) with OH = (H + 2p - d(KH-1) - 1) // s + 1.
     """
-    op = "conv2d"
     x, unbatched = _batched(input, 3)
-    _check_types(op, 4, input=x, weight=weight, bias=bias)
-    _check_channels(op, x, weight, bias, groups, transposed=False)
-    stride = _pair(stride, "stride", op, 1)
-    dilation = _pair(dilation, "dilation", op, 1)
-    padding = _string_padding(op, padding, stride) or _pair(padding, "padding", op, 0)
-    if not isinstance(padding, str):
-        _check_fits(op, x.shape, weight.shape, padding, dilation)
+    stride, padding, dilation = _conv_arguments("conv2d", 2, x, weight, bias, stride,
+                                                padding, dilation, groups)
     y = _convolve(x, weight, bias, stride, padding, dilation, groups)
     return _unbatched(y, unbatched)
-
-
-def _single(value, name, op, minimum):
-    """An int or a 1-tuple (PyTorch's 1-D arguments) -> an int."""
-    if isinstance(value, (tuple, list)) and len(value) == 1:
-        value = value[0]
-    if not isinstance(value, (int, np.integer)) or isinstance(value, bool):
-        raise TypeError(f"{op}: {name} must be an int or a 1-tuple of ints, got {value!r}")
-    return _pair(int(value), name, op, minimum)[0]
 
 
 def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
@@ -390,18 +399,12 @@ def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     (N, C, L) is run as (N, C, 1, L) with a (O, C/groups, 1, K) kernel, so the im2col
     machinery, the backward ops and their derivatives are conv2d's.
     """
-    op = "conv1d"
     x, unbatched = _batched(input, 2)
-    _check_types(op, 3, input=x, weight=weight, bias=bias)
-    _check_channels(op, x, weight, bias, groups, transposed=False)
-    stride = _single(stride, "stride", op, 1)
-    dilation = _single(dilation, "dilation", op, 1)
-    padding = _string_padding(op, padding, (stride,)) or _single(padding, "padding", op, 0)
-    if not isinstance(padding, str):
-        _check_fits(op, x.shape, weight.shape, (padding,), (dilation,))
-        padding = (0, padding)
-    y = _convolve(unsqueeze(x, 2), unsqueeze(weight, 2), bias, (1, stride), padding,
-                  (1, dilation), groups)
+    stride, padding, dilation = _conv_arguments("conv1d", 1, x, weight, bias, stride,
+                                                padding, dilation, groups)
+    padding = padding if isinstance(padding, str) else (0,) + padding
+    y = _convolve(unsqueeze(x, 2), unsqueeze(weight, 2), bias, (1,) + stride, padding,
+                  (1,) + dilation, groups)
     return _unbatched(squeeze(y, 2), unbatched)
 
 
