@@ -9,6 +9,7 @@
   batchnorm.py   BatchNorm1d, BatchNorm2d
   instancenorm.py  InstanceNorm1d, InstanceNorm2d, InstanceNorm3d
   normalization.py LayerNorm, GroupNorm
+  attention.py   MultiheadAttention
   upsample.py    Upsample
   container.py   Sequential, ModuleList, ModuleDict
   activation.py  ReLU, Sigmoid, Softmax, ... (Modules around minidl.functional)
@@ -36,6 +37,7 @@ from .pooling import AdaptiveMaxPool2d, MaxUnpool2d
 from .batchnorm import BatchNorm1d, BatchNorm2d
 from .instancenorm import InstanceNorm1d, InstanceNorm2d, InstanceNorm3d
 from .normalization import LayerNorm, GroupNorm
+from .attention import MultiheadAttention
 from .upsample import Upsample
 from .flatten import Identity, Flatten, Unflatten
 from .loss import (CrossEntropyLoss, NLLLoss, BCELoss, BCEWithLogitsLoss, MSELoss,
