@@ -28,6 +28,7 @@ LAYERS = {
     "Upsample": ((None, 2.0, "bilinear"), (0, 2, 3, 3)),
     "Softmax": ((1,), (0, 3)), "LogSoftmax": ((1,), (0, 3)), "Softmin": ((1,), (0, 3)),
     "MaxUnpool2d": ((2,), (0, 2, 2, 2)),
+    "MultiheadAttention": ((4, 2), (3, 0, 4)),   # (L, N, E): the batch is dim 1
 }
 for name in ["ReLU", "LeakyReLU", "ELU", "Sigmoid", "Tanh", "Softplus", "GELU", "SiLU",
              "SELU", "CELU", "Hardtanh", "ReLU6", "Hardsigmoid", "Hardswish", "LogSigmoid",
@@ -73,6 +74,8 @@ def _run(module, lib, shape, name):
     x = lib.zeros(*shape, requires_grad=True)
     if name == "MaxUnpool2d":
         y = module(x, lib.zeros(*shape, dtype=lib.int64))
+    elif name == "MultiheadAttention":
+        y = module(x, x, x)[0]
     else:
         y = module(x)
     y.sum().backward()
