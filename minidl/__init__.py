@@ -4,12 +4,6 @@ Read in this order: tensor.py (the Tensor) -> autograd.py (Function, backward) -
 ops/ (each op with its derivative) -> functional.py (losses, layers as functions) ->
 kernels/ (Numba loops) -> nn/ (Modules) -> optim/ (optimizers) -> data/ (MNIST).
 """
-from .memory import keep_freed_memory
-from .threads import configure_blas_threads
-
-keep_freed_memory()  # big temporaries are reused, not page-faulted in every step
-configure_blas_threads()  # BLAS on one thread; numba's kernels use the cores
-
 from .tensor import (Tensor, ShapeError, float32, float64, int8, int16, int32, int64,
                      uint8, bool_)
 from .autograd import (Function, no_grad, enable_grad, set_grad_enabled,

@@ -490,3 +490,48 @@ def test_adam_updates_non_contiguous_parameters_in_place(amsgrad):
         results.append(p.numpy().copy())
     np.testing.assert_array_equal(results[0], results[1])
     assert not np.allclose(results[0], base.T)
+
+
+# ---------------------------------------------------------------------- fused kernels
+FUSED_CASES = [
+    (optim.Adam, dict(lr=0.01)),
+    (optim.Adam, dict(lr=0.05, betas=(0.8, 0.9), eps=1e-6, weight_decay=0.1,
+                      maximize=True)),
+    (optim.Adam, dict(lr=0.05, amsgrad=True, weight_decay=0.01)),
+    (optim.AdamW, dict(lr=0.05, weight_decay=0.3)),
+    (optim.AdamW, dict(lr=0.05, amsgrad=True, maximize=True)),
+]
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("cls,options", FUSED_CASES)
+def test_fused_update_is_the_numpy_formula_bit_for_bit(cls, options, dtype, rng):
+    """fused=True runs minidl/kernels/optim.py; fused=False the readable numpy formula
+    (the reference). Same arithmetic in the same order and dtype: the same bits."""
+    x0 = rng.standard_normal(300).astype(dtype)
+    grads = [rng.standard_normal(300).astype(dtype) for _ in range(4)]
+    grads[1][:3] = [0.0, -0.0, 1e-30]  # zeros, and a gradient whose square underflows
+    results = []
+    for fused in (False, True):
+        p = md.tensor(x0.copy(), requires_grad=True)
+        opt = cls([p], fused=fused, **options)
+        for g in grads:
+            p.grad = md.tensor(g.copy())
+            opt.step()
+        results.append((p.numpy().copy(), opt.state_dict()["state"][0]))
+    (p_numpy, s_numpy), (p_fused, s_fused) = results
+    np.testing.assert_array_equal(p_fused, p_numpy)
+    for key in s_numpy:
+        np.testing.assert_array_equal(np.asarray(s_fused[key]), np.asarray(s_numpy[key]))
+
+
+def test_fused_default_falls_back_to_numpy_where_the_kernel_does_not_apply(rng):
+    """A parameter whose gradient has another dtype, or is not contiguous, takes the
+    numpy formula, and fused=None uses the kernel only when it is compiled."""
+    from minidl.optim.optimizer import fusable
+    a = np.zeros(4, np.float32)
+    assert not fusable(False, a, a)
+    assert fusable(True, a, a)
+    assert fusable(None, a, a) == md.kernels.JIT
+    assert not fusable(True, a, a.astype(np.float64))
+    assert not fusable(True, a, np.zeros((4, 2), np.float32)[:, 0])

@@ -30,13 +30,12 @@ into row blocks, and each block is one of these matrix products.
 """
 from __future__ import annotations
 
-import threading
 from typing import NamedTuple
 
 import numpy as np
 
 from ..autograd import Function, is_grad_enabled
-from ..kernels import im2col as kernels, threads_for
+from ..kernels import im2col as kernels, run_kernel, scratch
 from ..tensor import Tensor, ShapeError, _FLOATS
 from ..trace import span
 from .reduction import sum
@@ -59,36 +58,6 @@ def conv_output_size(size, kernel, stride, padding, dilation):
 def conv_transpose_output_size(size, kernel, stride, padding, output_padding, dilation):
     """Output length of a transposed convolution along one axis (PyTorch's formula)."""
     return (size - 1) * stride - 2 * padding + dilation * (kernel - 1) + output_padding + 1
-
-
-# --------------------------------------------------------------------------------------
-# Scratch memory. The big temporaries (cols, and the GEMM output in row layout) live
-# only inside one call, so each thread keeps one buffer per role and reuses it: fresh
-# multi-megabyte arrays every step would cost page faults on every use.
-# --------------------------------------------------------------------------------------
-_scratch = threading.local()
-_SCRATCH_LIMIT = 64 * 2**20  # bytes; bigger temporaries (huge eval batches) are not kept
-
-
-def scratch(role: str, shape, dtype) -> np.ndarray:
-    """An uninitialised array of `shape`, reusing this thread's buffer for `role`."""
-    dtype = np.dtype(dtype)
-    size = int(np.prod(shape))
-    if size * dtype.itemsize > _SCRATCH_LIMIT:
-        return np.empty(shape, dtype)
-    if not hasattr(_scratch, "buffers"):
-        _scratch.buffers = {}
-    buf = _scratch.buffers.get((role, dtype))
-    if buf is None or buf.size < size:
-        buf = _scratch.buffers[(role, dtype)] = np.empty(size, dtype)
-    return buf[:size].reshape(shape)
-
-
-def run_kernel(kernel, size, *args):
-    """kernel(*args), on one thread when it touches little data (see kernels/__init__);
-    minidl.trace() shows it as a span named after the kernel (im2col, col2im, ...)."""
-    with threads_for(size), span(kernel.__name__):
-        return kernel(*args)
 
 
 # --------------------------------------------------------------------------------------

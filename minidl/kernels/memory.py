@@ -1,0 +1,65 @@
+"""Memory the kernels reuse: per-thread scratch buffers, and (only if you ask) glibc's
+malloc told to keep freed blocks.
+
+Training allocates the same big temporary arrays every step (im2col's column matrix,
+the GEMM output in row layout). A fresh multi-megabyte array is not free: the
+operating system hands out its pages one page fault at a time on first touch, and on a
+virtual machine a fault costs more than filling the page. So an op that needs a
+temporary only for the length of one call takes it from `scratch(role, shape, dtype)`:
+each thread keeps one buffer per role (and dtype), grown when a bigger one is asked
+for, and hands out views of it. The caller must be done with the view before asking
+for the same role again -- which is why only temporaries that never leave one
+function call live here (never an op's output).
+
+`keep_freed_memory()` is a different, process-wide lever: it tells glibc's malloc to
+keep freed blocks of up to 32 MiB in the process instead of giving them back to the
+operating system, so that every array allocated step after step (activations,
+gradients) is recycled rather than page-faulted in again. Because that changes how
+every library in the process allocates, minidl never does it by itself: call it
+yourself if you want it (benchmarks/bench_policies.py measures what it buys).
+"""
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+import sys
+import threading
+
+import numpy as np
+
+_scratch = threading.local()
+SCRATCH_LIMIT = 64 * 2**20  # bytes; bigger temporaries (huge eval batches) are not kept
+
+
+def scratch(role: str, shape, dtype) -> np.ndarray:
+    """An uninitialised array of `shape`, a view of this thread's buffer for `role`."""
+    dtype = np.dtype(dtype)
+    size = int(np.prod(shape))
+    if size * dtype.itemsize > SCRATCH_LIMIT:
+        return np.empty(shape, dtype)
+    if not hasattr(_scratch, "buffers"):
+        _scratch.buffers = {}
+    buf = _scratch.buffers.get((role, dtype))
+    if buf is None or buf.size < size:
+        buf = _scratch.buffers[(role, dtype)] = np.empty(size, dtype)
+    return buf[:size].reshape(shape)
+
+
+M_TRIM_THRESHOLD = -1   # glibc's mallopt() parameter numbers (malloc.h)
+M_MMAP_THRESHOLD = -3
+MMAP_THRESHOLD = 32 * 2**20   # blocks up to 32 MiB come from the reusable heap
+TRIM_THRESHOLD = 1 * 2**30    # give memory back only when 1 GiB is free at the top
+
+
+def keep_freed_memory() -> bool:
+    """Raise glibc malloc's mmap and trim thresholds for this whole process (see the
+    module docstring). Returns True if done; False off Linux or without glibc."""
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        mallopt = libc.mallopt
+    except (OSError, AttributeError):  # not glibc (e.g. musl): nothing to tune
+        return False
+    return bool(mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD)
+                and mallopt(M_TRIM_THRESHOLD, TRIM_THRESHOLD))

@@ -1,0 +1,44 @@
+"""The optimizers' updates as fused kernels: one pass over each parameter, in place.
+
+minidl/optim writes every update first as readable numpy (adam.py, sgd.py, ...): a
+handful of whole-array operations, each reading and writing every element once more
+and most allocating a temporary as big as the parameter. For big layers that traffic
+is the cost -- the arithmetic is nothing. The kernels below do the same arithmetic,
+in the same order and in the parameter's dtype, element by element in one loop: each
+value is read once and written once, and nothing is allocated. optim/*.py uses them
+when they apply (`fused=None`, the default, with compiled kernels) and the numpy
+formula otherwise; tests/test_optim.py checks that both give the same numbers.
+
+Arrays are flat and contiguous; the scalar coefficients arrive already in the
+parameter's dtype (computed in Python's double precision, then rounded, exactly as
+numpy rounds a Python float it multiplies a float32 array by).
+"""
+import math
+
+from .compile import kernel, prange
+
+
+@kernel(parallel=True)
+def adam(param, grad, m, v, v_max, beta1, one_minus_beta1, beta2, one_minus_beta2,
+         step_size, bias2_sqrt, eps, weight_decay, decay_factor, maximize, amsgrad):
+    """One Adam / AdamW step (optim/adam.py has the formula, term by term):
+
+        g = -grad if maximize else grad;  p *= decay_factor (AdamW: 1 - lr * wd)
+        g += weight_decay * p             (Adam's L2 penalty; 0 for AdamW)
+        m = beta1 m + (1 - beta1) g;      v = beta2 v + (1 - beta2) g^2
+        v_max = max(v_max, v), used instead of v   (only if amsgrad)
+        p -= m / (sqrt(v) / bias2_sqrt + eps) * step_size"""
+    for i in prange(param.shape[0]):
+        g = -grad[i] if maximize else grad[i]
+        p = param[i] * decay_factor
+        if weight_decay != 0:
+            g = g + weight_decay * p
+        m[i] = m[i] * beta1 + one_minus_beta1 * g
+        v[i] = v[i] * beta2 + one_minus_beta2 * (g * g)
+        second = v[i]
+        if amsgrad:  # (a NaN in v_max stays, as with np.maximum)
+            if v[i] > v_max[i] or v[i] != v[i]:
+                v_max[i] = v[i]
+            second = v_max[i]
+        denom = math.sqrt(second) / bias2_sqrt + eps
+        param[i] = p - m[i] / denom * step_size
