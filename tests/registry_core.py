@@ -7,6 +7,7 @@ samplers keep inputs away from kinks (abs, relu, clamp bounds, ties of max).
 import numpy as np
 
 import minidl as md
+import minidl.functional as F
 from registry import register, normal, away_from_zero, positive
 
 
@@ -195,6 +196,11 @@ for sa, sb in MATMUL_SHAPES:
     register("matmul", lambda a, b: a @ b, pair(sa, sb))
 register("matmul", md.matmul, pair((2, 3), (3, 2)))
 register("matmul", lambda a: a @ a.T, normal(2, 3))
+register("linear", F.linear, lambda r: (r.standard_normal((3, 4)),
+                                        r.standard_normal((5, 4)), r.standard_normal(5)))
+register("linear", F.linear, pair((2, 3, 4), (2, 4)))        # leading dims, no bias
+register("linear", F.linear, lambda r: (r.standard_normal(4), r.standard_normal((3, 4)),
+                                        r.standard_normal(3)))  # a 1-D input
 
 # ---- activations -----------------------------------------------------------------------
 register("relu", md.relu, lambda r: (away_from_zero(r, (3, 4)),))

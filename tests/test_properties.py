@@ -97,6 +97,36 @@ def test_batched_matmul_broadcasts_batch_dims(shapes, seed):
     np.testing.assert_allclose(tb.grad.numpy(), reduce_to(gb, sb), rtol=1e-9, atol=1e-12)
 
 
+@covers("linear")
+@given(lead=st.lists(st.integers(0, 3), max_size=2), n_in=st.integers(1, 4),
+       n_out=st.integers(1, 4), bias=st.booleans(), dtype=st.sampled_from(["f4", "f8"]),
+       seed=seeds)
+def test_linear_is_matmul_with_the_transposed_weight_plus_bias(lead, n_in, n_out, bias,
+                                                                dtype, seed):
+    """F.linear (one op) against its definition x @ W^T + b in numpy, values and all
+    three gradients, for any leading dims (none, empty ones) and both float dtypes."""
+    import minidl.functional as F
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal((*lead, n_in)).astype(dtype)
+    w = rng.standard_normal((n_out, n_in)).astype(dtype)
+    b = rng.standard_normal(n_out).astype(dtype) if bias else None
+    tx, tw = md.tensor(x, requires_grad=True), md.tensor(w, requires_grad=True)
+    tb = md.tensor(b, requires_grad=True) if bias else None
+    out = F.linear(tx, tw, tb)
+    expected = x @ w.T + (b if bias else 0)
+    tol = dict(rtol=1e-5, atol=1e-5) if dtype == "f4" else dict(rtol=1e-12, atol=1e-12)
+    assert out.dtype == np.dtype(dtype) and out.shape == expected.shape
+    np.testing.assert_allclose(out.numpy(), expected, **tol)
+    g = rng.standard_normal(expected.shape).astype(dtype)
+    out.backward(md.tensor(g))
+    rows_g, rows_x = g.reshape(-1, n_out), x.reshape(-1, n_in)
+    np.testing.assert_allclose(tx.grad.numpy(), g @ w, **tol)
+    np.testing.assert_allclose(tw.grad.numpy(), rows_g.T @ rows_x, **tol)
+    assert tw.grad.numpy().flags.c_contiguous  # W's own layout (see ops/matmul.py)
+    if bias:
+        np.testing.assert_allclose(tb.grad.numpy(), rows_g.sum(0), **tol)
+
+
 # ---------------------------------------------------------------- softmax family
 rows = st.tuples(st.integers(1, 4), st.integers(1, 6))
 

@@ -8,15 +8,16 @@
     select.py       sorting and selection with PyTorch's order among ties
     special.py      erf
     optim.py        the optimizers' fused one-pass updates
-    threads.py      how many threads a kernel runs on; `run_kernel`
-    memory.py       scratch buffers reused from call to call
+    threads.py      how the kernels and the matrix products share the cores:
+                    `run_kernel`, `matmul`
+    memory.py       scratch buffers and recycled output arrays
 
 Kernels never check their arguments: the Python layer that calls them (minidl/ops,
 minidl/optim) owns shapes, dtypes and error messages. Each takes contiguous arrays
 and writes into an output array it is given.
 """
 from .compile import JIT, kernel, prange
-from .threads import threads_for, run_kernel
-from .memory import scratch
+from .threads import threads_for, run_kernel, matmul
+from .memory import scratch, output
 
-__all__ = ["JIT", "kernel", "prange", "threads_for", "run_kernel", "scratch"]
+__all__ = ["JIT", "kernel", "prange", "threads_for", "run_kernel", "matmul", "scratch", "output"]

@@ -1,5 +1,5 @@
-"""Memory the kernels reuse: per-thread scratch buffers, and (only if you ask) glibc's
-malloc told to keep freed blocks.
+"""Memory the kernels reuse: scratch buffers for temporaries, recycled arrays for
+outputs, and (only if you ask) glibc's malloc told to keep freed blocks.
 
 Training allocates the same big temporary arrays every step (im2col's column matrix,
 the GEMM output in row layout). A fresh multi-megabyte array is not free: the
@@ -10,6 +10,14 @@ each thread keeps one buffer per role (and dtype), grown when a bigger one is as
 for, and hands out views of it. The caller must be done with the view before asking
 for the same role again -- which is why only temporaries that never leave one
 function call live here (never an op's output).
+
+An op's output outlives the call, so it cannot live in a scratch buffer; but it dies
+a step later, and the next step asks for an array of the very same size. So the
+kernels' outputs come from `output(shape, dtype)`: it keeps each big array it hands
+out in a bin, and hands it out again once nobody else holds it -- Python's reference
+count says when that is (every array made from it, such as a reshaped view, holds a
+reference to it). Steady training then runs on the same few dozen arrays, step after
+step, and the operating system is asked for no new pages.
 
 `keep_freed_memory()` is a different, process-wide lever: it tells glibc's malloc to
 keep freed blocks of up to 32 MiB in the process instead of giving them back to the
@@ -24,6 +32,7 @@ import ctypes
 import ctypes.util
 import sys
 import threading
+from collections import defaultdict
 
 import numpy as np
 
@@ -43,6 +52,34 @@ def scratch(role: str, shape, dtype) -> np.ndarray:
     if buf is None or buf.size < size:
         buf = _scratch.buffers[(role, dtype)] = np.empty(size, dtype)
     return buf[:size].reshape(shape)
+
+
+OUTPUT_MIN_BYTES = 128 * 2**10   # smaller arrays come cheaply from malloc's own pools
+BIN_LIMIT = 512 * 2**20          # bytes the bin may hold; past that, fresh arrays
+_bin = defaultdict(list)         # size in bytes -> arrays of that size (uint8)
+_bin_bytes = 0
+_bin_lock = threading.Lock()
+
+
+def output(shape, dtype) -> np.ndarray:
+    """An uninitialised array for an op's output, recycled from the bin if it can be."""
+    global _bin_bytes
+    dtype = np.dtype(dtype)
+    nbytes = int(np.prod(shape)) * dtype.itemsize
+    if nbytes < OUTPUT_MIN_BYTES:
+        return np.empty(shape, dtype)
+    with _bin_lock:
+        same_size = _bin[nbytes]
+        for block in same_size:
+            # references: the bin's list, `block`, and getrefcount's own argument
+            if sys.getrefcount(block) == 3:
+                return block.view(dtype).reshape(shape)
+        if _bin_bytes + nbytes > BIN_LIMIT:
+            return np.empty(shape, dtype)
+        block = np.empty(nbytes, np.uint8)
+        same_size.append(block)
+        _bin_bytes += nbytes
+        return block.view(dtype).reshape(shape)
 
 
 M_TRIM_THRESHOLD = -1   # glibc's mallopt() parameter numbers (malloc.h)

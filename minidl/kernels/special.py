@@ -4,6 +4,7 @@ import math
 import numpy as np
 
 from .compile import kernel, prange
+from .memory import output
 from .threads import run_kernel
 
 
@@ -17,6 +18,6 @@ def erf_loop(x, out):
 def erf(x: np.ndarray) -> np.ndarray:
     """The error function of every element of a float32 or float64 array."""
     x = np.asarray(x, order="C")  # (np.ascontiguousarray would make a 0-d array 1-d)
-    out = np.empty(x.shape, x.dtype)
+    out = output(x.shape, x.dtype)
     run_kernel(erf_loop, x.size, x.reshape(-1), out.reshape(-1))
     return out

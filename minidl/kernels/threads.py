@@ -1,25 +1,83 @@
-"""Threads: how many a kernel runs on, and how Numba's pool and numpy's BLAS share cores.
+"""Threads: how minidl's two kinds of parallel work share the cores, without touching
+how anything else in the process runs.
 
-A parallel kernel (`@kernel(parallel=True)`, see compile.py) splits its `prange` loop
-over Numba's threads. Starting that costs a few microseconds -- and far more when
-another process keeps a core busy, since the loop waits for its slowest thread --
-which is ruinous for thousands of tiny calls such as gradient checks. So `run_kernel`
-runs a kernel on one thread when it touches little data, and names it in
-minidl.trace() tables.
+minidl computes in two places: its Numba kernels, whose `prange` loops run on Numba's
+thread pool (OpenMP), and matrix products, which numpy hands to its BLAS (OpenBLAS,
+with a thread pool of its own). A thread pool whose work is done does not go to sleep
+at once: OpenBLAS's idle threads spin for about 0.1 s, OpenMP's for a few ms, each
+holding a core -- the very core the other pool's threads need next. On 2 cores the
+two pools spend much of a training step taking turns to spin, and on a machine busy
+with other processes a spinning thread is descheduled just when work arrives for it.
+(benchmarks/bench_policies.py measures the combinations.) So minidl applies a policy,
+to its own calls only:
+
+  * Numba's threads sleep when idle. OpenMP reads its wait policy once, when it
+    starts; minidl starts Numba's pool itself, the first time it needs it, with
+    OMP_WAIT_POLICY=PASSIVE in the environment for that moment only (unless you set
+    OMP_WAIT_POLICY or GOMP_SPINCOUNT yourself; if Numba's pool already runs, it stays
+    as it is).
+  * minidl's matrix products run on minidl's own threads: `matmul` splits a big
+    product into blocks of rows (or columns), the calling thread computes one block
+    and helper threads -- one per extra thread Numba uses, asleep when idle -- the
+    others, at the same time (numpy releases Python's lock inside matmul). For those
+    calls numpy's OpenBLAS is held to one thread and then set back, so no OpenBLAS
+    thread is left spinning.
+
+Small work runs on one thread: starting threads costs microseconds, far more when
+other processes keep the cores busy -- ruinous for thousands of tiny calls such as
+gradient checks. `threads_for(n)` runs the kernels inside it on one thread when they
+touch fewer than PARALLEL_MIN_ELEMENTS elements; `run_kernel` is a kernel call with
+that rule, shown in minidl.trace() under the kernel's name.
 """
 from __future__ import annotations
 
 import contextlib
+import ctypes
+import os
+import threading
+
+import numpy as np
 
 from ..trace import span
 from .compile import JIT, numba
+from .memory import output
 
 PARALLEL_MIN_ELEMENTS = 1 << 15  # below this much work one thread is faster
+PARALLEL_MIN_FLOPS = 1 << 22     # a smaller matrix product runs on one thread
+
+
+# ------------------------------------------------------------------ Numba's pool
+_started = False
+
+
+def _start_numba_pool():
+    """Start Numba's threads once, asleep when idle (see the module docstring)."""
+    global _started
+    if _started or not JIT:
+        _started = True
+        return
+    chosen = "OMP_WAIT_POLICY" in os.environ or "GOMP_SPINCOUNT" in os.environ
+    if not chosen:
+        os.environ["OMP_WAIT_POLICY"] = "PASSIVE"
+    try:
+        numba.get_num_threads()  # (launches the pool)
+    finally:
+        if not chosen:
+            del os.environ["OMP_WAIT_POLICY"]
+        _started = True
+
+
+def num_threads() -> int:
+    """How many threads minidl's parallel work uses: Numba's thread count (set it with
+    NUMBA_NUM_THREADS or numba.set_num_threads), or the cores without Numba."""
+    _start_numba_pool()
+    return numba.get_num_threads() if JIT else (os.cpu_count() or 1)
 
 
 @contextlib.contextmanager
 def threads_for(n_elements: int):
     """Run the kernels called inside this block on one thread if the work is small."""
+    _start_numba_pool()
     if n_elements >= PARALLEL_MIN_ELEMENTS or not JIT:
         yield
         return
@@ -34,6 +92,128 @@ def threads_for(n_elements: int):
 def run_kernel(kernel, size: int, *args):
     """kernel(*args), on one thread when `size` (elements touched) is small; shown in
     minidl.trace() as a span named after the kernel (im2col, col2im, ...)."""
-    name = getattr(kernel, "__name__", "kernel")
-    with threads_for(size), span(name):
+    with threads_for(size), span(getattr(kernel, "__name__", "kernel")):
         return kernel(*args)
+
+
+# ------------------------------------------------------------------ numpy's BLAS
+def _openblas_functions():
+    """(get, set) thread-count functions of every OpenBLAS mapped into this process."""
+    try:
+        with open("/proc/self/maps") as maps:
+            paths = {line.split()[-1] for line in maps if len(line.split()) >= 6}
+    except OSError:  # not Linux: leave the BLAS alone
+        return []
+    found = []
+    for path in sorted(p for p in paths if "openblas" in os.path.basename(p).lower()):
+        try:
+            lib = ctypes.CDLL(path)
+        except OSError:
+            continue
+        for suffix in ("64_", ""):  # numpy's scipy-openblas builds, then a plain one
+            for prefix in ("scipy_openblas", "openblas"):
+                get = getattr(lib, f"{prefix}_get_num_threads{suffix}", None)
+                put = getattr(lib, f"{prefix}_set_num_threads{suffix}", None)
+                if get is not None and put is not None:
+                    found.append((get, put))
+                    break
+            else:
+                continue
+            break
+    return found
+
+
+_blas = None
+
+
+@contextlib.contextmanager
+def blas_single_thread():
+    """numpy's OpenBLAS on one thread inside this block, as it was after it. Yields
+    False when no OpenBLAS could be found (another BLAS: then nothing is changed)."""
+    global _blas
+    if _blas is None:
+        np.ones((2, 2)) @ np.ones((2, 2))  # (make sure numpy's BLAS is loaded)
+        _blas = _openblas_functions()
+    before = [get() for get, _ in _blas]
+    for (_, put), n in zip(_blas, before):
+        if n != 1:
+            put(1)
+    try:
+        yield bool(_blas)
+    finally:
+        for (_, put), n in zip(_blas, before):
+            if n != 1:
+                put(n)
+
+
+# ------------------------------------------------------------------ matrix products
+class _Helper:
+    """A thread that computes blocks of matrix products while the caller computes its
+    own block; it sleeps on an Event between jobs."""
+
+    def __init__(self):
+        self.job, self.error = None, None
+        self.start_work, self.finished = threading.Event(), threading.Event()
+        threading.Thread(target=self._serve, daemon=True, name="minidl-matmul").start()
+
+    def _serve(self):
+        while True:
+            self.start_work.wait()
+            self.start_work.clear()
+            try:
+                np.matmul(*self.job[:2], out=self.job[2])
+            except BaseException as error:  # handed to the caller in wait()
+                self.error = error
+            self.finished.set()
+
+    def submit(self, a, b, out):
+        self.job, self.error = (a, b, out), None
+        self.finished.clear()
+        self.start_work.set()
+
+    def wait(self):
+        self.finished.wait()
+        if self.error is not None:
+            raise self.error
+
+
+_helpers: list = []
+_helpers_lock = threading.Lock()
+
+
+def _blocks(a, b, out, n):
+    """Split out = a @ b (2-D) into n products along out's longer side."""
+    rows = out.shape[0] >= out.shape[1]
+    edges = np.linspace(0, out.shape[0 if rows else 1], n + 1).astype(int)
+    if rows:
+        return [(a[i:j], b, out[i:j]) for i, j in zip(edges, edges[1:])]
+    return [(a, b[:, i:j], out[:, i:j]) for i, j in zip(edges, edges[1:])]
+
+
+def matmul(a: np.ndarray, b: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+    """np.matmul(a, b, out=out) on minidl's threads (see the module docstring): a 2-D
+    product big enough to pay for it is split into blocks; others run as they are.
+    Without `out`, a 2-D product's result comes from memory.output (recycled)."""
+    if out is None and a.ndim == b.ndim == 2:
+        out = output((a.shape[0], b.shape[1]), np.result_type(a, b))
+    with blas_single_thread() as held:
+        if (held and a.ndim == b.ndim == 2 and num_threads() > 1
+                and 2 * a.size * b.shape[1] >= PARALLEL_MIN_FLOPS
+                and _helpers_lock.acquire(blocking=False)):  # (else busy: one thread)
+            try:
+                _on_helpers(_blocks(a, b, out, num_threads()))
+                return out
+            finally:
+                _helpers_lock.release()
+        return np.matmul(a, b, out=out)
+
+
+def _on_helpers(blocks):
+    """Compute the first block here and the others on helper threads, all at once."""
+    while len(_helpers) < len(blocks) - 1:
+        _helpers.append(_Helper())
+    for helper, block in zip(_helpers, blocks[1:]):
+        helper.submit(*block)
+    np.matmul(*blocks[0][:2], out=blocks[0][2])
+    for helper, _ in zip(_helpers, blocks[1:]):
+        helper.wait()

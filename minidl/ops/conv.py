@@ -35,7 +35,7 @@ from typing import NamedTuple
 import numpy as np
 
 from ..autograd import Function, is_grad_enabled
-from ..kernels import im2col as kernels, run_kernel, scratch
+from ..kernels import im2col as kernels, matmul, output, run_kernel, scratch
 from ..tensor import Tensor, ShapeError, _FLOATS
 from ..trace import span
 from .reduction import sum
@@ -68,7 +68,7 @@ def _im2col(x, kernel_hw, out_hw, geom, keep=False):
     `keep` (when the caller holds on to it beyond this call)."""
     (N, C), (KH, KW), (OH, OW) = x.shape[:2], kernel_hw, out_hw
     shape = (C, KH, KW, N, OH, OW)
-    cols = np.empty(shape, x.dtype) if keep else scratch("cols", shape, x.dtype)
+    cols = output(shape, x.dtype) if keep else scratch("cols", shape, x.dtype)
     run_kernel(kernels.im2col, cols.size, np.ascontiguousarray(x), geom.stride,
                geom.padding, geom.dilation, cols)
     return cols.reshape(C * KH * KW, N * OH * OW)
@@ -95,8 +95,8 @@ def _conv2d(x, w, b, geom, out_hw, cols):
     with span("GEMM"):
         for Wg, cols_g, Yg in zip(_split(W, geom.groups), _split(cols, geom.groups),
                                   _split(Y, geom.groups)):
-            np.matmul(Wg, cols_g, out=Yg)                 # Y = W @ cols
-    y = np.empty((N, O, OH, OW), x.dtype)
+            matmul(Wg, cols_g, out=Yg)                 # Y = W @ cols
+    y = output((N, O, OH, OW), x.dtype)
     bias = b if b is not None else np.zeros(O, x.dtype)
     run_kernel(kernels.rows_to_nchw, y.size, Y.reshape(O, N, OH * OW), bias,
                y.reshape(N, O, OH * OW))
@@ -113,8 +113,8 @@ def _conv_transpose2d(y, w, b, geom, out_hw):
     with span("GEMM"):
         for Wg, Yg, cols_g in zip(_split(W, geom.groups), _split(Y, geom.groups),
                                   _split(cols.reshape(C * KH * KW, -1), geom.groups)):
-            np.matmul(Wg.T, Yg, out=cols_g)               # cols = W^T @ Y
-    x = np.empty((N, C) + tuple(out_hw), y.dtype)
+            matmul(Wg.T, Yg, out=cols_g)               # cols = W^T @ Y
+    x = output((N, C) + tuple(out_hw), y.dtype)
     x[...] = 0 if b is None else b[:, None, None]         # col2im adds onto the bias
     run_kernel(kernels.col2im, cols.size, cols, geom.stride, geom.padding,
                geom.dilation, x)
@@ -129,7 +129,7 @@ def _conv2d_weight(x, y, weight_shape, geom, cols):
     with span("GEMM"):
         for Yg, cols_g, gw_g in zip(_split(Y, geom.groups), _split(cols, geom.groups),
                                     _split(gw, geom.groups)):
-            np.matmul(Yg, cols_g.T, out=gw_g)             # W = Y @ cols^T
+            matmul(Yg, cols_g.T, out=gw_g)             # W = Y @ cols^T
     return gw.reshape(weight_shape)
 
 

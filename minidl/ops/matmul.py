@@ -1,5 +1,6 @@
 """Matrix multiplication, numpy/PyTorch semantics: 1-D vectors, 2-D matrices, and
-batched (N-D) stacks whose leading dimensions broadcast.
+batched (N-D) stacks whose leading dimensions broadcast; and `linear`, the fully
+connected layer's y = x @ W^T + b as one op.
 
 For C = A @ B:   dL/dA = dL/dC @ B^T,   dL/dB = A^T @ dL/dC.
 A 1-D operand acts as a row (left) or column (right) vector and is squeezed back.
@@ -9,7 +10,9 @@ from __future__ import annotations
 import numpy as np
 
 from ..autograd import Function
+from ..kernels import matmul as _matmul_on_threads
 from ..tensor import Tensor, ShapeError, _as_array
+from .reduction import sum
 from .shape import transpose, unsqueeze, reshape
 
 
@@ -17,7 +20,7 @@ class MatMul(Function):
     @staticmethod
     def forward(ctx, a, b):
         ctx.save_for_backward(a, b)
-        return np.matmul(a, b)
+        return _matmul_on_threads(a, b)
 
     @staticmethod
     def backward(ctx, g):
@@ -66,3 +69,55 @@ def matmul(a, b):
         raise ShapeError(f"matmul: batch dimensions of {a.shape} and {b.shape} do not "
                          "broadcast") from None
     return MatMul.apply(a, b)
+
+
+class Linear(Function):
+    # y = x @ W^T + b, for x (*, in), W (out, in), b (out,) or None; the rows of all
+    # leading dims of x form one matrix X (m, in), so Y = X @ W^T is one product and
+    #   dL/dx = g @ W,   dL/dW = G^T @ X,   dL/db = the column sums of G   (G = g as rows)
+    # (one op instead of a transpose, a matmul and an add, and dL/dW comes out in W's
+    # own layout: the fused optimizer updates it in one pass)
+    @staticmethod
+    def forward(ctx, x, w, b):
+        ctx.save_for_backward(x, w)
+        y = _matmul_on_threads(_rows(x), w.T)
+        if b is not None:
+            y += b
+        return y.reshape(x.shape[:-1] + w.shape[:1])
+
+    @staticmethod
+    def backward(ctx, g):
+        x, w = ctx.saved_tensors
+        gx = gw = gb = None
+        rows = reshape(g, _rows(g).shape)
+        if ctx.needs_input_grad[0]:
+            gx = reshape(matmul(rows, w), x.shape)
+        if ctx.needs_input_grad[1]:
+            gw = matmul(transpose(rows, 0, 1), reshape(x, _rows(x).shape))
+        if ctx.needs_input_grad[2]:
+            gb = sum(rows, 0)
+        return gx, gw, gb
+
+
+def _rows(a):
+    """(*, k) -> (m, k): every leading index a row (spelled out for empty arrays)."""
+    return a.reshape(int(np.prod(a.shape[:-1])), a.shape[-1])
+
+
+def linear(input, weight, bias=None):
+    """y = input @ weight^T + bias, as torch.nn.functional.linear: input (*, in),
+    weight (out, in), bias (out,) or None -> (*, out)."""
+    x, w = _matmul_operands(input, weight)
+    b = bias if bias is None or isinstance(bias, Tensor) else Tensor(_as_array(bias))
+    if x.ndim == 0 or w.ndim != 2 or x.shape[-1] != w.shape[1]:
+        raise ShapeError(f"linear: expected input (*, in_features) and weight "
+                         f"(out_features, in_features), got input {x.shape} and weight "
+                         f"{w.shape}")
+    if b is not None and b.shape != w.shape[:1]:
+        raise ShapeError(f"linear: weight of shape {w.shape} needs a bias of shape "
+                         f"({w.shape[0]},), got {b.shape}")
+    same = {x.dtype, w.dtype} | ({b.dtype} if b is not None else set())
+    if len(same) == 1 and x.dtype.kind == "f":
+        return Linear.apply(x, w, b)
+    y = matmul(x, transpose(w, 0, 1))  # mixed dtypes: matmul's and +'s promotion
+    return y if b is None else y + b

@@ -27,7 +27,7 @@ from collections import namedtuple
 import numpy as np
 
 from ..autograd import Function
-from ..kernels import pool as kernels, run_kernel
+from ..kernels import pool as kernels, output, run_kernel
 from ..tensor import Tensor, ShapeError, _FLOATS
 from .activation import DTypeError
 from .arithmetic import unary_input
@@ -117,7 +117,7 @@ class MaxPool2d(Function):
     @staticmethod
     def forward(ctx, x, windows, argmax):
         n, c = x.shape[:2]
-        out = np.empty(argmax.shape, dtype=x.dtype)
+        out = output(argmax.shape, x.dtype)
         _max_over_windows(_as_planes(x, 3), windows, _as_planes(out, 3),
                           _as_planes(argmax, 3))
         ctx.argmax, ctx.in_shape = argmax, x.shape
@@ -173,7 +173,7 @@ class MaxPool2dScatter(Function):
     @staticmethod
     def forward(ctx, g, argmax, in_shape):
         ctx.argmax = argmax
-        out = np.empty(in_shape, dtype=g.dtype)
+        out = output(in_shape, g.dtype)
         run_kernel(kernels.scatter_add_planes, out.size, _as_planes(g),
                    _as_planes(argmax), _as_planes(out))
         return out
@@ -185,7 +185,7 @@ class MaxPool2dScatter(Function):
 
 def _max_pool(x, unbatched, windows, out_hw, return_indices):
     """Shared by max_pool2d and adaptive_max_pool2d: x (N, C, H, W) checked."""
-    argmax = np.empty(x.shape[:2] + tuple(out_hw), dtype=np.int64)
+    argmax = output(x.shape[:2] + tuple(out_hw), np.int64)
     out = _unbatch(MaxPool2d.apply(x, windows, argmax), unbatched)
     if return_indices:
         return out, Tensor(argmax[0] if unbatched else argmax)
@@ -219,7 +219,7 @@ class AvgPool2d(Function):
     @staticmethod
     def forward(ctx, x, windows):
         ctx.windows, ctx.in_shape = windows, x.shape
-        out = np.empty(x.shape[:2] + windows.divisor.shape, dtype=x.dtype)
+        out = output(x.shape[:2] + windows.divisor.shape, x.dtype)
         run_kernel(kernels.box_mean_forward, x.size, _as_planes(x, 3), *windows,
                    _as_planes(out, 3))
         return out
@@ -235,7 +235,7 @@ class AvgPool2dAdjoint(Function):
     @staticmethod
     def forward(ctx, g, windows, in_shape):
         ctx.windows = windows
-        out = np.empty(in_shape, dtype=g.dtype)
+        out = output(in_shape, g.dtype)
         run_kernel(kernels.box_mean_adjoint, out.size, _as_planes(g, 3), *windows,
                    _as_planes(out, 3))
         return out
@@ -315,7 +315,7 @@ class MaxUnpool2d(Function):
     @staticmethod
     def forward(ctx, x, indices, out_hw):
         ctx.indices = indices
-        out = np.empty(x.shape[:2] + tuple(out_hw), dtype=x.dtype)
+        out = output(x.shape[:2] + tuple(out_hw), x.dtype)
         run_kernel(kernels.scatter_planes, out.size, _as_planes(x), _as_planes(indices),
                    _as_planes(out))
         return out
