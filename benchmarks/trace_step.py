@@ -19,13 +19,13 @@ import argparse
 import minidl as md
 from minidl.trace import Trace
 
-from bench_conv import seed_cnn_step
+import workloads
 
 WARMUP_STEPS = 3
 
 
 def traced_steps(batch: int, steps: int) -> Trace:
-    step = seed_cnn_step(batch)[0]
+    step = workloads.make("minidl", "seed_cnn", batch)
     for _ in range(WARMUP_STEPS):
         step()
     t = md.trace()

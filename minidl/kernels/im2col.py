@@ -59,17 +59,17 @@ def col2im(cols, stride, padding, dilation, out):
     sH, sW = stride
     pH, pW = padding
     dH, dW = dilation
-    for n in prange(N):                   # each thread owns whole images: no races
-        for c in range(C):
-            for i in range(KH):
-                for j in range(KW):
-                    for oh in range(OH):
-                        h = oh * sH - pH + i * dH
-                        if 0 <= h < H:
-                            for ow in range(OW):
-                                w = ow * sW - pW + j * dW
-                                if 0 <= w < W:
-                                    out[n, c, h, w] += cols[c, i, j, n, oh, ow]
+    for plane in prange(C * N):           # each thread owns whole (c, n) planes of
+        c, n = plane // N, plane % N      # out: no races; cols is read in its order
+        for i in range(KH):
+            for j in range(KW):
+                for oh in range(OH):
+                    h = oh * sH - pH + i * dH
+                    if 0 <= h < H:
+                        for ow in range(OW):
+                            w = ow * sW - pW + j * dW
+                            if 0 <= w < W:
+                                out[n, c, h, w] += cols[c, i, j, n, oh, ow]
 
 
 @kernel(parallel=True)
