@@ -140,12 +140,14 @@ def _conv2d_weight(x, y, weight_shape, geom, cols):
 # --------------------------------------------------------------------------------------
 class Conv2d(Function):
     @staticmethod
-    def forward(ctx, x, w, b, geom, out_hw):
+    def forward(ctx, x, w, b, geom, out_hw, cols):
+        # cols: im2col(x) when the caller already has it (ConvTranspose2d's backward)
         ctx.geom = geom
         ctx.save_for_backward(x, w)
         # the weight gradient needs im2col(x) again: keep it rather than recompute it
         keep = is_grad_enabled() and ctx.needs_input_grad[1]
-        cols = _im2col(x, w.shape[2:], out_hw, geom, keep)
+        if cols is None:
+            cols = _im2col(x, w.shape[2:], out_hw, geom, keep)
         ctx.cols = cols if keep else None
         return _conv2d(x, w, b, geom, out_hw, cols)
 
@@ -160,7 +162,7 @@ class Conv2d(Function):
             gw = Conv2dWeight.apply(x, g, w.shape, ctx.geom, ctx.cols)
         if ctx.needs_input_grad[2]:
             gb = sum(g, (0, 2, 3))
-        return gx, gw, gb, None, None
+        return gx, gw, gb, None, None, None
 
 
 class ConvTranspose2d(Function):
@@ -175,10 +177,13 @@ class ConvTranspose2d(Function):
         # dL/dy = conv2d(g, w),  dL/dw = conv2d_weight(g, y),  dL/db = sum g
         y, w = ctx.saved_tensors
         gy = gw = gb = None
+        cols = None  # im2col(g), computed once when both gradients need it
+        if ctx.needs_input_grad[0] and ctx.needs_input_grad[1]:
+            cols = _im2col(g._data, w.shape[2:], y.shape[2:], ctx.geom, keep=True)
         if ctx.needs_input_grad[0]:
-            gy = Conv2d.apply(g, w, None, ctx.geom, y.shape[2:])
+            gy = Conv2d.apply(g, w, None, ctx.geom, y.shape[2:], cols)
         if ctx.needs_input_grad[1]:
-            gw = Conv2dWeight.apply(g, y, w.shape, ctx.geom, None)
+            gw = Conv2dWeight.apply(g, y, w.shape, ctx.geom, cols)
         if ctx.needs_input_grad[2]:
             gb = sum(g, (0, 2, 3))
         return gy, gw, gb, None, None
@@ -202,7 +207,7 @@ class Conv2dWeight(Function):
         if ctx.needs_input_grad[0]:
             gx = ConvTranspose2d.apply(y, G, None, ctx.geom, x.shape[2:])
         if ctx.needs_input_grad[1]:
-            gy = Conv2d.apply(x, G, None, ctx.geom, y.shape[2:])
+            gy = Conv2d.apply(x, G, None, ctx.geom, y.shape[2:], None)
         return gx, gy, None, None, None
 
 
@@ -343,7 +348,7 @@ def _convolve(x, w, b, stride, padding, dilation, groups):
     geom = Geometry(stride, padding, dilation, int(groups))
     out_hw = tuple(conv_output_size(s, k, st, p, d) for s, k, st, p, d in
                    zip(x.shape[2:], w.shape[2:], stride, padding, dilation))
-    return Conv2d.apply(x, w, b, geom, out_hw)
+    return Conv2d.apply(x, w, b, geom, out_hw, None)
 
 
 def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
