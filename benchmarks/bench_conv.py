@@ -30,6 +30,7 @@ except ImportError:
     torch = None
 import numpy as np
 
+import baseline
 import minidl as md
 import minidl.functional as F
 from minidl.kernels import threads
@@ -40,15 +41,9 @@ SEED_LAYERS = [("conv1", 1, 32, 28), ("conv2", 32, 64, 13), ("conv3", 64, 64, 5)
 KERNEL = 3
 
 
-def median_ms(fn, repeats, warmup=5):
-    for _ in range(warmup):  # includes numba compilation (or cache loading) on first use
-        fn()
-    times = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return 1e3 * float(np.median(times))
+def median_ms(fn, repeats):
+    """Median ms of fn(), after warm-up calls (Numba compiles or loads on first use)."""
+    return baseline.median_ms(baseline.step_times(fn, repeats, warmup=5))
 
 
 class KernelTimer:

@@ -15,7 +15,10 @@ that the machine's noise falls on all of them alike:
                     default, GOMP_SPINCOUNT=300000) instead of sleeping at once
     one-thread      everything on one core (NUMBA_NUM_THREADS=1)
     numba-1         kernels on one thread, matrix products on OpenBLAS's threads
-    malloc          minidl's policy plus kernels.memory.keep_freed_memory()
+    no-bin          op outputs freshly allocated, not recycled (kernels/memory.py):
+                    each step page-faults its arrays in again
+    malloc          no bin, but glibc's malloc told to keep freed memory (mallopt:
+                    a process-wide setting minidl never makes)
 
 It prints the median step time of each, in ms, and the machine's load.
 """
@@ -36,8 +39,19 @@ POLICIES = {  # name: (environment, what to change in minidl/kernels/threads.py)
     "omp-default": ({"GOMP_SPINCOUNT": "300000"}, None),
     "one-thread": ({"NUMBA_NUM_THREADS": "1"}, None),
     "numba-1": ({"NUMBA_NUM_THREADS": "1"}, "blas"),
+    "no-bin": ({}, "no-bin"),
     "malloc": ({}, "malloc"),
 }
+
+
+def keep_freed_memory():
+    """glibc: serve blocks up to 32 MiB from the heap, and give memory back to the
+    operating system only when 1 GiB is free at its top (mallopt, malloc.h)."""
+    import ctypes
+    libc = ctypes.CDLL("libc.so.6")
+    M_TRIM_THRESHOLD, M_MMAP_THRESHOLD = -1, -3
+    libc.mallopt(M_MMAP_THRESHOLD, 32 * 2**20)
+    libc.mallopt(M_TRIM_THRESHOLD, 2**30)
 
 
 def child(policy: str, name: str, batch: int, repeats: int):
@@ -48,8 +62,10 @@ def child(policy: str, name: str, batch: int, repeats: int):
     change = POLICIES[policy][1]
     if change == "blas":  # leave numpy's BLAS its own threads, and don't split
         threads.blas_single_thread = lambda: contextlib.nullcontext(False)
-    elif change == "malloc":
-        memory.keep_freed_memory()
+    elif change in ("no-bin", "malloc"):
+        memory.BIN_LIMIT = 0
+        if change == "malloc":
+            keep_freed_memory()
     step = workloads.make("minidl", name, batch)
     print(json.dumps(step_times(step, repeats)))
 

@@ -1,5 +1,5 @@
 """Memory the kernels reuse: scratch buffers for temporaries, recycled arrays for
-outputs, and (only if you ask) glibc's malloc told to keep freed blocks.
+outputs.
 
 Training allocates the same big temporary arrays every step (im2col's column matrix,
 the GEMM output in row layout). A fresh multi-megabyte array is not free: the
@@ -19,17 +19,12 @@ count says when that is (every array made from it, such as a reshaped view, hold
 reference to it). Steady training then runs on the same few dozen arrays, step after
 step, and the operating system is asked for no new pages.
 
-`keep_freed_memory()` is a different, process-wide lever: it tells glibc's malloc to
-keep freed blocks of up to 32 MiB in the process instead of giving them back to the
-operating system, so that every array allocated step after step (activations,
-gradients) is recycled rather than page-faulted in again. Because that changes how
-every library in the process allocates, minidl never does it by itself: call it
-yourself if you want it (benchmarks/bench_policies.py measures what it buys).
+(The process-wide alternative, telling glibc's malloc to keep freed blocks, would
+change how every library in the process allocates; minidl never does that.
+benchmarks/bench_policies.py measures it: it buys nothing on top of the bin.)
 """
 from __future__ import annotations
 
-import ctypes
-import ctypes.util
 import sys
 import threading
 from collections import defaultdict
@@ -80,23 +75,3 @@ def output(shape, dtype) -> np.ndarray:
         same_size.append(block)
         _bin_bytes += nbytes
         return block.view(dtype).reshape(shape)
-
-
-M_TRIM_THRESHOLD = -1   # glibc's mallopt() parameter numbers (malloc.h)
-M_MMAP_THRESHOLD = -3
-MMAP_THRESHOLD = 32 * 2**20   # blocks up to 32 MiB come from the reusable heap
-TRIM_THRESHOLD = 1 * 2**30    # give memory back only when 1 GiB is free at the top
-
-
-def keep_freed_memory() -> bool:
-    """Raise glibc malloc's mmap and trim thresholds for this whole process (see the
-    module docstring). Returns True if done; False off Linux or without glibc."""
-    if not sys.platform.startswith("linux"):
-        return False
-    try:
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
-        mallopt = libc.mallopt
-    except (OSError, AttributeError):  # not glibc (e.g. musl): nothing to tune
-        return False
-    return bool(mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD)
-                and mallopt(M_TRIM_THRESHOLD, TRIM_THRESHOLD))
