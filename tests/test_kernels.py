@@ -197,6 +197,21 @@ def test_blas_thread_count_is_restored_after_minidls_products():
     assert [get() for get, _ in threads._blas] == before
 
 
+def test_matrix_products_work_in_a_forked_child():
+    """fork() copies only the calling thread: the child must not wait for helper
+    threads that exist only in its parent."""
+    out = _run("import os, numpy as np\n"
+               "from minidl.kernels import threads\n"
+               "a = np.ones((400, 400), np.float32)\n"
+               "threads.matmul(a, a)\n"
+               "pid = os.fork()\n"
+               "if pid == 0:\n"
+               "    print(threads.matmul(a, a)[0, 0], flush=True)\n"
+               "    os._exit(0)\n"
+               "os.waitpid(pid, 0)\n")
+    assert out.split() == ["400.0"]
+
+
 # ------------------------------------------------------------------ memory
 def test_output_arrays_are_recycled_only_when_nobody_holds_them():
     a = memory.output((200, 300), np.float32)

@@ -181,6 +181,16 @@ _helpers: list = []
 _helpers_lock = threading.Lock()
 
 
+def _forget_helpers():
+    """In a child made by fork() only the forking thread exists: start afresh."""
+    global _helpers_lock
+    _helpers.clear()
+    _helpers_lock = threading.Lock()
+
+
+os.register_at_fork(after_in_child=_forget_helpers)
+
+
 def _blocks(a, b, out, n):
     """Split out = a @ b (2-D) into n products along out's longer side."""
     rows = out.shape[0] >= out.shape[1]
