@@ -73,7 +73,7 @@ def train_epoch(model, loader, optimizer, desc, progress=True, scheduler=None):
             scheduler.step()
         n = len(y)
         total_loss += loss.item() * n
-        correct += int((logits.numpy().argmax(1) == y.numpy()).sum())
+        correct += int((logits.detach().numpy().argmax(1) == y.numpy()).sum())
         seen += n
         bar.set_postfix(loss=f"{total_loss / seen:.4f}", acc=f"{correct / seen:.4f}")
     return total_loss / seen, correct / seen

@@ -137,7 +137,7 @@ def _index_targets(op, target, x, weight, ignore_index):
     cls = _class_dim(op, x)
     C = x.shape[cls]
     want = x.shape[:cls] + x.shape[cls + 1:]
-    t = _as_tensor(op, target, "target").numpy()
+    t = _as_tensor(op, target, "target")._data
     if t.dtype.kind not in "iu":
         raise TypeError(f"{op}: target must hold integer class indices, got dtype "
                         f"{t.dtype} (shape {t.shape}) for input of shape {x.shape}")
@@ -260,7 +260,7 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
     x = float_input(input, op)
     t = _target_like(op, target, x)
     _same_shape(op, x, t)
-    for name, v in (("input", x.numpy()), ("target", t.numpy())):
+    for name, v in (("input", x._data), ("target", t._data)):
         if not ((v >= 0) & (v <= 1)).all():
             raise ValueError(f"{op}: every {name} value must be a probability in "
                              f"[0, 1], got values in [{np.min(v)}, {np.max(v)}]"
@@ -337,7 +337,7 @@ def _huber(x, t, delta):
     # quadratic near 0, linear (gradient +-delta) far away, matching at |d| = delta
     d = x - t
     a = _abs(d)
-    return where(Tensor(a.numpy() < delta), d * d * 0.5, (a - 0.5 * delta) * delta)
+    return where(Tensor(a._data < delta), d * d * 0.5, (a - 0.5 * delta) * delta)
 
 
 def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
@@ -388,7 +388,7 @@ def kl_div(input, target, size_average=None, reduce=None, reduction="mean",
     if log_target:
         loss = exp(t) * (t - x)
     else:
-        zero = Tensor(t.numpy() == 0)
+        zero = Tensor(t._data == 0)
         t_log_t = where(zero, 0.0, t * log(where(zero, 1.0, t)))  # 0 log 0 = 0
         loss = t_log_t - t * x
     if reduction == "batchmean":

@@ -44,7 +44,7 @@ def _encode(obj, arrays: dict, where: str):
     if obj is None or isinstance(obj, (bool, int, float, str)):
         return obj
     if isinstance(obj, Tensor):
-        node = {"tensor": _add_array(obj.numpy(), arrays, where)}
+        node = {"tensor": _add_array(obj.detach().numpy(), arrays, where)}
         if obj.requires_grad:
             node["requires_grad"] = True
         if isinstance(obj, Parameter):

@@ -286,12 +286,12 @@ def _keep_output(captured, name):
             raise TypeError(f"capture_activations: layer '{name}' "
                             f"({type(module).__name__}) returned a "
                             f"{type(output).__name__}, expected a Tensor")
-        captured[name] = output.numpy().copy()
+        captured[name] = output.detach().numpy().copy()
     return hook
 
 
 def _keep_grad_output(grads, name):
     def hook(module, grad_input, grad_output):
         if grad_output[0] is not None:
-            grads[name] = grad_output[0].numpy().copy()
+            grads[name] = grad_output[0].detach().numpy().copy()
     return hook

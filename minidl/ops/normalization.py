@@ -62,8 +62,8 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
                              f"training, got input size {x.shape}")
         dims = (0,) + tuple(range(2, x.ndim))
         x_hat, mu, var = _standardize(x, dims, eps)
-        _update_running(running_mean, mu.numpy(), momentum)
-        _update_running(running_var, var.numpy() * (count / (count - 1)), momentum)
+        _update_running(running_mean, mu._data, momentum)
+        _update_running(running_var, var._data * (count / (count - 1)), momentum)
     else:
         if running_mean is None or running_var is None:
             raise ValueError("batch_norm: running_mean and running_var must be given "

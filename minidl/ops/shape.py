@@ -1,16 +1,22 @@
 """Shape ops: reshape (view, flatten, squeeze, unsqueeze), permute (transpose),
-indexing (getitem) and its adjoint scatter-add, cat/stack, and constant padding.
+indexing (getitem) and its adjoint scatter-add, writing into a region (CopySlices, for
+x[i] = v and in-place edits of views), cat/stack, and constant padding.
 
 None of these change values, only where they sit, so each backward just moves the
 gradient back: reshape it back, permute it back, scatter it back, slice it back.
+
+Views: when numpy returns a view (reshape of contiguous data, permute, expand, basic
+indexing), the output shares its input's memory, and autograd makes it a view of the
+input's base tensor (autograd._link_view): one version counter, and the list of
+steps that makes the view from the base, so replay_view can make it again.
 """
 from __future__ import annotations
 
 import numpy as np
 
-from ..autograd import Function
-from ..tensor import Tensor, ShapeError, _index_arrays
-from .arithmetic import unary_input
+from ..autograd import Function, no_grad
+from ..tensor import Tensor, ShapeError, _as_array, _index_arrays
+from .arithmetic import cast, unary_input
 
 
 # ------------------------------------------------------------------ reshape family
@@ -151,13 +157,14 @@ def _is_basic(index) -> bool:
                for i in items)
 
 
-def _normalize_index(index):
+def normalize_index(index, op="getitem"):
+    """An index for numpy: Tensors and lists inside it become arrays (of ints/bools)."""
     index = _index_arrays(index)
     items = index if isinstance(index, tuple) else (index,)
     items = tuple(np.asarray(i) if isinstance(i, list) else i for i in items)
     for i in items:
         if isinstance(i, np.ndarray) and i.dtype.kind not in "iub":
-            raise IndexError(f"getitem: index arrays must hold integers or bools, got "
+            raise IndexError(f"{op}: index arrays must hold integers or bools, got "
                              f"dtype {i.dtype}")
     return items if isinstance(index, tuple) else items[0]
 
@@ -165,7 +172,7 @@ def _normalize_index(index):
 def getitem(x, index):
     """x[index] with ints, slices, None, ..., integer arrays and boolean masks."""
     x = unary_input(x, "getitem")
-    index = _normalize_index(index)
+    index = normalize_index(index)
     try:
         x._data[index]  # validate first, so the error names the op and shapes
     except IndexError as e:
@@ -174,12 +181,73 @@ def getitem(x, index):
     return GetItem.apply(x, index)
 
 
+# ------------------------------------------------------------------ writing into a region
+def replay_view(t, steps):
+    """Make again, from tensor t (a view's base), the view that `steps` describes:
+    each step is (Function, its arguments with None where the tensor goes, position)."""
+    for function, args, i in steps:
+        t = function.apply(*args[:i], t, *args[i + 1:])
+    return t
+
+
+def _write_region(array, steps, value):
+    """array's region `steps` = value, in place. (A last getitem step is assigned
+    through, as numpy's a[index] = v, so that it may be advanced indexing.)"""
+    with no_grad():
+        if steps and steps[-1][0] is GetItem:
+            replay_view(Tensor(array), steps[:-1])._data[steps[-1][1][1]] = value
+        else:
+            replay_view(Tensor(array), steps)._data[...] = value
+
+
+class CopySlices(Function):
+    # out = base with its region `steps` replaced by value (broadcast to the region)
+    # d/dbase = g with that region zeroed;  d/dvalue = g read at the region
+    @staticmethod
+    def forward(ctx, base, value, steps):
+        ctx.steps = steps  # (released after backward unless it is the whole tensor)
+        out = np.copy(base, order="K")  # (same memory layout: the steps stay views)
+        _write_region(out, steps, value)
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        gb = gv = None
+        if ctx.needs_input_grad[0]:
+            gb = CopySlices.apply(g, Tensor(np.zeros((), g.dtype)), ctx.steps)
+        if ctx.needs_input_grad[1]:
+            gv = replay_view(g, ctx.steps)
+        return gb, gv, None
+
+
+def copy_slices(base, value, steps):
+    """base with its region `steps` (a view's steps, see replay_view) replaced by value."""
+    return CopySlices.apply(base, value, steps)
+
+
+def set_region(x, index, value):
+    """x with x[index] replaced by value (broadcast), as a new tensor: what x[index] =
+    value computes when it is recorded in the graph (`index` from normalize_index)."""
+    value = value if isinstance(value, Tensor) else Tensor(_as_array(value))
+    if value.dtype != x.dtype:
+        value = cast(value, x.dtype)
+    steps = () if index is Ellipsis else ((GetItem, (None, index), 0),)
+    region = x._data[index]
+    try:
+        np.broadcast_to(value._data, region.shape)
+    except ValueError:
+        raise ShapeError(f"setitem: a value of shape {value.shape} cannot be broadcast "
+                         f"to the region {index!r} of shape {region.shape} of a tensor "
+                         f"of shape {x.shape}") from None
+    return copy_slices(x, value, steps)
+
+
 # ------------------------------------------------------------------ cat and stack
 class Cat(Function):
     # backward: slice the gradient back into the pieces
     @staticmethod
     def forward(ctx, dim, *xs):
-        ctx.bounds = np.cumsum([0] + [x.shape[dim] for x in xs])
+        ctx.bounds = tuple(int(b) for b in np.cumsum([0] + [x.shape[dim] for x in xs]))
         ctx.dim = dim
         return np.concatenate(xs, axis=dim)
 
@@ -187,7 +255,7 @@ class Cat(Function):
     def backward(ctx, g):
         grads = []
         for lo, hi in zip(ctx.bounds[:-1], ctx.bounds[1:]):
-            index = (slice(None),) * ctx.dim + (slice(int(lo), int(hi)),)
+            index = (slice(None),) * ctx.dim + (slice(lo, hi),)
             grads.append(getitem(g, index))
         return (None, *grads)
 
