@@ -116,7 +116,7 @@ def manual_backward(L, names):
     its share (to the node that made it, or to the leaf). Returns {leaf name: dL/dleaf}."""
     grads = {L.grad_fn: scalar(1.0)}                   # dL/dL = 1
     leaves = {}
-    order, _ = autograd._topological_order([L.grad_fn])  # the engine's own order
+    order = autograd._topological_order([L.grad_fn])  # the engine's own order
     with minidl.no_grad():
         for node in order:
             g = grads.pop(node)

@@ -176,8 +176,10 @@ _BACKWARD_TWICE = (
     "tensors after calling backward.")
 
 _OUTPUT = "output"  # marks the op's output among its saved tensors
+_NOTHING = contextlib.nullcontext()
 _ENGINE_FIELDS = frozenset({"function", "inputs", "needs_input_grad", "parents",
-                            "creation_stack"})
+                            "creation_stack", "_saved", "_output", "_released",
+                            "_tensor_hooks"})
 
 
 class Context:
@@ -197,8 +199,8 @@ class Context:
     def __init__(self, function, inputs):
         self.function = function
         self.inputs = inputs  # the forward arguments
-        self.needs_input_grad = tuple(
-            isinstance(x, _tensor.Tensor) and x.requires_grad for x in inputs)
+        self.needs_input_grad = tuple([
+            isinstance(x, _tensor.Tensor) and x.requires_grad for x in inputs])
         self.parents = ()     # set when the node is attached to its output
         self._saved = ()
         self._output = None   # weakref to the output Tensor
@@ -224,7 +226,7 @@ class Context:
     def saved_tensors(self) -> tuple:
         if self._saved is None:
             raise RuntimeError(f"{self.name()}: {_BACKWARD_TWICE}")
-        return tuple(self._unpack(item, version) for item, version in self._saved)
+        return tuple([self._unpack(item, version) for item, version in self._saved])
 
     def _unpack(self, item, version):
         t = item
@@ -244,27 +246,29 @@ class Context:
         return t
 
     def _resolve_saved(self, args, arrays, out):
-        """Map what forward saved back to its inputs and output; refuse anything else."""
-        where = []
+        """Map what forward saved back to its inputs and output (with their versions
+        now); refuse anything else."""
+        resolved = []
         for item in self._saved:
-            i = next((i for i, a in enumerate(arrays) if a is item
-                      and isinstance(args[i], _tensor.Tensor)), None)
-            if i is None and item is not out:
-                raise RuntimeError(
-                    f"{self.function.__name__}.forward: save_for_backward got "
-                    f"{_what(item)}, which is neither one of its tensor inputs nor its "
-                    "output. Only those can be saved: they come back from "
-                    "ctx.saved_tensors attached to the graph, so second derivatives "
-                    "stay right. Keep any other value on ctx by name (ctx.mask = ...); "
-                    "backward then reads it as a constant.")
-            where.append(_OUTPUT if i is None else args[i])
-        self._saved = where
+            for a, t in zip(arrays, args):
+                if a is item and isinstance(t, _tensor.Tensor):
+                    resolved.append((t, t._version))
+                    break
+            else:
+                if item is not out:
+                    raise RuntimeError(
+                        f"{self.function.__name__}.forward: save_for_backward got "
+                        f"{_what(item)}, which is neither one of its tensor inputs nor "
+                        "its output. Only those can be saved: they come back from "
+                        "ctx.saved_tensors attached to the graph, so second derivatives "
+                        "stay right. Keep any other value on ctx by name (ctx.mask = "
+                        "...); backward then reads it as a constant.")
+                resolved.append((_OUTPUT, None))  # (its version: see _set_output)
+        self._saved = resolved
 
     def _attach(self, output):
-        """Become output's grad_fn: record the parents and the saved versions."""
-        self.parents = tuple(_parent(x) for x in self.inputs)
-        self._saved = tuple((item, None if item is _OUTPUT else item._version)
-                            for item in self._saved)
+        """Become output's grad_fn: record the parents, and hold the output."""
+        self.parents = tuple([_parent(x) for x in self.inputs])
         self._set_output(output)
         output._grad_fn, output._requires_grad = self, True
         if _anomaly_enabled:
@@ -273,9 +277,9 @@ class Context:
     def _set_output(self, output):
         """output holds this node's result (made here, or written in by an in-place op)."""
         self._output = weakref.ref(output)
-        if self._saved:
-            self._saved = tuple((item, output._version if item is _OUTPUT else version)
-                                for item, version in self._saved)
+        for k, (item, _) in enumerate(self._saved or ()):
+            if item is _OUTPUT:
+                self._saved[k] = (_OUTPUT, output._version)
 
     def _output_tensor(self):
         """The tensor this node made, if it still exists and this is still its node."""
@@ -287,20 +291,22 @@ class Context:
         (arrays: masks, im2col columns, indices). A later backward that needs them
         raises PyTorch's error."""
         self._saved = None
-        state = [k for k, v in vars(self).items()
-                 if not (k.startswith("_") or k in _ENGINE_FIELDS or _is_plain(v))]
-        for k in state:
-            delattr(self, k)
-        self._released = self._released | frozenset(state)
-        self.inputs = tuple(x if isinstance(x, _tensor.Tensor) or _is_plain(x) else None
-                            for x in self.inputs)
+        state = [k for k, v in vars(self).items() if not (
+            k in _ENGINE_FIELDS or k.startswith("_") or _is_plain(v))]
+        if state:
+            for k in state:
+                delattr(self, k)
+            self._released = self._released | frozenset(state)
+        self.inputs = tuple([x if isinstance(x, _tensor.Tensor) or _is_plain(x) else None
+                             for x in self.inputs])
 
 
 def _parent(x):
     """The graph edge to input x: the node that made it, x itself for a leaf, or None."""
     if not (isinstance(x, _tensor.Tensor) and x.requires_grad):
         return None
-    return x.grad_fn if x.grad_fn is not None else x
+    node = x.grad_fn
+    return x if node is None else node
 
 
 def _is_plain(value) -> bool:
@@ -363,9 +369,11 @@ class Function:
         ctx._resolve_saved(args, arrays, out)
         if _anomaly_enabled:
             _check_forward(cls, args, out)
-        _notify_observers(cls, args, out)
+        if _apply_hooks:
+            _notify_observers(cls, args, out)  # (the test suite watches every op)
         result = _tensor.Tensor(out)
-        _link_view(result, cls, args)
+        if out.base is not None:  # numpy made a view: of one of the inputs?
+            _link_view(result, cls, args)
         if _grad_enabled and any(ctx.needs_input_grad) and out.dtype.kind == "f":
             ctx._attach(result)
         return result
@@ -377,10 +385,8 @@ def _forward_arrays(args) -> list:
     arrays, owner = [], {}
     for a in args:
         if isinstance(a, _tensor.Tensor):
-            arr = a._data if owner.setdefault(id(a._data), a) is a else a._data.view()
-            arrays.append(arr)
-        else:
-            arrays.append(a)
+            a = a._data if owner.setdefault(id(a._data), a) is a else a._data.view()
+        arrays.append(a)
     return arrays
 
 
@@ -388,7 +394,13 @@ def _output_array(raw, arrays, ctx):
     """forward's result as a fresh ndarray object (a 0-d array for numpy's scalars, a
     view when forward returned one of its input arrays)."""
     if isinstance(raw, np.ndarray):
-        return raw.view() if any(raw is a for a in arrays) else raw
+        for a in arrays:
+            if raw is a:
+                return raw.view()
+        return raw
+    if isinstance(raw, _tensor.Tensor):
+        raise TypeError(f"{ctx.function.__name__}.forward returned a Tensor; forward "
+                        "computes on numpy arrays and returns a numpy array")
     out = np.asarray(raw)
     ctx._saved = tuple(out if s is raw else s for s in ctx._saved)
     return out
@@ -400,8 +412,6 @@ def _link_view(result, function, args):
     seen by both), and remembers its base tensor and the steps from base to view, so
     an in-place op on the view can be recorded on the base (Tensor._inplace)."""
     out = result._data
-    if out.base is None:
-        return
     for i, a in enumerate(args):
         if isinstance(a, _tensor.Tensor) and np.may_share_memory(out, a._data):
             result._version_counter = a._version_counter
@@ -432,20 +442,21 @@ def _run_backward(roots, root_grads, retain_graph, create_graph, targets=None,
     """The algorithm of the module docstring. targets: {node: tensor} to stop at (None:
     every leaf). capture=True returns {node: gradient} for the targets instead of
     adding to their .grad (autograd.grad)."""
-    grads, captured = {}, {}
+    grads = {}
     for root, g in zip(roots, root_grads):
         _add(grads, _node_of(root), g)
-    order, frontier = _topological_order(list(grads), targets)
+    order, ends = _walk(list(grads), targets)
+    captured = {} if capture else None
     with set_grad_enabled(create_graph), _trace.span("autograd engine", "backward"):
-        for node in order:
-            if node not in grads:  # (every path to it sent None)
+        for node in order:  # each node after every node that used its output
+            g = grads.pop(node, None)  # (None: every path to it sent None)
+            if g is None:
                 continue
-            g = _run_tensor_hooks(node, grads.pop(node))
-            _deliver(node, g, targets, captured if capture else None, create_graph)
-            if node in frontier:
+            g = _run_tensor_hooks(node, g)
+            _deliver(node, g, targets, captured, create_graph)
+            if node in ends:
                 continue
-            in_grads = _call_backward(node, g)
-            for i, (parent, gx) in enumerate(zip(node.parents, in_grads)):
+            for i, (parent, gx) in enumerate(zip(node.parents, _call_backward(node, g))):
                 if parent is not None and gx is not None:
                     _add(grads, parent, _fit_gradient(gx, node, i))
             if not retain_graph:
@@ -462,10 +473,9 @@ def _add(grads, node, g):
     grads[node] = grads[node] + g if node in grads else g
 
 
-def _topological_order(roots, targets=None):
-    """The nodes (Contexts and leaf Tensors) reachable from roots, every node before
-    its parents, keeping only nodes on a path to a target (to a leaf, when targets is
-    None). Also returns the frontier: nodes whose backward need not run."""
+def _topological_order(roots):
+    """Every node (Context, or leaf Tensor) reachable from roots, each one before
+    its parents: the node that made a tensor comes after every node that used it."""
     order, seen = [], set()
     stack = [(root, False) for root in roots]
     while stack:  # iterative post-order DFS: deep graphs must not hit recursion limits
@@ -476,15 +486,25 @@ def _topological_order(roots, targets=None):
             seen.add(node)
             stack.append((node, True))
             stack.extend((p, False) for p in _parents(node) if p not in seen)
-    useful, frontier = set(), set()
-    for node in order:  # parents first: is any target below this node?
-        below = any(p in useful for p in _parents(node))
-        if below or (node in targets if targets is not None
-                     else isinstance(node, _tensor.Tensor)):
+    order.reverse()
+    return order
+
+
+def _walk(roots, targets):
+    """The topological order, and the nodes where backward stops: the leaves; with
+    targets, the nodes with no target behind them (those are dropped, unless they
+    are targets themselves: nothing needs their gradient)."""
+    order = _topological_order(roots)
+    if targets is None:
+        return order, {node for node in order if isinstance(node, _tensor.Tensor)}
+    useful, ends = set(), set()
+    for node in reversed(order):  # parents first: is a target behind this node?
+        behind = any(p in useful for p in _parents(node))
+        if behind or node in targets:
             useful.add(node)
-        if not below:
-            frontier.add(node)
-    return [node for node in reversed(order) if node in useful], frontier
+        if not behind:
+            ends.add(node)
+    return [node for node in order if node in useful], ends
 
 
 def _parents(node):
@@ -495,7 +515,8 @@ def _parents(node):
 
 def _call_backward(node, g) -> tuple:
     """node's backward for output gradient g, as a tuple of one gradient per input."""
-    with detect_anomaly(False):  # anomalies inside are this op's: _fit_gradient checks
+    # (anomalies inside are this op's: _fit_gradient checks them, so pause the mode)
+    with detect_anomaly(False) if _anomaly_enabled else _NOTHING:
         if _trace.active is None:
             grads = node.function.backward(node, g)
         else:  # inside `with minidl.trace()`: time this node's backward
@@ -511,11 +532,11 @@ def _call_backward(node, g) -> tuple:
 def _fit_gradient(gx, node, i):
     """The gradient node's backward returned for input i, made to fit that input: a
     Tensor of its shape (broadcast dimensions summed away, once, here) and dtype."""
-    from .ops.reduction import sum_to  # (ops import this module: import late)
     x = node.inputs[i]
     if not isinstance(gx, _tensor.Tensor):
         gx = _tensor.Tensor(np.asarray(gx, dtype=x.dtype))
     if gx.shape != x.shape:
+        from .ops.reduction import sum_to  # (ops import this module: import late)
         if not _broadcasts_to(x.shape, gx.shape):
             raise RuntimeError(
                 f"Function {node.name()} returned an invalid gradient at index {i} - got "
@@ -542,7 +563,9 @@ def _run_tensor_hooks(node, g):
     """Hooks registered with Tensor.register_hook see the whole gradient of their
     tensor and may return a replacement of the same shape."""
     hooks = node._grad_hooks if isinstance(node, _tensor.Tensor) else node._tensor_hooks
-    for hook in list((hooks or {}).values()):
+    if not hooks:
+        return g
+    for hook in list(hooks.values()):
         new = hook(g)
         if new is not None:
             new = new if isinstance(new, _tensor.Tensor) else _tensor.Tensor(new)
@@ -556,7 +579,6 @@ def _run_tensor_hooks(node, g):
 def _deliver(node, g, targets, captured, create_graph):
     """Hand node's total gradient to its tensor when someone asked for it: a leaf (or a
     retain_grad tensor) in plain backward, a target of backward(inputs=) or grad()."""
-    t = node if isinstance(node, _tensor.Tensor) else node._output_tensor()
     if targets is not None:
         if node not in targets:
             return
@@ -564,8 +586,12 @@ def _deliver(node, g, targets, captured, create_graph):
             captured[node] = g
             return
         t = targets[node]
-    elif t is None or not (t is node or t._retains_grad):
-        return
+    elif isinstance(node, _tensor.Tensor):
+        t = node
+    else:
+        t = node._output_tensor()
+        if t is None or not t._retains_grad:
+            return
     t._accumulate_grad(g, create_graph)
     if t.grad_fn is None:
         for hook in list((t._post_accumulate_hooks or {}).values()):
