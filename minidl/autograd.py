@@ -28,8 +28,8 @@ Two rules keep gradients honest (tested in tests/test_faults_autograd.py):
     double backward sees their history. Anything else backward needs (a mask, an axis)
     is set on ctx by name and is a constant.
   * One release rule. After backward (unless retain_graph=True) a node frees its saved
-    tensors and every array it kept on ctx; sizes, axes and other plain values stay, as
-    in PyTorch. A second backward through a node that needs freed state raises
+    tensors and every value it kept on ctx except plain sizes and flags, as PyTorch
+    keeps sizes. A second backward through a node that needs freed state raises
     PyTorch's error, and a saved tensor edited in place since (through any view of
     it) raises PyTorch's "modified by an inplace operation" error.
 """
@@ -190,8 +190,11 @@ class Context:
       ctx.saved_tensors               ... they come back as the graph's Tensors
       ctx.needs_input_grad            one bool per forward argument
       ctx.anything = value            any other value backward needs: a mask, an axis.
-    After backward (without retain_graph=True) saved tensors and every array set on
-    ctx are freed; plain values (ints, tuples of ints, slices, dtypes) stay.
+    After backward (without retain_graph=True) the node is released: saved tensors
+    and every value set on ctx are freed (masks, im2col columns, indices), except
+    plain ones that only describe sizes (ints, floats, strings, slices, dtypes, and
+    tuples of them), which stay, as PyTorch keeps sizes. forward's arguments stay in
+    ctx.inputs, except arrays.
     """
     _released = frozenset()  # the names freed by _release()
     _tensor_hooks = None     # register_hook on the (non-leaf) output: {id: hook}
@@ -219,7 +222,8 @@ class Context:
 
     def save_for_backward(self, *arrays):
         """Keep some of forward's inputs and its output (the very arrays forward got or
-        returns) for backward. Anything else raises: keep it on ctx by name instead."""
+        returns; None holds a place) for backward. Anything else raises when forward
+        returns: keep it on ctx by name instead."""
         self._saved = arrays
 
     @property
@@ -229,6 +233,8 @@ class Context:
         return tuple([self._unpack(item, version) for item, version in self._saved])
 
     def _unpack(self, item, version):
+        if item is None:
+            return None
         t = item
         if item is _OUTPUT:
             t = self._output()
@@ -250,6 +256,9 @@ class Context:
         now); refuse anything else."""
         resolved = []
         for item in self._saved:
+            if item is None:  # (a placeholder, as in PyTorch)
+                resolved.append((None, None))
+                continue
             for a, t in zip(arrays, args):
                 if a is item and isinstance(t, _tensor.Tensor):
                     resolved.append((t, t._version))
@@ -287,9 +296,8 @@ class Context:
         return out if out is not None and out._grad_fn is self else None
 
     def _release(self):
-        """Free what backward needed: saved tensors, and every non-plain value on ctx
-        (arrays: masks, im2col columns, indices). A later backward that needs them
-        raises PyTorch's error."""
+        """Free what backward needed: saved tensors, every non-plain value set on ctx,
+        and array arguments. A later backward that needs them raises PyTorch's error."""
         self._saved = None
         state = [k for k, v in vars(self).items() if not (
             k in _ENGINE_FIELDS or k.startswith("_") or _is_plain(v))]
@@ -297,8 +305,7 @@ class Context:
             for k in state:
                 delattr(self, k)
             self._released = self._released | frozenset(state)
-        self.inputs = tuple([x if isinstance(x, _tensor.Tensor) or _is_plain(x) else None
-                             for x in self.inputs])
+        self.inputs = tuple([None if _holds_arrays(x) else x for x in self.inputs])
 
 
 def _parent(x):
@@ -315,6 +322,12 @@ def _is_plain(value) -> bool:
         return all(_is_plain(v) for v in value)
     return value is None or value is Ellipsis or isinstance(
         value, (bool, int, float, str, slice, np.generic, np.dtype))
+
+
+def _holds_arrays(value) -> bool:
+    if isinstance(value, tuple):
+        return any(isinstance(v, np.ndarray) for v in value)
+    return isinstance(value, np.ndarray)
 
 
 def _what(item) -> str:

@@ -104,10 +104,11 @@ def test_gradgradcheck_detects_a_wrong_double_backward():
     assert md.gradgradcheck(lambda t: t * t, (x,))
 
 
-def test_gradcheck_warns_on_float32_inputs():
+def test_gradcheck_refuses_float32_inputs_up_front():
     x = leaf(3, dtype=md.float32)
-    with pytest.warns(UserWarning, match="float32"):
-        md.gradcheck(lambda t: t * 2, (x,), raise_exception=False)
+    for check in (md.gradcheck, md.gradgradcheck):
+        with pytest.raises(TypeError, match="input 0 is float32.*float64"):
+            check(lambda t: t * 2, (x,), raise_exception=False)
 
 
 def test_gradcheck_needs_an_input_that_requires_grad():

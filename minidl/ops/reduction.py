@@ -110,11 +110,23 @@ def expand(x, *shape):
     return Expand.apply(x, shape)
 
 
+class Mean(Function):
+    # d/dx mean(x) = 1/N everywhere: spread g / N back over x's shape
+    # (one op, as PyTorch's: it keeps only sizes, so a second backward works)
+    @staticmethod
+    def forward(ctx, x, dims, keepdim):
+        ctx.in_shape, ctx.kept = x.shape, keepdim_shape(x.shape, dims)
+        ctx.count = int(np.prod([x.shape[d] for d in dims]))
+        return np.sum(x, axis=dims, keepdims=keepdim) / x.dtype.type(ctx.count)
+
+    @staticmethod
+    def backward(ctx, g):
+        return expand(g.reshape(ctx.kept) / ctx.count, ctx.in_shape), None, None
+
+
 def mean(x, dim=None, keepdim=False):
     x = float_input(x, "mean")
-    dims = normalize_dims(dim, x.ndim, "mean")
-    count = int(np.prod([x.shape[d] for d in dims]))
-    return sum(x, dims, keepdim) / count
+    return Mean.apply(x, normalize_dims(dim, x.ndim, "mean"), keepdim)
 
 
 # ------------------------------------------------------------------ max and min
