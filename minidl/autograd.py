@@ -299,8 +299,9 @@ class Context:
         """Free what backward needed: saved tensors, every non-plain value set on ctx,
         and array arguments. A later backward that needs them raises PyTorch's error."""
         self._saved = None
+        keep = self.function.keep_after_backward
         state = [k for k, v in vars(self).items() if not (
-            k in _ENGINE_FIELDS or k.startswith("_") or _is_plain(v))]
+            k in _ENGINE_FIELDS or k.startswith("_") or k in keep or _is_plain(v))]
         if state:
             for k in state:
                 delattr(self, k)
@@ -359,6 +360,9 @@ class Function:
     engine sums them back to each input's shape. Values that are neither an input nor
     the output (a mask, an axis) go on ctx by name: `ctx.mask = x > 0`.
     """
+    # ctx attributes that stay after backward although they hold arrays, because they
+    # are computed from sizes alone (as PyTorch keeps sizes): e.g. ("taps",)
+    keep_after_backward: tuple = ()
 
     @staticmethod
     def forward(ctx, *args):

@@ -13,7 +13,7 @@ import numpy as np
 
 from ..autograd import Function
 from ..tensor import Tensor
-from .arithmetic import float_input, log, exp, sqrt, unary_input
+from .arithmetic import float_input, log, exp, sqrt, unary_input, cast
 from .shape import getitem
 
 
@@ -82,8 +82,11 @@ class Expand(Function):
         return sum_to(g, ctx.in_shape), None
 
 
-def sum(x, dim=None, keepdim=False):  # noqa: A001
+def sum(x, dim=None, keepdim=False, *, dtype=None):  # noqa: A001
+    """Sum over dim (None: all); dtype= casts x first (e.g. to sum bools as int64)."""
     x = unary_input(x, "sum")
+    if dtype is not None:
+        x = cast(x, dtype)
     return Sum.apply(x, normalize_dims(dim, x.ndim, "sum"), keepdim)
 
 
@@ -124,7 +127,9 @@ class Mean(Function):
         return expand(g.reshape(ctx.kept) / ctx.count, ctx.in_shape), None, None
 
 
-def mean(x, dim=None, keepdim=False):
+def mean(x, dim=None, keepdim=False, *, dtype=None):
+    if dtype is not None:
+        x = cast(unary_input(x, "mean"), dtype)
     x = float_input(x, "mean")
     return Mean.apply(x, normalize_dims(dim, x.ndim, "mean"), keepdim)
 
@@ -181,7 +186,7 @@ def _take_along_dim(x, indices, dim, keepdim):
     """out[..., j, ...] = x[..., indices[..., j, ...], ...] along dim, written as an
     indexing op so that its backward scatters the gradient to exactly those elements."""
     d, = normalize_dims(dim, x.ndim, "max")
-    idx = indices.numpy() if keepdim else np.expand_dims(indices.numpy(), d)
+    idx = indices._data if keepdim else np.expand_dims(indices._data, d)
     grid = list(np.ix_(*[np.arange(n) for n in idx.shape]))  # open mesh over all axes
     grid[d] = idx
     values = getitem(x, tuple(grid))
@@ -232,3 +237,15 @@ def logsumexp(x, dim, keepdim=False):
     out = log(sum(exp(x - m), dims, keepdim=True)) + m
     return out if keepdim else out.reshape(
         [s for i, s in enumerate(out.shape) if i not in dims])
+
+
+def var_mean(x, dim=None, unbiased=None, keepdim=False, *, correction=None):
+    """(var(x, ...), mean(x, ...)) over the same dims, as torch.var_mean."""
+    v = var(x, dim, unbiased, keepdim, correction=correction)
+    return v, mean(x, None if isinstance(dim, bool) else dim, keepdim)
+
+
+def std_mean(x, dim=None, unbiased=None, keepdim=False, *, correction=None):
+    """(std(x, ...), mean(x, ...)) over the same dims, as torch.std_mean."""
+    v, m = var_mean(x, dim, unbiased, keepdim, correction=correction)
+    return sqrt(v), m
