@@ -277,7 +277,8 @@ class Context:
 
     def _attach(self, output):
         """Become output's grad_fn: record the parents, and hold the output."""
-        self.parents = tuple([_parent(x) for x in self.inputs])
+        self.parents = tuple([(x.grad_fn or x) if needs_grad else None  # (leaf: x)
+                              for x, needs_grad in zip(self.inputs, self.needs_input_grad)])
         self._set_output(output)
         output._grad_fn, output._requires_grad = self, True
         if _anomaly_enabled:
@@ -307,14 +308,6 @@ class Context:
                 delattr(self, k)
             self._released = self._released | frozenset(state)
         self.inputs = tuple([None if _holds_arrays(x) else x for x in self.inputs])
-
-
-def _parent(x):
-    """The graph edge to input x: the node that made it, x itself for a leaf, or None."""
-    if not (isinstance(x, _tensor.Tensor) and x.requires_grad):
-        return None
-    node = x.grad_fn
-    return x if node is None else node
 
 
 def _is_plain(value) -> bool:
@@ -386,8 +379,7 @@ class Function:
         ctx._resolve_saved(args, arrays, out)
         if _anomaly_enabled:
             _check_forward(cls, args, out)
-        if _apply_hooks:
-            _notify_observers(cls, args, out)  # (the test suite watches every op)
+        _notify_observers(cls, args, out)  # (the test suite watches every op)
         result = _tensor.Tensor(out)
         if out.base is not None:  # numpy made a view: of one of the inputs?
             _link_view(result, cls, args)
@@ -399,11 +391,12 @@ class Function:
 def _forward_arrays(args) -> list:
     """The arrays forward gets: each Tensor's own array object. Two tensors sharing
     one array object get distinct view objects, so what forward saves is unambiguous."""
-    arrays, owner = [], {}
-    for a in args:
-        if isinstance(a, _tensor.Tensor):
-            a = a._data if owner.setdefault(id(a._data), a) is a else a._data.view()
-        arrays.append(a)
+    arrays = [a._data if isinstance(a, _tensor.Tensor) else a for a in args]
+    if len(arrays) > 1 and len(set(map(id, arrays))) < len(arrays):  # (rare)
+        owner = {}
+        for i, a in enumerate(args):
+            if isinstance(a, _tensor.Tensor) and owner.setdefault(id(a._data), a) is not a:
+                arrays[i] = a._data.view()
     return arrays
 
 
@@ -447,7 +440,7 @@ _apply_hooks: list = []
 
 
 def _notify_observers(function, args, out):
-    for hook in _apply_hooks:
+    for hook in _apply_hooks:  # (usually none)
         hook(function, args, out)
 
 
@@ -532,12 +525,10 @@ def _parents(node):
 
 def _call_backward(node, g) -> tuple:
     """node's backward for output gradient g, as a tuple of one gradient per input."""
+    run = node.function.backward if _trace.active is None else _trace.active.run_backward
     # (anomalies inside are this op's: _fit_gradient checks them, so pause the mode)
     with detect_anomaly(False) if _anomaly_enabled else _NOTHING:
-        if _trace.active is None:
-            grads = node.function.backward(node, g)
-        else:  # inside `with minidl.trace()`: time this node's backward
-            grads = _trace.active.run_backward(node, g)
+        grads = run(node, g)  # (inside `with minidl.trace()`, the trace times it)
     grads = grads if isinstance(grads, tuple) else (grads,)
     if len(grads) != len(node.inputs):
         raise RuntimeError(

@@ -368,6 +368,28 @@ def test_known_differences_in_what_a_second_backward_needs(op):
     y.backward()
 
 
+@pytest.mark.parametrize("pool", ["avg_pool2d", "max_pool2d"])
+def test_second_backward_through_a_gradient_graph_as_pytorch(pool):
+    """The graph of a gradient (create_graph=True) follows the same rule: the average
+    pool's adjoint keeps only sizes (works twice), the max pool's scatter its indices."""
+    def run(module):
+        F = md.functional if module is md else module.nn.functional
+        x = module.ones(1, 1, 4, 4, dtype=module.float64, requires_grad=True)
+        y = getattr(F, pool)(x, 2)
+        g = module.ones(1, 1, 2, 2, dtype=module.float64, requires_grad=True)
+        gx, = module.autograd.grad(y, x, g, create_graph=True)
+        gx.sum().backward()
+        try:
+            gx.sum().backward()
+        except RuntimeError as e:
+            assert TWICE in str(e)
+            return "raises"
+        return "works"
+
+    assert run(md) == {"avg_pool2d": "works", "max_pool2d": "raises"}[pool]
+    assert run(md) == run(torch_or_skip())
+
+
 def test_released_ctx_state_raises_pytorchs_error_and_retain_graph_keeps_it():
     x = leaf([-1.0, 2.0])
     y = md.relu(x)

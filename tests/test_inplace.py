@@ -24,7 +24,8 @@ def torch_leaf(torch, values):
 AUGMENTED = {
     "+=": lambda a, b: a.__iadd__(b), "-=": lambda a, b: a.__isub__(b),
     "*=": lambda a, b: a.__imul__(b), "/=": lambda a, b: a.__itruediv__(b),
-    "**=": lambda a, b: a.__ipow__(b),
+    "**=": lambda a, b: a.__ipow__(b), "//=": lambda a, b: a.__ifloordiv__(b),
+    "%=": lambda a, b: a.__imod__(b),
 }
 
 
@@ -38,6 +39,28 @@ def test_augmented_assignment_edits_the_same_object_and_bumps_its_version(op):
     assert b is a and a.numpy() is memory and a._version == version + 1
     expected = AUGMENTED[op](before, np.array([2.0, 2.0, 0.5]))  # numpy's own +=, ...
     np.testing.assert_allclose(a.numpy(), expected)
+
+
+@pytest.mark.parametrize("op", ["//=", "%="])
+def test_floor_division_and_remainder_in_place_as_pytorch(op):
+    values, divisors = [-7, -2, 5, 9], [2, 3, -4, 4]
+    mine = md.tensor(values)
+    assert AUGMENTED[op](mine, md.tensor(divisors)) is mine and mine._version == 1
+    x = leaf([-7.5, 2.5, 5.0])
+    floats = x * 1
+    AUGMENTED[op](floats, 2.0)           # recorded: % has a gradient, // has none
+    if op == "%=":
+        floats.sum().backward()
+        assert x.grad.tolist() == [1.0, 1.0, 1.0]
+    else:
+        with pytest.raises(RuntimeError, match="derivative"):
+            floats.sum().backward()
+    torch = pytest.importorskip("torch")
+    theirs = torch.tensor(values)
+    AUGMENTED[op](theirs, torch.tensor(divisors))
+    assert mine.tolist() == theirs.tolist()
+    t_floats = torch.tensor([-7.5, 2.5, 5.0], dtype=torch.float64, requires_grad=True) * 1
+    assert AUGMENTED[op](t_floats, 2.0).tolist() == floats.tolist()
 
 
 def test_python_augmented_assignment_statements():
