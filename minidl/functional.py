@@ -10,6 +10,8 @@ from .ops.conv import conv2d, conv_transpose2d, conv2d_weight        # ops/conv.
 from .ops.pooling import max_pool2d, avg_pool2d, adaptive_avg_pool2d  # ops/pooling.py
 from .ops.normalization import batch_norm, layer_norm                # ops/normalization.py
 from .ops.upsample import interpolate                                # ops/upsample.py
+from .ops.matmul import linear                                       # ops/matmul.py
+from .ops.encoding import one_hot                                    # ops/encoding.py
 from .losses import (cross_entropy, nll_loss, binary_cross_entropy,  # losses.py
                      binary_cross_entropy_with_logits, mse_loss, l1_loss,
                      smooth_l1_loss, huber_loss, kl_div)
@@ -20,7 +22,14 @@ __all__ = list(_core_ops) + [
     "max_pool2d", "avg_pool2d", "adaptive_avg_pool2d",
     "batch_norm", "layer_norm",
     "interpolate",
+    "linear", "one_hot",
     "cross_entropy", "nll_loss", "binary_cross_entropy",
     "binary_cross_entropy_with_logits", "mse_loss", "l1_loss", "smooth_l1_loss",
     "huber_loss", "kl_div",
 ]
+
+
+def __getattr__(name):  # a name minidl.functional does not have
+    from .tensor import missing_name_message
+    raise AttributeError(missing_name_message("module 'minidl.functional'", name,
+                                              __all__))

@@ -7,13 +7,14 @@ autograd derives them (and their second derivatives) by itself.
 from __future__ import annotations
 
 import math
+import warnings
 
 import numpy as np
 
 from ..autograd import Function
 from ..kernels.special import erf as _erf_kernel
 from ..tensor import Tensor
-from .arithmetic import float_input, exp, where
+from .arithmetic import float_input, exp, where, cast, unary_input
 from .reduction import sum, normalize_dims
 
 
@@ -197,13 +198,33 @@ class LogSoftmax(Function):
         return g - exp(y) * sum(g, ctx.dim, keepdim=True), None
 
 
-def softmax(x, dim=-1):
-    x = float_input(x, "softmax")
-    d, = normalize_dims(dim, x.ndim, "softmax")
+def softmax(x, dim=None, _stacklevel=3, dtype=None):
+    """e^x / sum(e^x) along dim. Without dim, PyTorch's old implicit choice (dim 0 for
+    0-, 1- and 3-d input, else 1) with its deprecation warning."""
+    x, d = _softmax_args(x, dim, dtype, "softmax", _stacklevel)
+    if x.ndim == 0:  # the softmax of one number is 1
+        return softmax(x.reshape(1), 0).reshape(())
     return Softmax.apply(x, d)
 
 
-def log_softmax(x, dim=-1):
-    x = float_input(x, "log_softmax")
-    d, = normalize_dims(dim, x.ndim, "log_softmax")
+def log_softmax(x, dim=None, _stacklevel=3, dtype=None):
+    x, d = _softmax_args(x, dim, dtype, "log_softmax", _stacklevel)
+    if x.ndim == 0:  # the log_softmax of one number is 0
+        return log_softmax(x.reshape(1), 0).reshape(())
     return LogSoftmax.apply(x, d)
+
+
+def _softmax_args(x, dim, dtype, op, stacklevel):
+    """The input (in dtype, or float) and the dim to normalise over."""
+    x = float_input(x, op) if dtype is None else cast(unary_input(x, op), dtype)
+    if dim is None:
+        dim = implicit_softmax_dim(op, x.ndim, stacklevel + 1)
+    dims = normalize_dims(dim, x.ndim, op)
+    return x, (dims[0] if dims else 0)
+
+
+def implicit_softmax_dim(op: str, ndim: int, stacklevel: int) -> int:
+    """PyTorch's rule for softmax without dim (kept for old code; it warns)."""
+    warnings.warn(f"Implicit dimension choice for {op} has been deprecated. Change the "
+                  "call to include dim=X as an argument.", stacklevel=stacklevel)
+    return 0 if ndim in (0, 1, 3) else 1
