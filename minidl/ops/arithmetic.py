@@ -198,9 +198,11 @@ def add(a, b):
 
 
 def sub(a, b):
-    a, b = lift(a, b, "sub")
-    refuse_bool(a, "sub", "for masks use ^ (logical xor) or ~ (logical not)")
-    return Sub.apply(a, b)
+    if any(isinstance(x, (bool, np.bool_)) or getattr(x, "dtype", None) == np.bool_
+           for x in (a, b)):  # PyTorch refuses a bool on either side
+        raise DTypeError("sub: subtraction with a bool tensor is not supported; for "
+                         "masks use ^ (logical xor) or ~ (logical not)")
+    return Sub.apply(*lift(a, b, "sub"))
 
 
 def mul(a, b):
@@ -341,7 +343,11 @@ def clamp(x, min=None, max=None):  # noqa: A002
     lo, hi = (None if v is None else to_dtype(operand(v, "clamp"), dtype)
               for v in (min, max))
     check_broadcast("clamp", *[t.shape for t in (x, lo, hi) if t is not None])
-    return Clamp.apply(cast(x, dtype), lo, hi)
+    x = cast(x, dtype)
+    if any(is_scalar(v) for v in (min, max)):  # (PyTorch has no bool kernel for these)
+        refuse_bool(x, "clamp", "bound a mask with bool tensors or use where",
+                    NotImplementedForDType)
+    return Clamp.apply(x, lo, hi)
 
 
 clip = clamp

@@ -6,11 +6,14 @@ gradient back: reshape it back, permute it back, scatter it back, slice it back.
 """
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 from ..autograd import Function
+from ..dtypes import promote_types
 from ..tensor import Tensor, ShapeError, _index_arrays
-from .arithmetic import unary_input
+from .arithmetic import unary_input, cast
 
 
 # ------------------------------------------------------------------ reshape family
@@ -252,7 +255,8 @@ def cat(tensors, dim=0):
                                      enumerate(zip(t.shape, ref.shape)) if i != d):
             raise ShapeError(f"cat: shapes {ref.shape} and {t.shape} differ outside "
                              f"dimension {dim}")
-    return Cat.apply(d, *tensors)
+    dtype = functools.reduce(promote_types, [t.dtype for t in tensors])  # as for +
+    return Cat.apply(d, *[cast(t, dtype) for t in tensors])
 
 
 concatenate = cat
