@@ -163,8 +163,16 @@ class Pow(Function):
     # d(a^b)/db = a^b log(a), taken as 0 where a == 0 and b >= 0 (PyTorch's conventions:
     # at a = 0, b < 0 it is -inf, the limit as a -> +0)
     @staticmethod
-    def forward(ctx, a, b):
-        out = np.power(a, b) if a.dtype.kind == "f" else _integer_power(a, b)
+    def forward(ctx, a, b, number):
+        ctx.number = number  # the exponent was a Python number (not a tensor)
+        if a.dtype.kind != "f":
+            out = _integer_power(a, b)
+        elif number and b == 0.5:  # PyTorch computes these two as sqrt and 1 / sqrt,
+            out = np.sqrt(a)       # which differ from pow at -0 and -inf
+        elif number and b == -0.5:
+            out = 1 / np.sqrt(a)
+        else:
+            out = np.power(a, b)
         ctx.save_for_backward(a, b, out)
         return out
 
@@ -174,11 +182,12 @@ class Pow(Function):
         ga = gb = None
         if ctx.needs_input_grad[0]:
             b_zero = b == 0
-            ga = where(b_zero, 0.0, g * b * where(b_zero, 1.0, a) ** (b - 1))
+            power = Pow.apply(where(b_zero, 1.0, a), b - 1, ctx.number)
+            ga = where(b_zero, 0.0, g * b * power)
         if ctx.needs_input_grad[1]:
             flat = (a == 0) & (b >= 0)
             gb = where(flat, 0.0, g * out * log(where(flat, 1.0, a)))
-        return ga, gb
+        return ga, gb, None
 
 
 def _integer_power(a, b):
@@ -231,7 +240,7 @@ def pow(a, exponent):
     a, b = lift(a, exponent, "pow")
     refuse_bool(a, "pow", "convert the tensor to an integer or float dtype first",
                 NotImplementedForDType)
-    return Pow.apply(a, b)
+    return Pow.apply(a, b, is_scalar(exponent))
 
 
 # ------------------------------------------------------------------ unary math
@@ -280,14 +289,18 @@ class Abs(Function):
     # d/dx |x| = sign(x)   (0 at x == 0, and at NaN, as PyTorch)
     @staticmethod
     def forward(ctx, x):
-        ctx.sign = np.sign(x)
-        if x.dtype.kind == "f":
-            ctx.sign = np.where(np.isnan(x), 0, ctx.sign).astype(x.dtype, copy=False)
+        ctx.sign = sign_of(x)
         return np.abs(x)
 
     @staticmethod
     def backward(ctx, g):
         return g * Tensor(ctx.sign)
+
+
+def sign_of(x: np.ndarray) -> np.ndarray:
+    """-1, 0 or 1, and 0 at NaN (as torch.sign): the slope of |x| in backward passes."""
+    sign = np.sign(x)
+    return np.where(np.isnan(x), 0, sign).astype(x.dtype) if x.dtype.kind == "f" else sign
 
 
 def exp(x):

@@ -21,7 +21,7 @@ from ..autograd import Function
 from ..dtypes import FLOATS
 from ..errors import DTypeError
 from ..tensor import Tensor, ShapeError, dim_aliases
-from .arithmetic import float_input, log, exp, abs, cast, where, unary_input
+from .arithmetic import float_input, log, exp, abs, cast, where, unary_input, sign_of
 from .shape import getitem
 
 
@@ -196,11 +196,11 @@ def _reduce_extreme(function, x, dim, keepdim, op, nan_wins=False):
     return function.apply(x, dims, keepdim, nan_wins)
 
 
-def _check_not_empty(x, dim, dims, op):
+def _check_not_empty(x, dim, dims, op, error=ShapeError):
     """max and min of nothing have no value (PyTorch's errors, with its classes)."""
     if dim is None and x.numel() == 0:
-        raise ShapeError(f"{op}: cannot reduce an empty tensor of shape {x.shape}; "
-                         "give the dim to reduce")
+        raise error(f"{op}: cannot reduce an empty tensor of shape {x.shape}; give the "
+                    "dim to reduce")
     for d in dims:
         if x.shape[d] == 0:
             raise IndexError(f"{op}: cannot reduce dim {d} of size 0 (shape {x.shape})")
@@ -260,7 +260,7 @@ def _not_bool(x, op):
 
 def _arg_reduce(np_fn, x, dim, keepdim, op):
     x = unary_input(x, op)
-    _check_not_empty(x, dim, normalize_dims(dim, x.ndim, op), op)
+    _check_not_empty(x, dim, normalize_dims(dim, x.ndim, op), op, IndexError)
     if dim is None:
         return Tensor(np.int64(np_fn(x._data)))
     d, = normalize_dims(dim, x.ndim, op)
@@ -268,6 +268,26 @@ def _arg_reduce(np_fn, x, dim, keepdim, op):
 
 
 # ------------------------------------------------------------------ statistics
+class Var(Function):
+    # var = sum((x - mean)^2) / (N - correction);  d var/dx = 2 (x - mean) / (N - correction)
+    # (the path through the mean is left out: its gradient sums to 0 -- so, as in
+    # PyTorch, one inf among the values does not make every gradient NaN)
+    @staticmethod
+    def forward(ctx, x, dims, divisor, keepdim):
+        ctx.dims, ctx.divisor, ctx.kept = dims, divisor, keepdim_shape(x.shape, dims)
+        ctx.save_for_backward(x)
+        centered = x - np.mean(x, axis=dims, keepdims=True)
+        with np.errstate(divide="ignore", invalid="ignore"):  # divisor 0: NaN or inf
+            return np.sum(centered * centered, axis=dims, keepdims=keepdim) / divisor
+
+    @staticmethod
+    def backward(ctx, g):
+        x, = ctx.saved_tensors
+        scale = 2.0 / ctx.divisor if ctx.divisor else math.inf
+        centered = x - mean(x, ctx.dims, keepdim=True)
+        return g.reshape(ctx.kept) * centered * scale, None, None, None
+
+
 @dim_aliases
 def var(x, dim=None, unbiased=None, keepdim=False, *, correction=None):
     """Variance: sum((x - mean)^2) / (N - correction); correction=1 (unbiased) default."""
@@ -281,8 +301,7 @@ def var(x, dim=None, unbiased=None, keepdim=False, *, correction=None):
     if dof <= 0:
         warnings.warn("var(): degrees of freedom is <= 0 (correction >= the number of "
                       "values reduced), so the result is NaN or inf", stacklevel=3)
-    centered = x - mean(x, dims, keepdim=True)
-    return sum(centered * centered, dims, keepdim) / builtins.max(dof, 0)
+    return Var.apply(x, dims, builtins.max(dof, 0), keepdim)
 
 
 class Std(Function):
@@ -347,9 +366,9 @@ class VectorNorm(Function):
     def backward(ctx, g):
         x, norm = ctx.saved_tensors
         g, norm, p = g.reshape(ctx.kept), norm.reshape(ctx.kept), ctx.p
-        sign = Tensor(np.sign(x._data))
+        sign = Tensor(sign_of(x._data))
         if p == 0:
-            return g * 0 * x, None, None, None
+            return Tensor(np.zeros_like(x._data)), None, None, None
         if p == 1:
             return g * sign, None, None, None
         if math.isinf(p):
