@@ -14,6 +14,7 @@ import numpy as np
 from .device import check_device
 from .dtypes import is_scalar, scalar_dtype
 from .random import numpy_rng
+from .errors import ArgumentError, ShapeError
 from .tensor import Tensor, _as_array, float32, int64
 
 
@@ -21,7 +22,10 @@ def _size(size) -> tuple:
     """Accept zeros(2, 3) and zeros((2, 3)) alike."""
     if len(size) == 1 and isinstance(size[0], (tuple, list)):
         size = size[0]
-    return tuple(int(s) for s in size)
+    size = tuple(int(s) for s in size)
+    if any(s < 0 for s in size):
+        raise ShapeError(f"cannot create a tensor with a negative dimension: {size}")
+    return size
 
 
 def _make(op, data, dtype, device, requires_grad) -> Tensor:
@@ -72,6 +76,7 @@ def empty(*size, dtype=None, device=None, requires_grad=False) -> Tensor:
 
 
 def eye(n, m=None, dtype=None, device=None, requires_grad=False) -> Tensor:
+    _size((n, n if m is None else m))  # (refuses negative sizes)
     dtype = float32 if dtype is None else dtype
     return _make("eye", np.eye(n, m, dtype=dtype), dtype, device, requires_grad)
 
@@ -95,6 +100,8 @@ def randint(low, high=None, size=(), generator=None, dtype=None, device=None) ->
     randint(high, size) (low = 0)."""
     if high is None or isinstance(high, (tuple, list)):
         low, high, size = 0, low, (size if high is None else high)
+    if low >= high:
+        raise ArgumentError(f"randint: low ({low}) must be less than high ({high})")
     data = numpy_rng(generator).integers(low, high, size=_size((size,)))
     return _make("randint", data, int64 if dtype is None else dtype, device, False)
 
@@ -110,6 +117,9 @@ def arange(start, end=None, step=1, dtype=None, device=None,
     start, end, step = (_value(v) for v in (start, end, step))
     if end is None:
         start, end = 0, start
+    if step == 0 or (end - start) * step < 0:
+        raise ArgumentError(f"arange: cannot go from {start} to {end} in steps of "
+                            f"{step}; the step must be non-zero and point toward end")
     if dtype is None:
         ints = all(isinstance(v, (numbers.Integral, np.integer)) or
                    (isinstance(v, np.ndarray) and v.dtype.kind in "iu")
@@ -119,6 +129,8 @@ def arange(start, end=None, step=1, dtype=None, device=None,
 
 
 def linspace(start, end, steps, dtype=None, device=None, requires_grad=False) -> Tensor:
+    if steps < 0:
+        raise ArgumentError(f"linspace: the number of steps must be >= 0, got {steps}")
     return _make("linspace", np.linspace(start, end, steps),
                  float32 if dtype is None else dtype, device, requires_grad)
 

@@ -8,7 +8,10 @@ TypeError. Each class here is both, so code written either way catches it:
   DTypeError              TypeError + RuntimeError     a dtype the op cannot take
   NotImplementedForDType  DTypeError + NotImplementedError   no kernel for that dtype
                           (PyTorch's "not implemented for 'Float'")
-  ValueRangeError         ValueError + RuntimeError    values outside the op's domain
+  DataError               DTypeError + ValueError      data no tensor can hold (strings,
+                          objects, ragged nested lists)
+  ArgumentError           ValueError + RuntimeError    an argument the op cannot take
+                          (a probability outside [0, 1], a step of 0, no bounds)
   DeviceError             ValueError + RuntimeError    a device other than the CPU
 """
 
@@ -26,8 +29,12 @@ class NotImplementedForDType(DTypeError, NotImplementedError):
     bool): a NotImplementedError there, so one here too."""
 
 
-class ValueRangeError(ValueError, RuntimeError):
-    """Values outside the op's domain, e.g. a probability outside [0, 1]."""
+class DataError(DTypeError, ValueError):
+    """Data no tensor can hold: strings, objects, ragged nested lists."""
+
+
+class ArgumentError(ValueError, RuntimeError):
+    """An argument value the op cannot take, e.g. a probability outside [0, 1]."""
 
 
 class DeviceError(ValueError, RuntimeError):

@@ -21,7 +21,7 @@ from . import autograd
 from .device import device as Device, check_device
 from .dtypes import (float32, float64, int8, int16, int32, int64, uint8, bool_,  # noqa: F401
                      SUPPORTED as _SUPPORTED, FLOATS as _FLOATS)
-from .errors import ShapeError, DTypeError  # noqa: F401  (importable from here too)
+from .errors import ShapeError, DTypeError, DataError  # noqa: F401  (importable here too)
 
 
 def _as_array(data, dtype=None) -> np.ndarray:
@@ -37,8 +37,8 @@ def _as_array(data, dtype=None) -> np.ndarray:
         if dtype not in _SUPPORTED:
             raise DTypeError(f"tensor: unsupported dtype {dtype}; expected one of "
                              f"{sorted(str(d) for d in _SUPPORTED)}")
-        return np.asarray(data, dtype=dtype)
-    arr = np.asarray(data)
+        return _numpy_array(data, dtype)
+    arr = _numpy_array(data)
     if arr.dtype == np.float64 and not _holds_float64(data):
         arr = arr.astype(np.float32)  # Python floats -> float32, as torch.tensor does
     if arr.dtype not in _SUPPORTED:
@@ -47,10 +47,19 @@ def _as_array(data, dtype=None) -> np.ndarray:
         elif arr.dtype.kind in "iu":
             arr = arr.astype(np.int64)
         else:
-            raise DTypeError(
+            raise DataError(
                 f"tensor: cannot make a tensor from data of dtype {arr.dtype}; expected "
                 "numbers (float32/float64 for values, integers or bool for labels/masks)")
     return arr
+
+
+def _numpy_array(data, dtype=None) -> np.ndarray:
+    try:
+        return np.asarray(data, dtype=dtype)
+    except (ValueError, TypeError) as e:  # ragged lists, strings, objects
+        raise DataError(f"tensor: cannot make a tensor from {type(data).__name__} data "
+                        "(nested lists must be rectangular and hold numbers): "
+                        f"{e}") from None
 
 
 def _holds_float64(data) -> bool:

@@ -13,7 +13,7 @@ import numpy as np
 
 from ..autograd import Function
 from ..dtypes import FLOATS, result_type, is_scalar
-from ..errors import DTypeError, NotImplementedForDType
+from ..errors import ArgumentError, DTypeError, NotImplementedForDType
 from ..tensor import Tensor, ShapeError, _as_array, float32
 
 
@@ -350,7 +350,7 @@ def clamp(x, min=None, max=None):  # noqa: A002
     or a tensor (which broadcasts with x and gets its share of the gradient)."""
     x = unary_input(x, "clamp")
     if min is None and max is None:
-        raise ValueError("clamp: at least one of min and max must be given")
+        raise ArgumentError("clamp: at least one of min and max must be given")
     given = [operand(v, "clamp") for v in (x, min, max) if v is not None]
     dtype = result_type(*given)
     lo, hi = (None if v is None else to_dtype(operand(v, "clamp"), dtype)

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..errors import DTypeError, ShapeError, ValueRangeError
+from ..errors import DTypeError, ShapeError, ArgumentError
 from ..tensor import Tensor
 
 
@@ -23,10 +23,10 @@ def one_hot(tensor, num_classes=-1):
                              "empty tensor; pass num_classes")
         num_classes = int(idx.max()) + 1
     if idx.size and idx.min() < 0:
-        raise ValueRangeError(f"one_hot: class values must be non-negative, got "
+        raise ArgumentError(f"one_hot: class values must be non-negative, got "
                               f"{idx.min()}")
     if idx.size and idx.max() >= num_classes:
-        raise ValueRangeError(f"one_hot: class values must be smaller than num_classes="
+        raise ArgumentError(f"one_hot: class values must be smaller than num_classes="
                               f"{num_classes}, got {idx.max()}")
     out = np.zeros(idx.shape + (num_classes,), dtype=np.int64)
     np.put_along_axis(out, idx[..., None], 1, axis=-1)

@@ -41,7 +41,7 @@ def normalize_dims(dim, ndim: int, op: str) -> tuple:
                              f"dimensions")
         out.append(int(d) % n)
     if len(set(out)) != len(out):
-        raise ValueError(f"{op}: dim {dim} repeats an axis")
+        raise ShapeError(f"{op}: dim {dim} repeats an axis")
     return tuple(sorted(out)) if ndim else ()
 
 

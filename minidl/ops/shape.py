@@ -64,7 +64,7 @@ def flatten(x, start_dim=0, end_dim=-1):
         return reshape(x, 1)
     s, e = _dim(start_dim, x.ndim, "flatten"), _dim(end_dim, x.ndim, "flatten")
     if s > e:
-        raise ValueError(f"flatten: start_dim {start_dim} comes after end_dim {end_dim}")
+        raise ShapeError(f"flatten: start_dim {start_dim} comes after end_dim {end_dim}")
     return reshape(x, x.shape[:s] + (-1,) + x.shape[e + 1:])
 
 
@@ -104,7 +104,7 @@ def permute(x, *dims):
     given = _shape_arg(dims)
     dims = tuple(_dim(d, x.ndim, "permute") for d in given) if x.ndim else given
     if sorted(dims) != list(range(x.ndim)):
-        raise ValueError(f"permute: dims {given} are not a permutation of the "
+        raise ShapeError(f"permute: dims {given} are not a permutation of the "
                          f"{x.ndim} dimensions of a tensor of shape {x.shape}")
     return x if dims == tuple(range(x.ndim)) else Permute.apply(x, dims)
 
@@ -296,7 +296,7 @@ def pad(x, pad, mode="constant", value=0.0):
                                   "'constant'")
     pad = tuple(int(p) for p in pad)
     if len(pad) % 2 or len(pad) // 2 > x.ndim:
-        raise ValueError(f"pad: needs an even number of values, at most 2 per "
+        raise ShapeError(f"pad: needs an even number of values, at most 2 per "
                          f"dimension ({2 * x.ndim} for shape {x.shape}), got {pad}")
     if any(p < 0 for p in pad):
         raise ValueError(f"pad: negative padding {pad} is not supported")
