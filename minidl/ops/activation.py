@@ -14,6 +14,7 @@ import numpy as np
 from ..autograd import Function
 from ..kernels.special import erf as _erf_kernel
 from ..tensor import Tensor
+from ..errors import NotImplementedForDType
 from .arithmetic import float_input, exp, where, cast, unary_input
 from .reduction import sum, normalize_dims
 
@@ -216,7 +217,11 @@ def log_softmax(x, dim=None, _stacklevel=3, dtype=None):
 
 def _softmax_args(x, dim, dtype, op, stacklevel):
     """The input (in dtype, or float) and the dim to normalise over."""
-    x = float_input(x, op) if dtype is None else cast(unary_input(x, op), dtype)
+    x = unary_input(x, op)
+    if dtype is None and x.dtype.kind != "f":
+        raise NotImplementedForDType(f"{op}: not implemented for {x.dtype} tensors; "
+                                     f"pass dtype=minidl.float32 or convert with .float()")
+    x = x if dtype is None else cast(x, dtype)
     if dim is None:
         dim = implicit_softmax_dim(op, x.ndim, stacklevel + 1)
     dims = normalize_dims(dim, x.ndim, op)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..autograd import Function
+from ..errors import DTypeError
 from ..tensor import Tensor, ShapeError, _as_array
 from .shape import transpose, unsqueeze, reshape
 
@@ -54,6 +55,9 @@ def matmul(a, b):
     if a.ndim == 0 or b.ndim == 0:
         raise ShapeError(f"matmul: both operands need at least 1 dimension, got shapes "
                          f"{a.shape} and {b.shape}")
+    if a.dtype != b.dtype:  # (no promotion here, as in PyTorch)
+        raise DTypeError(f"matmul: both operands need the same dtype, got {a.dtype} and "
+                         f"{b.dtype}; convert one, e.g. b.to(a.dtype)")
     k_a = a.shape[-1]
     k_b = b.shape[0] if b.ndim == 1 else b.shape[-2]
     if k_a != k_b:
