@@ -141,9 +141,10 @@ def test_vector_norms_and_their_gradients_match_the_formula(shape, p, data, seed
     assert kept.shape == tuple(1 if i in axes else s for i, s in enumerate(shape))
 
 
-@covers("matrix_norm", "linalg.norm")
+@covers("matrix_norm", "linalg.norm", "svdvals")
 @given(rows=st.integers(1, 4), cols=st.integers(1, 4), batch=st.integers(1, 2),
-       order=st.sampled_from(["fro", 1, -1, math.inf, -math.inf]), seed=seeds)
+       order=st.sampled_from(["fro", "nuc", 1, -1, 2, -2, math.inf, -math.inf]),
+       seed=seeds)
 def test_matrix_norms_match_numpy(rows, cols, batch, order, seed):
     a = np.random.default_rng(seed).standard_normal((batch, rows, cols))
     expected = np.stack([np.linalg.norm(m, order) for m in a])

@@ -402,41 +402,14 @@ def vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None):  # noqa: A002
     return VectorNorm.apply(x, float(ord), dims, keepdim)
 
 
-def matrix_norm(A, ord="fro", dim=(-2, -1), keepdim=False, *, dtype=None):  # noqa: A002
-    """A matrix norm over the two dims, as torch.linalg.matrix_norm: 'fro' (the
-    2-norm of all entries), 1 / -1 (largest / smallest column sum of |A|), inf / -inf
-    (largest / smallest row sum)."""
-    A = unary_input(A, "matrix_norm")
-    A = floats_only(A if dtype is None else cast(A, dtype), "matrix_norm")
-    if A.ndim < 2 or not isinstance(dim, (tuple, list)) or len(dim) != 2:
-        raise ShapeError(f"matrix_norm: needs a tensor with at least 2 dims and dim a "
-                         f"pair of dims, got shape {A.shape} and dim {dim!r}")
-    rows, cols = (normalize_dims(d, A.ndim, "matrix_norm")[0] for d in dim)
-    if rows == cols:
-        raise ShapeError(f"matrix_norm: dim {dim!r} names the same dimension twice")
-    if ord == "fro":
-        return vector_norm(A, 2, (rows, cols), keepdim)
-    if ord in ("nuc", 2, -2):
-        raise NotImplementedError(
-            f"matrix_norm: ord={ord!r} needs singular values, which minidl does not "
-            "compute; use 'fro', 1, -1, inf or -inf")
-    if ord not in (1, -1, math.inf, -math.inf):
-        raise ValueError(f"matrix_norm: ord must be 'fro', 'nuc', 1, -1, 2, -2, inf or "
-                         f"-inf, got {ord!r}")
-    summed, picked = (rows, cols) if builtins.abs(ord) == 1 else (cols, rows)
-    sums = sum(abs(A), summed, keepdim=True)
-    out = (amax if ord > 0 else amin)(sums, picked, keepdim=True)
-    return out if keepdim else out.reshape(
-        [s for i, s in enumerate(out.shape) if i not in (rows, cols)])
-
-
 @dim_aliases
 def norm(x, p="fro", dim=None, keepdim=False, dtype=None):
     """torch.norm: a number p gives the vector p-norm over dim (all elements by
-    default); 'fro' the 2-norm; 'nuc' a matrix norm (see matrix_norm)."""
+    default); 'fro' the 2-norm; 'nuc' the nuclear norm (see linalg.matrix_norm)."""
     if not isinstance(p, str):
         return vector_norm(x, 2 if p is None else p, dim, keepdim, dtype=dtype)
     if p == "fro" and (dim is None or isinstance(dim, int) or len(dim) <= 2):
         return vector_norm(x, 2, dim, keepdim, dtype=dtype)
+    from ..linalg import matrix_norm  # (linalg builds on this file: import it late)
     dim = tuple(range(unary_input(x, "norm").ndim)) if dim is None else dim
     return matrix_norm(x, p, dim, keepdim, dtype=dtype)
