@@ -381,12 +381,8 @@ class Tensor:
     def __rlshift__(self, other): return ops.bitwise_left_shift(other, self)
     def __rshift__(self, other): return ops.bitwise_right_shift(self, other)
     def __rrshift__(self, other): return ops.bitwise_right_shift(other, self)
-    def bitwise_and(self, other): return ops.bitwise_and(self, other)
-    def bitwise_or(self, other): return ops.bitwise_or(self, other)
-    def bitwise_xor(self, other): return ops.bitwise_xor(self, other)
-    def bitwise_not(self): return ops.bitwise_not(self)
-    def bitwise_left_shift(self, other): return ops.bitwise_left_shift(self, other)
-    def bitwise_right_shift(self, other): return ops.bitwise_right_shift(self, other)
+    bitwise_and, bitwise_or, bitwise_xor = __and__, __or__, __xor__
+    bitwise_not, bitwise_left_shift, bitwise_right_shift = __invert__, __lshift__, __rshift__
 
     # ------------------------------------------------------------------ math methods
     def add(self, other): return ops.add(self, other)

@@ -260,6 +260,15 @@ def test_advanced_indexing_follows_torchs_result_shape(name):
                 lambda x: x[_torch_index(index)] * 1.5, X5)
 
 
+def test_a_uint8_index_is_a_mask_with_a_warning_as_in_torch():
+    mask = np.array([1, 0, 1], dtype=np.uint8)
+    with pytest.warns(UserWarning, match="uint8"):
+        expected = torch.arange(3)[torch.tensor(mask)]
+    with pytest.warns(UserWarning, match="uint8"):
+        got = md.arange(3)[md.tensor(mask)]
+    np.testing.assert_array_equal(got.numpy(), expected.numpy())
+
+
 def test_negative_steps_are_refused_like_torch():
     for index in ((slice(None, None, -1),), (0, slice(4, 0, -2))):
         with pytest.raises(ValueError):

@@ -21,7 +21,8 @@ from ..autograd import Function
 from ..dtypes import FLOATS
 from ..errors import DTypeError
 from ..tensor import Tensor, ShapeError, dim_aliases
-from .arithmetic import float_input, log, exp, abs, cast, where, unary_input, sign_of
+from .arithmetic import (Sqrt, float_input, log, exp, abs, cast, where, unary_input,
+                         sign_of)
 from .shape import getitem
 
 
@@ -304,15 +305,9 @@ def var(x, dim=None, unbiased=None, keepdim=False, *, correction=None):
     return Var.apply(x, dims, builtins.max(dof, 0), keepdim)
 
 
-class Std(Function):
-    # std = sqrt(var);  d std / d var = 1 / (2 std), taken as 0 where std == 0 (all
-    # values equal), as PyTorch does -- instead of 0 * inf = NaN
-    @staticmethod
-    def forward(ctx, v):
-        out = np.sqrt(v)
-        ctx.save_for_backward(out)
-        return out
-
+class Std(Sqrt):
+    # std = sqrt(var) (forward is Sqrt's);  d std / d var = 1 / (2 std), taken as 0
+    # where std == 0 (all values equal), as PyTorch does -- instead of 0 * inf = NaN
     @staticmethod
     def backward(ctx, g):
         std, = ctx.saved_tensors

@@ -7,6 +7,7 @@ gradient back: reshape it back, permute it back, scatter it back, slice it back.
 from __future__ import annotations
 
 import functools
+import warnings
 
 import numpy as np
 
@@ -168,6 +169,10 @@ def _index_item(i):
         if i.dtype.kind not in "iub":
             raise IndexError(f"getitem: index arrays must hold integers or bools, got "
                              f"dtype {i.dtype}")
+        if i.dtype == np.uint8:  # PyTorch's old byte masks: still masks, with a warning
+            warnings.warn("getitem: indexing with a uint8 tensor is deprecated (it is a "
+                          "mask, as in PyTorch); use a bool tensor", stacklevel=4)
+            i = i.astype(bool)
         if i.ndim == 0 and i.dtype.kind in "iu":  # a 0-d integer tensor is an integer
             return int(i)
     if isinstance(i, slice) and i.step is not None and i.step <= 0:
