@@ -494,7 +494,8 @@ def parse_to_args(op, args, dtype=None, device=None):
 
 def _is_operand(x) -> bool:
     """Can x meet a tensor in arithmetic (a Tensor, array, list or number)?"""
-    return isinstance(x, (Tensor, np.ndarray, np.generic, numbers.Number, list, tuple))
+    return x.__class__ in (int, float, bool) or isinstance(
+        x, (Tensor, np.ndarray, np.generic, numbers.Number, list, tuple))
 
 
 def _index_arrays(index):

@@ -34,19 +34,37 @@ def lift_arrays(a, b, op: str):
     """lift() for ops without a gradient: the two promoted numpy arrays."""
     a, b, dtype = promote(a, b, op)
     a, b = (x._data.astype(dtype, copy=False) if isinstance(x, Tensor)
-            else to_dtype(x, dtype)._data for x in (a, b))
+            else _number_array(x, dtype) for x in (a, b))
     check_broadcast(op, a.shape, b.shape)
     return a, b
 
 
 def promote(a, b, op: str):
     """The operands (arrays made Tensors) and the dtype they meet in."""
-    if not isinstance(a, Tensor) and not isinstance(b, Tensor):
+    if isinstance(a, Tensor):
+        dtype = _quick_result_type(a, b)
+    elif isinstance(b, Tensor):
+        dtype = _quick_result_type(b, a)
+    else:
         raise TypeError(f"{op}: expected at least one Tensor, got {type(a).__name__} "
                         f"and {type(b).__name__}")
+    if dtype is not None:
+        return a, b, dtype
     a, b = operand(a, op), operand(b, op)
-    same = isinstance(a, Tensor) and isinstance(b, Tensor) and a.dtype == b.dtype
-    return a, b, (a.dtype if same else result_type(a, b))
+    return a, b, result_type(a, b)
+
+
+def _quick_result_type(t: Tensor, other):
+    """The common cases of result_type, fast: the same dtype, or a Python number of
+    t's category (or lower). None when the full rules are needed."""
+    kind = other.__class__
+    if kind is Tensor:
+        return t.dtype if other.dtype == t.dtype else None
+    if kind is float:
+        return t.dtype if t.dtype.kind == "f" else None
+    if kind is int:
+        return t.dtype if t.dtype.kind in "fiu" else None
+    return None
 
 
 def operand(x, op: str):
@@ -61,14 +79,20 @@ def operand(x, op: str):
 def to_dtype(x, dtype) -> Tensor:
     """A Tensor cast (differentiably) to dtype, or a number made a 0-d Tensor of it."""
     if isinstance(x, Tensor):
-        return cast(x, dtype)
+        return x if x.dtype == dtype else cast(x, dtype)
+    return Tensor(_number_array(x, dtype))
+
+
+def _number_array(x, dtype) -> np.ndarray:
     try:
-        return Tensor(np.array(x, dtype=dtype))
+        return np.array(x, dtype=dtype)
     except OverflowError:  # e.g. -1 for uint8: wraps around, as in PyTorch
-        return Tensor(np.array(x).astype(dtype))
+        return np.array(x).astype(dtype)
 
 
 def check_broadcast(op: str, *shapes):
+    if len(set(shapes)) == 1 or min(len(s) for s in shapes) == 0:
+        return  # equal shapes, or a 0-d operand: nothing to check
     try:
         np.broadcast_shapes(*shapes)
     except ValueError:
