@@ -91,8 +91,8 @@ def _number_array(x, dtype) -> np.ndarray:
 
 
 def check_broadcast(op: str, *shapes):
-    if len(set(shapes)) == 1 or min(len(s) for s in shapes) == 0:
-        return  # equal shapes, or a 0-d operand: nothing to check
+    if len({s for s in shapes if s}) <= 1:
+        return  # equal shapes (0-d ones aside): nothing to check
     try:
         np.broadcast_shapes(*shapes)
     except ValueError:
