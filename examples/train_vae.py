@@ -2,7 +2,8 @@
 
     python examples/train_vae.py [--model conv|mlp] [--latent-dim 16] [--epochs 10]
                                  [--batch-size 64] [--lr 1e-3] [--warmup 0] [--seed 0]
-                                 [--data-dir DIR] [--out runs/vae] [--limit N] [--resume]
+                                 [--data-dir DIR] [--out runs/vae] [--limit N]
+                                 [--resume | --overwrite]
 
 The loss is the negative ELBO in nats per image (see models/vae.py): pixel
 intensities in [0, 1] are the Bernoulli targets, so the reconstruction term cannot go
@@ -37,21 +38,25 @@ from minidl.plot import plot_history
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
 from models.vae import build_vae, negative_elbo  # noqa: E402
-from training import parse_args, load_mnist, save_metrics, maybe_resume  # noqa: E402
+from training import (parse_args, load_mnist, save_metrics, check_finite,  # noqa: E402
+                      run_script)
+from flags import nonnegative_float, nonnegative_int, positive_int  # noqa: E402
+from run_folder import Run  # noqa: E402
 from edit_images import tile_figure, manifold_figure  # noqa: E402
 
 
 def vae_flags(p):
     p.add_argument("--model", choices=("conv", "mlp"), default="conv",
                    help="convolutional VAE or Kingma & Welling's MLP VAE")
-    p.add_argument("--latent-dim", type=int, default=16, help="2 gives a manifold plot")
+    p.add_argument("--latent-dim", type=positive_int, default=16,
+                   help="2 gives a manifold plot")
     p.add_argument("--batch-norm", action="store_true",
                    help="BatchNorm after each hidden conv/dense layer (conv model)")
-    p.add_argument("--warmup", type=float, default=0.0,
+    p.add_argument("--warmup", type=nonnegative_float, default=0.0,
                    help="epochs over which the KL weight rises from 0 to 1")
-    p.add_argument("--iw-samples", type=int, default=100,
+    p.add_argument("--iw-samples", type=nonnegative_int, default=100,
                    help="k of the importance-weighted bound (0: skip it)")
-    p.add_argument("--iw-images", type=int, default=1000,
+    p.add_argument("--iw-images", type=positive_int, default=1000,
                    help="test images the importance-weighted bound is computed on")
 
 
@@ -72,6 +77,7 @@ def train_epoch(model, loader, optimizer, epoch, args, desc):
         optimizer.zero_grad()
         logits, mu, logvar = model(x)
         terms = negative_elbo(logits, x, mu, logvar, beta)
+        check_finite(f"{desc}, step {i + 1}", args.lr, loss=terms.loss.item())
         terms.loss.backward()
         optimizer.step()
         total += (terms.reconstruction.item() + terms.kl.item()) * len(x)
@@ -112,11 +118,11 @@ def importance_weighted_bound(model, dataset, images, k, seed=0):
     return iw / len(x), elbo / len(x)
 
 
-def fit(model, optimizer, train_set, test_set, args, checkpoint):
-    """Train for args.epochs (resuming from `checkpoint` if asked); returns history."""
+def fit(model, optimizer, train_set, test_set, args, run):
+    """Train for args.epochs (continuing the run in `run` on --resume); returns history."""
     history = {"train_neg_elbo": [], "test_neg_elbo": [], "test_reconstruction": [],
                "test_kl": [], "seconds": []}
-    history, start = maybe_resume(args, checkpoint, model, optimizer, history)
+    history, start = run.restore(history, model=model, optimizer=optimizer)
     for epoch in range(start, args.epochs):
         loader = DataLoader(train_set, args.batch_size, shuffle=True,
                             seed=args.seed * 1000 + epoch)
@@ -126,21 +132,23 @@ def fit(model, optimizer, train_set, test_set, args, checkpoint):
                                  f"epoch {epoch + 1}/{args.epochs}")
         seconds = time.perf_counter() - t0
         test_loss, test_rec, test_kl = evaluate(model, test_set, args.seed)
+        check_finite(f"the end of epoch {epoch + 1}", args.lr, test_neg_elbo=test_loss)
         for key, value in zip(history, (train_loss, test_loss, test_rec, test_kl,
                                         seconds)):
             history[key].append(value)
         print(f"epoch {epoch + 1}/{args.epochs}: train -ELBO {train_loss:.2f}, test "
               f"-ELBO {test_loss:.2f} (reconstruction {test_rec:.2f} + KL "
               f"{test_kl:.2f}) nats ({seconds:.1f} s)", flush=True)
-        minidl.save({"model": model.state_dict(), "optimizer": optimizer.state_dict(),
-                     "config": model.config, "history": history, "epoch": epoch + 1},
-                    checkpoint)
+        run.save(epoch + 1, history, {"config": model.config}, model=model,
+                 optimizer=optimizer)
     return history
 
 
 def reconstruction_grid(model, test_set, path, n=10, pairs=3):
-    """Rows of n test digits, each row followed by its reconstructions."""
-    x = test_set.get_batch(np.arange(n * pairs))[0]
+    """Rows of n test digits, each row followed by its reconstructions (fewer rows
+    if the test set is small)."""
+    pairs = max(1, min(pairs, -(-len(test_set) // n)))
+    x = test_set.get_batch(np.arange(min(n * pairs, len(test_set))))[0]
     recon = model.reconstruct(x).numpy()
     rows = [block for i in range(pairs) for block in (x[i * n:(i + 1) * n],
                                                         recon[i * n:(i + 1) * n])]
@@ -150,17 +158,19 @@ def reconstruction_grid(model, test_set, path, n=10, pairs=3):
 
 def main(argv=None):
     args = parse_args(__doc__.splitlines()[0], epochs=10, batch_size=64, lr=1e-3,
-                      out="runs/vae", argv=argv, extra=vae_flags)
+                      out="runs/vae", argv=argv, extra=vae_flags,
+                      prog=pathlib.Path(__file__).name)
+    run = Run(args, run_flags=("model", "latent_dim", "batch_norm", "warmup"))
     minidl.manual_seed(args.seed)
-    out = pathlib.Path(args.out)
-    train_set, test_set = load_mnist(args)
+    out = run.out
+    train_set, test_set = load_mnist(args, run)
     config = {"model": args.model, "latent_dim": args.latent_dim}
     if args.model == "conv":
         config["batch_norm"] = args.batch_norm
     model = build_vae(config)
     print(f"{type(model).__name__} {config}: {model.num_parameters():,} parameters")
     optimizer = optim.Adam(model.parameters(), lr=args.lr)
-    history = fit(model, optimizer, train_set, test_set, args, out / "model.npz")
+    history = fit(model, optimizer, train_set, test_set, args, run)
 
     name = f"{type(model).__name__} (latent {args.latent_dim})"
     test_loss = history["test_neg_elbo"][-1]
@@ -192,4 +202,4 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    main()
+    run_script(main)

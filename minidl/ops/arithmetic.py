@@ -242,8 +242,12 @@ def mul(a, b):
     return Mul.apply(*lift(a, b, "mul"))
 
 
-def div(a, b):
-    """True division: integers and bools give float32 (as PyTorch's a / b)."""
+def div(a, b, *, rounding_mode=None):
+    """True division a / b: integers and bools give float32 (as PyTorch's a / b);
+    rounding_mode="floor" or "trunc" rounds the quotient (ops/division.py)."""
+    if rounding_mode is not None:
+        from .division import div_rounded  # (division.py builds on this file)
+        return div_rounded(a, b, rounding_mode)
     a, b = lift(a, b, "div")
     if a.dtype not in FLOATS:
         a, b = cast(a, float32), cast(b, float32)
@@ -442,8 +446,12 @@ def minimum(a, b):
     return Minimum.apply(*lift(a, b, "minimum"))
 
 
-def where(condition, x, y):
-    """Pick x where condition is True, else y (all three broadcast together)."""
+def where(condition, x=None, y=None):
+    """Pick x where condition is True, else y (all three broadcast together).
+    where(condition) alone is nonzero(condition, as_tuple=True)."""
+    if x is None and y is None:
+        from .indexing import nonzero  # (indexing.py builds on this file)
+        return nonzero(condition, as_tuple=True)
     cond = condition._data if isinstance(condition, Tensor) else np.asarray(condition)
     if cond.dtype != np.bool_:
         raise DTypeError(f"where: condition must be a bool tensor, got dtype "

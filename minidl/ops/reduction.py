@@ -92,11 +92,14 @@ class Expand(Function):
 
 
 @dim_aliases
-def sum(x, dim=None, keepdim=False):  # noqa: A001
-    """Sum over dim (all by default); integer and bool tensors sum to int64, as PyTorch."""
+def sum(x, dim=None, keepdim=False, *, dtype=None):  # noqa: A001
+    """Sum over dim (all by default). dtype= casts x first; without it, integer and
+    bool tensors sum to int64, as in PyTorch."""
     x = unary_input(x, "sum")
-    if x.dtype not in FLOATS:
-        x = cast(x, np.int64)
+    if dtype is None and x.dtype not in FLOATS:
+        dtype = np.int64
+    if dtype is not None:
+        x = cast(x, dtype)
     return Sum.apply(x, normalize_dims(dim, x.ndim, "sum"), keepdim)
 
 
@@ -128,7 +131,7 @@ def floats_only(x, op: str) -> Tensor:
     x = unary_input(x, op)
     if x.dtype not in FLOATS:
         raise DTypeError(f"{op}: needs a floating-point tensor, got dtype {x.dtype}; "
-                         f"convert it first, e.g. x.float().{op}()")
+                         f"convert it first, e.g. x.float().{op}(), or pass dtype=")
     return x
 
 
@@ -137,8 +140,9 @@ def _count(x, dims) -> int:
 
 
 @dim_aliases
-def mean(x, dim=None, keepdim=False):
-    x = floats_only(x, "mean")
+def mean(x, dim=None, keepdim=False, *, dtype=None):
+    x = unary_input(x, "mean")
+    x = floats_only(x if dtype is None else cast(x, dtype), "mean")
     dims = normalize_dims(dim, x.ndim, "mean")
     return sum(x, dims, keepdim) / _count(x, dims)
 
@@ -330,6 +334,20 @@ def logsumexp(x, dim, keepdim=False):
     out = log(sum(exp(x - m), dims, keepdim=True)) + m
     return out if keepdim else out.reshape(
         [s for i, s in enumerate(out.shape) if i not in dims])
+
+
+@dim_aliases
+def var_mean(x, dim=None, unbiased=None, keepdim=False, *, correction=None):
+    """(var(x, ...), mean(x, ...)) over the same dims, as torch.var_mean."""
+    v = var(x, dim, unbiased, keepdim, correction=correction)
+    return v, mean(x, None if isinstance(dim, bool) else dim, keepdim)
+
+
+@dim_aliases
+def std_mean(x, dim=None, unbiased=None, keepdim=False, *, correction=None):
+    """(std(x, ...), mean(x, ...)) over the same dims, as torch.std_mean."""
+    v, m = var_mean(x, dim, unbiased, keepdim, correction=correction)
+    return Std.apply(v), m
 
 
 # ------------------------------------------------------------------ norms
