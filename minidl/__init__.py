@@ -13,7 +13,7 @@ configure_blas_threads()  # BLAS on one thread; numba's kernels use the cores
 from .tensor import (Tensor, float32, float64, int8, int16, int32, int64, uint8,
                      bool_)
 from .errors import (ShapeError, DTypeError, NotImplementedForDType, DataError,
-                     ArgumentError, DeviceError)
+                     ArgumentError, ZeroDivision, IndexOutOfRange, DeviceError)
 from .device import device
 from .dtypes import result_type, promote_types
 from .autograd import (Function, no_grad, enable_grad, set_grad_enabled,

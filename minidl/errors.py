@@ -11,7 +11,10 @@ TypeError. Each class here is both, so code written either way catches it:
   DataError               DTypeError + ValueError      data no tensor can hold (strings,
                           objects, ragged nested lists)
   ArgumentError           ValueError + RuntimeError    an argument the op cannot take
-                          (a probability outside [0, 1], a step of 0, no bounds)
+                          (a probability outside [0, 1], a step of 0, an unknown mode)
+  ZeroDivision            ZeroDivisionError + RuntimeError   integer division by zero
+  IndexOutOfRange         IndexError + RuntimeError    an index tensor pointing outside
+                          the dimension it indexes
   DeviceError             ValueError + RuntimeError    a device other than the CPU
 """
 
@@ -35,6 +38,14 @@ class DataError(DTypeError, ValueError):
 
 class ArgumentError(ValueError, RuntimeError):
     """An argument value the op cannot take, e.g. a probability outside [0, 1]."""
+
+
+class ZeroDivision(ZeroDivisionError, RuntimeError):
+    """Integer division by zero (floats give inf or NaN instead)."""
+
+
+class IndexOutOfRange(IndexError, RuntimeError):
+    """An index tensor holds a position outside the dimension it indexes."""
 
 
 class DeviceError(ValueError, RuntimeError):

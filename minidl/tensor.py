@@ -534,11 +534,21 @@ class Tensor:
     def isclose(self, other, rtol=1e-05, atol=1e-08, equal_nan=False):
         return ops.isclose(self, other, rtol, atol, equal_nan)
 
+    @dim_aliases
     def cumsum(self, dim, *, dtype=None): return ops.cumsum(self, dim, dtype=dtype)
+
+    @dim_aliases
     def cumprod(self, dim, *, dtype=None): return ops.cumprod(self, dim, dtype=dtype)
+
+    @dim_aliases
     def cummax(self, dim): return ops.cummax(self, dim)
+
+    @dim_aliases
     def cummin(self, dim): return ops.cummin(self, dim)
+
+    @dim_aliases
     def logcumsumexp(self, dim): return ops.logcumsumexp(self, dim)
+
     def flip(self, *dims): return ops.flip(self, ops.shape._shape_arg(dims))  # (0, 1) or 0, 1
     def roll(self, shifts, dims=None): return ops.roll(self, shifts, dims)
     def split(self, split_size, dim=0): return ops.split(self, split_size, dim)
@@ -586,7 +596,9 @@ class Tensor:
     def topk(self, k, dim=-1, largest=True, sorted=True):
         return ops.topk(self, k, dim, largest, sorted)
 
+    @dim_aliases
     def kthvalue(self, k, dim=-1, keepdim=False): return ops.kthvalue(self, k, dim, keepdim)
+
     @dim_aliases
     def median(self, dim=None, keepdim=False): return ops.median(self, dim, keepdim)
 

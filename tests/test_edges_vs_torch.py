@@ -213,7 +213,9 @@ def test_softmax_without_dim_uses_torchs_implicit_dim_and_warns(ndim):
                             (md.log_softmax, torch.nn.functional.log_softmax),
                             (lambda t: md.nn.Softmax()(t), lambda t: torch.nn.Softmax()(t)),
                             (lambda t: md.nn.LogSoftmax()(t),
-                             lambda t: torch.nn.LogSoftmax()(t))]:
+                             lambda t: torch.nn.LogSoftmax()(t)),
+                            (F.softmin, torch.nn.functional.softmin),
+                            (lambda t: md.nn.Softmin()(t), lambda t: torch.nn.Softmin()(t))]:
         with pytest.warns(UserWarning, match="Implicit dimension choice"):
             expected = torch_fn(torch.tensor(x)).numpy()
         with pytest.warns(UserWarning, match="Implicit dimension choice") as record:

@@ -122,25 +122,27 @@ def test_one_hot_matches_torch():
 
 
 AXIS_REDUCTIONS = ["sum", "mean", "amax", "amin", "var", "std", "logsumexp", "argmax",
-                   "argmin", "max", "min", "softmax", "log_softmax"]
+                   "argmin", "max", "min", "softmax", "log_softmax", "prod", "any", "all",
+                   "median", "cumsum", "cumprod", "logcumsumexp", "cummax"]
+NO_KEEPDIM = ("softmax", "log_softmax", "cumsum", "cumprod", "logcumsumexp", "cummax")
+PAIR_RESULT = ("max", "min", "median", "cummax")
 
 
 @pytest.mark.parametrize("name", AXIS_REDUCTIONS)
 def test_axis_and_keepdims_are_aliases_as_in_torch(name):
     def call(x, lib):
         kw = {"axis": 1}
-        if name not in ("softmax", "log_softmax"):
+        if name not in NO_KEEPDIM:
             kw["keepdims"] = True
         out = getattr(x, name)(**kw)
-        return out[0] if name in ("max", "min") else out
+        return out[0] if name in PAIR_RESULT else out
 
     got = call(md.tensor(X3), md)
     expected = call(torch.tensor(X3), torch)
     np.testing.assert_allclose(got.numpy(), expected.numpy(), rtol=1e-10)
-    fn = getattr(md, name)
     if name not in ("softmax", "log_softmax"):  # the functions take them too
-        out = fn(md.tensor(X3), axis=-1)
-        out = out[0] if name in ("max", "min") else out
-        assert out.shape == X3.shape[:-1]
+        out = getattr(md, name)(md.tensor(X3), axis=-1)
+        out = out[0] if name in PAIR_RESULT else out
+        assert out.shape == (X3.shape if name in NO_KEEPDIM else X3.shape[:-1])
     with pytest.raises(TypeError, match="alias"):
         getattr(md.tensor(X3), name)(dim=0, axis=1)

@@ -244,4 +244,4 @@ class Softmin(Softmax):
     """softmax(-x) along `dim`."""
 
     def forward(self, x):
-        return F.softmin(x, self.dim)
+        return F.softmin(x, self.dim, _stacklevel=5)

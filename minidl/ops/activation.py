@@ -411,7 +411,7 @@ def softmin(input, dim=None, _stacklevel=3, dtype=None):
     if dtype is not None:
         x = cast(x, dtype)
     if dim is None:
-        dim = implicit_softmax_dim("softmin", x.ndim, _stacklevel + 1)
+        dim = implicit_softmax_dim("softmin", x.ndim, _stacklevel)
     return softmax(-x, dim)
 
 
