@@ -18,13 +18,14 @@ from .errors import ArgumentError, ShapeError
 from .tensor import Tensor, _as_array, float32, int64
 
 
-def _size(size) -> tuple:
+def _size(size, op: str) -> tuple:
     """Accept zeros(2, 3) and zeros((2, 3)) alike."""
     if len(size) == 1 and isinstance(size[0], (tuple, list)):
         size = size[0]
     size = tuple(int(s) for s in size)
     if any(s < 0 for s in size):
-        raise ShapeError(f"cannot create a tensor with a negative dimension: {size}")
+        raise ShapeError(f"{op}: cannot create a tensor with a negative dimension, got "
+                         f"size {size}")
     return size
 
 
@@ -48,12 +49,12 @@ def from_numpy(array: np.ndarray) -> Tensor:
 
 def zeros(*size, dtype=None, device=None, requires_grad=False) -> Tensor:
     dtype = float32 if dtype is None else dtype
-    return _make("zeros", np.zeros(_size(size), dtype), dtype, device, requires_grad)
+    return _make("zeros", np.zeros(_size(size, "zeros"), dtype), dtype, device, requires_grad)
 
 
 def ones(*size, dtype=None, device=None, requires_grad=False) -> Tensor:
     dtype = float32 if dtype is None else dtype
-    return _make("ones", np.ones(_size(size), dtype), dtype, device, requires_grad)
+    return _make("ones", np.ones(_size(size, "ones"), dtype), dtype, device, requires_grad)
 
 
 def full(size, fill_value, dtype=None, device=None, requires_grad=False) -> Tensor:
@@ -62,7 +63,7 @@ def full(size, fill_value, dtype=None, device=None, requires_grad=False) -> Tens
     if dtype is None:
         dtype = (scalar_dtype(fill_value) if is_scalar(fill_value) else
                  _as_array(fill_value).dtype)
-    data = np.full(_size((size,)), _value(fill_value), dtype=dtype)
+    data = np.full(_size((size,), "full"), _value(fill_value), dtype=dtype)
     return _make("full", data, dtype, device, requires_grad)
 
 
@@ -76,21 +77,21 @@ def empty(*size, dtype=None, device=None, requires_grad=False) -> Tensor:
 
 
 def eye(n, m=None, dtype=None, device=None, requires_grad=False) -> Tensor:
-    _size((n, n if m is None else m))  # (refuses negative sizes)
+    _size((n, n if m is None else m), "eye")  # (refuses negative sizes)
     dtype = float32 if dtype is None else dtype
     return _make("eye", np.eye(n, m, dtype=dtype), dtype, device, requires_grad)
 
 
 def randn(*size, generator=None, dtype=None, device=None, requires_grad=False) -> Tensor:
     """Standard normal samples."""
-    data = numpy_rng(generator).standard_normal(_size(size), dtype=np.float64)
+    data = numpy_rng(generator).standard_normal(_size(size, "randn"), dtype=np.float64)
     return _make("randn", data, float32 if dtype is None else dtype, device,
                  requires_grad)
 
 
 def rand(*size, generator=None, dtype=None, device=None, requires_grad=False) -> Tensor:
     """Uniform samples in [0, 1)."""
-    data = numpy_rng(generator).random(_size(size))
+    data = numpy_rng(generator).random(_size(size, "rand"))
     return _make("rand", data, float32 if dtype is None else dtype, device,
                  requires_grad)
 
@@ -102,7 +103,7 @@ def randint(low, high=None, size=(), generator=None, dtype=None, device=None) ->
         low, high, size = 0, low, (size if high is None else high)
     if low >= high:
         raise ArgumentError(f"randint: low ({low}) must be less than high ({high})")
-    data = numpy_rng(generator).integers(low, high, size=_size((size,)))
+    data = numpy_rng(generator).integers(low, high, size=_size((size,), "randint"))
     return _make("randint", data, int64 if dtype is None else dtype, device, False)
 
 
