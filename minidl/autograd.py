@@ -179,7 +179,7 @@ _OUTPUT = "output"  # marks the op's output among its saved tensors
 _NOTHING = contextlib.nullcontext()
 _ENGINE_FIELDS = frozenset({"function", "inputs", "needs_input_grad", "parents",
                             "creation_stack", "_saved", "_output", "_released",
-                            "_tensor_hooks"})
+                            "_tensor_hooks", "_saves_output"})
 
 
 class Context:
@@ -197,6 +197,7 @@ class Context:
     ctx.inputs, except arrays.
     """
     _released = frozenset()  # the names freed by _release()
+    _saves_output = False    # did forward save its output?
     _tensor_hooks = None     # register_hook on the (non-leaf) output: {id: hook}
 
     def __init__(self, function, inputs):
@@ -261,7 +262,7 @@ class Context:
                 continue
             for a, t in zip(arrays, args):
                 if a is item and isinstance(t, _tensor.Tensor):
-                    resolved.append((t, t._version))
+                    resolved.append((t, t._version_counter.value))
                     break
             else:
                 if item is not out:
@@ -273,10 +274,13 @@ class Context:
                         "stay right. Keep any other value on ctx by name (ctx.mask = "
                         "...); backward then reads it as a constant.")
                 resolved.append((_OUTPUT, None))  # (its version: see _set_output)
+                self._saves_output = True
         self._saved = resolved
 
-    def _attach(self, output):
-        """Become output's grad_fn: record the parents, and hold the output."""
+    def _attach(self, output, args, arrays, out):
+        """Become output's grad_fn: check and record what forward saved (arrays and out
+        are what forward got and returned), the parents, and the output."""
+        self._resolve_saved(args, arrays, out)
         self.parents = tuple([(x.grad_fn or x) if needs_grad else None  # (leaf: x)
                               for x, needs_grad in zip(self.inputs, self.needs_input_grad)])
         self._set_output(output)
@@ -287,9 +291,9 @@ class Context:
     def _set_output(self, output):
         """output holds this node's result (made here, or written in by an in-place op)."""
         self._output = weakref.ref(output)
-        for k, (item, _) in enumerate(self._saved or ()):
-            if item is _OUTPUT:
-                self._saved[k] = (_OUTPUT, output._version)
+        if self._saves_output and self._saved:
+            self._saved = [(_OUTPUT, output._version) if item is _OUTPUT else (item, v)
+                           for item, v in self._saved]
 
     def _output_tensor(self):
         """The tensor this node made, if it still exists and this is still its node."""
@@ -300,14 +304,17 @@ class Context:
         """Free what backward needed: saved tensors, every non-plain value set on ctx,
         and array arguments. A later backward that needs them raises PyTorch's error."""
         self._saved = None
-        keep = self.function.keep_after_backward
-        state = [k for k, v in vars(self).items() if not (
-            k in _ENGINE_FIELDS or k.startswith("_") or k in keep or _is_plain(v))]
+        keep, fields = self.function.keep_after_backward, vars(self)
+        state = [k for k in fields.keys() - _ENGINE_FIELDS
+                 if not (k.startswith("_") or k in keep or _is_plain(fields[k]))]
         if state:
             for k in state:
                 delattr(self, k)
             self._released = self._released | frozenset(state)
-        self.inputs = tuple([None if _holds_arrays(x) else x for x in self.inputs])
+        for x in self.inputs:
+            if isinstance(x, (np.ndarray, tuple)):  # array arguments: drop the arrays
+                self.inputs = tuple([None if _holds_arrays(x) else x for x in self.inputs])
+                break
 
 
 def _is_plain(value) -> bool:
@@ -376,7 +383,6 @@ class Function:
         arrays = _forward_arrays(args)
         ctx = Context(cls, args)
         out = _output_array(cls.forward(ctx, *arrays), arrays, ctx)
-        ctx._resolve_saved(args, arrays, out)
         if _anomaly_enabled:
             _check_forward(cls, args, out)
         _notify_observers(cls, args, out)  # (the test suite watches every op)
@@ -384,7 +390,7 @@ class Function:
         if out.base is not None:  # numpy made a view: of one of the inputs?
             _link_view(result, cls, args)
         if _grad_enabled and any(ctx.needs_input_grad) and out.dtype.kind == "f":
-            ctx._attach(result)
+            ctx._attach(result, args, arrays, out)
         return result
 
 

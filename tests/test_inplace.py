@@ -232,6 +232,24 @@ def test_setitem_in_the_graph_matches_pytorch(index, value_shape):
     np.testing.assert_allclose(v.grad.numpy(), tv.grad.numpy())
 
 
+def test_setitem_uses_pytorchs_index_order_with_integers_and_arrays():
+    # x[1, :, [0, 1]] is (4, 2) in PyTorch (numpy would say (2, 4)): so is its region
+    rng = np.random.default_rng(0)
+    x0, v0 = rng.standard_normal((2, 4, 3)), rng.standard_normal((4, 2))
+    index = (1, slice(None), [0, 1])
+    for record in (False, True):
+        x, v = leaf(x0), leaf(v0)
+        y = x * 1 if record else x.detach().clone()
+        y[index] = v if record else v.detach()
+        assert y[index].tolist() == v0.tolist()
+    y.sum().backward()
+    assert v.grad.shape == (4, 2) and x.grad.numpy()[1, :, :2].sum() == 0
+    torch = pytest.importorskip("torch")
+    t = torch.tensor(x0)
+    t[index] = torch.tensor(v0)
+    np.testing.assert_array_equal(y.detach().numpy(), t.numpy())
+
+
 def test_setitem_builds_a_tensor_from_parts():
     a, b = leaf([1.0, 2.0]), leaf(3.0)
     out = md.zeros(3)
