@@ -518,57 +518,53 @@ def test_numpy_of_other_tensors_shares_memory():
 
 
 # ================================================================ 5. custom-op errors
-class WrongShape(Function):
-    """y = a * b whose backward returns a gradient of the wrong shape for b."""
+def product(function, backward, name):
+    """A Function y = a * b with the given (buggy) backward; function: minidl's
+    Function or torch.autograd.Function."""
+    class Product(function):
+        @staticmethod
+        def forward(ctx, a, b):
+            return a * b
 
-    @staticmethod
-    def forward(ctx, a, b):
-        return a * b
+    Product.backward = staticmethod(backward)
+    Product.__name__ = name
+    return Product
 
-    @staticmethod
-    def backward(ctx, g):
-        return g, md.ones(5, dtype=md.float64)
+
+def wrong_shape(function, ones):
+    """y = a * b whose backward returns a gradient of shape (5,) for b."""
+    return product(function, lambda ctx, g: (g, ones(5)), "WrongShape")
+
+
+def test_backward_returning_the_wrong_number_of_gradients_is_reported():
+    op = product(Function, lambda ctx, g: g, "OneGradient")
+    with pytest.raises(RuntimeError, match="OneGradient.backward returned 1 gradients "
+                       "but forward took 2 arguments"):
+        op.apply(leaf([1.0]), leaf([2.0])).sum().backward()
 
 
 def test_a_wrong_gradient_shape_names_the_function_the_input_and_both_shapes():
     a, b = leaf(np.ones((3, 4))), leaf(np.ones(4))
+    op = wrong_shape(Function, lambda n: md.ones(n, dtype=md.float64))
     with pytest.raises(RuntimeError, match=r"Function WrongShapeBackward returned an "
                        r"invalid gradient at index 1 - got shape \(5,\) but expected "
                        r"shape compatible with \(4,\)"):
-        WrongShape.apply(a, b).sum().backward()
+        op.apply(a, b).sum().backward()
     torch = pytest.importorskip("torch")
-
-    class TorchWrongShape(torch.autograd.Function):
-        @staticmethod
-        def forward(ctx, a, b):
-            return a * b
-
-        @staticmethod
-        def backward(ctx, g):
-            return g, torch.ones(5, dtype=torch.float64)
-
+    op = wrong_shape(torch.autograd.Function, lambda n: torch.ones(n, dtype=torch.float64))
     ta = torch.ones(3, 4, dtype=torch.float64, requires_grad=True)
     tb = torch.ones(4, dtype=torch.float64, requires_grad=True)
     with pytest.raises(RuntimeError, match="invalid gradient at index 1"):
-        TorchWrongShape.apply(ta, tb).sum().backward()
+        op.apply(ta, tb).sum().backward()
 
 
 def test_a_gradient_of_the_broadcast_shape_is_summed_down():
-    class Broadcasting(Function):  # y = a * b; backward returns both at (3, 4)
-        @staticmethod
-        def forward(ctx, a, b):
-            ctx.save_for_backward(a, b)
-            return a * b
-
-        @staticmethod
-        def backward(ctx, g):
-            a, b = ctx.saved_tensors
-            return g * b, g * a
-
+    # Mul's backward returns g * b and g * a at the broadcast shape (3, 4)
+    from minidl.ops.arithmetic import Mul
     a, b = leaf(np.arange(12.0).reshape(3, 4)), leaf([1.0, 2.0, 3.0, 4.0])
-    Broadcasting.apply(a, b).sum().backward()
+    Mul.apply(a, b).sum().backward()
     np.testing.assert_array_equal(b.grad.numpy(), np.arange(12.0).reshape(3, 4).sum(0))
-    assert md.gradcheck(Broadcasting.apply, (leaf(np.ones((2, 3))), leaf([1.0, 2, 3])))
+    assert md.gradcheck(Mul.apply, (leaf(np.ones((2, 3))), leaf([1.0, 2, 3])))
 
 
 class ProductWithConstantBackward(Function):

@@ -127,21 +127,28 @@ def _chain(module, x, w):
     return z
 
 
+def assert_same_as_torch(fn, *values):
+    """fn(module, *leaves) gives the same output, and the same gradients of its sum,
+    in minidl and in PyTorch."""
+    mine = [leaf(v) for v in values]
+    out = fn(md, *mine)
+    out.sum().backward()
+    torch = pytest.importorskip("torch")
+    theirs = [torch_leaf(torch, v) for v in values]
+    ref = fn(torch, *theirs)
+    ref.sum().backward()
+    np.testing.assert_allclose(out.detach().numpy(), ref.detach().numpy(), rtol=1e-12)
+    for a, b in zip(mine, theirs):
+        np.testing.assert_allclose(a.grad.numpy(), b.grad.numpy(), rtol=1e-12)
+
+
 def test_edits_of_a_tensor_in_the_graph_are_recorded_and_differentiable():
     x0, w0 = [0.3, -0.8, 1.4], [0.5, 1.5, -0.25]
-    x, w = leaf(x0), leaf(w0)
-    z = _chain(md, x, w)
+    z = _chain(md, leaf(x0), leaf(w0))
     assert z.grad_fn.name() == "AddBackward" and not z.is_leaf
-    z.sum().backward()
     assert md.gradcheck(lambda a, b: _chain(md, a, b), (leaf(x0), leaf(w0)))
     assert md.gradgradcheck(lambda a, b: _chain(md, a, b), (leaf(x0), leaf(w0)))
-    torch = pytest.importorskip("torch")
-    tx, tw = torch_leaf(torch, x0), torch_leaf(torch, w0)
-    tz = _chain(torch, tx, tw)
-    tz.sum().backward()
-    np.testing.assert_allclose(z.detach().numpy(), tz.detach().numpy(), rtol=1e-12)
-    np.testing.assert_allclose(x.grad.numpy(), tx.grad.numpy(), rtol=1e-12)
-    np.testing.assert_allclose(w.grad.numpy(), tw.grad.numpy(), rtol=1e-12)
+    assert_same_as_torch(_chain, x0, w0)
 
 
 def test_in_place_on_a_constant_with_an_operand_requiring_grad_joins_the_graph():
@@ -280,17 +287,8 @@ def _view_edits(module, x, w):
 
 def test_edits_through_views_rebase_the_base_as_in_pytorch():
     rng = np.random.default_rng(1)
-    x0, w0 = rng.standard_normal((3, 2)) * 2, rng.standard_normal(3)
-    x, w = leaf(x0), leaf(w0)
-    out = _view_edits(md, x, w)
-    out.sum().backward()
-    torch = pytest.importorskip("torch")
-    tx, tw = torch_leaf(torch, x0), torch_leaf(torch, w0)
-    tout = _view_edits(torch, tx, tw)
-    tout.sum().backward()
-    np.testing.assert_allclose(out.detach().numpy(), tout.detach().numpy(), rtol=1e-12)
-    np.testing.assert_allclose(x.grad.numpy(), tx.grad.numpy(), rtol=1e-12)
-    np.testing.assert_allclose(w.grad.numpy(), tw.grad.numpy(), rtol=1e-12)
+    assert_same_as_torch(_view_edits, rng.standard_normal((3, 2)) * 2,
+                         rng.standard_normal(3))
 
 
 def test_a_view_made_before_an_edit_of_its_base_follows_the_new_history():
