@@ -32,6 +32,11 @@ Two rules keep gradients honest (tested in tests/test_faults_autograd.py):
     keeps sizes. A second backward through a node that needs freed state raises
     PyTorch's error, and a saved tensor edited in place since (through any view of
     it) raises PyTorch's "modified by an inplace operation" error.
+
+Views: when numpy makes an op's output a view of an input (reshape, transpose,
+slicing, expand, ...), the output shares that input's version counter and remembers
+the steps that made it (`_link_view`); the in-place ops in tensor.py use them to
+record an edit of a view on its base, as PyTorch does.
 """
 from __future__ import annotations
 
