@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..autograd import Function
+from ..errors import DTypeError
 from ..kernels import matmul as _matmul_on_threads
 from ..tensor import Tensor, ShapeError, _as_array
 from .reduction import sum
@@ -57,6 +58,9 @@ def matmul(a, b):
     if a.ndim == 0 or b.ndim == 0:
         raise ShapeError(f"matmul: both operands need at least 1 dimension, got shapes "
                          f"{a.shape} and {b.shape}")
+    if a.dtype != b.dtype:  # (no promotion here, as in PyTorch)
+        raise DTypeError(f"matmul: both operands need the same dtype, got {a.dtype} and "
+                         f"{b.dtype}; convert one, e.g. b.to(a.dtype)")
     k_a = a.shape[-1]
     k_b = b.shape[0] if b.ndim == 1 else b.shape[-2]
     if k_a != k_b:
@@ -104,20 +108,28 @@ def _rows(a):
     return a.reshape(int(np.prod(a.shape[:-1])), a.shape[-1])
 
 
-def linear(input, weight, bias=None):
+def linear(input, weight, bias=None):  # noqa: A002  (PyTorch's argument name)
     """y = input @ weight^T + bias, as torch.nn.functional.linear: input (*, in),
-    weight (out, in), bias (out,) or None -> (*, out)."""
-    x, w = _matmul_operands(input, weight)
-    b = bias if bias is None or isinstance(bias, Tensor) else Tensor(_as_array(bias))
-    if x.ndim == 0 or w.ndim != 2 or x.shape[-1] != w.shape[1]:
-        raise ShapeError(f"linear: expected input (*, in_features) and weight "
-                         f"(out_features, in_features), got input {x.shape} and weight "
-                         f"{w.shape}")
-    if b is not None and b.shape != w.shape[:1]:
-        raise ShapeError(f"linear: weight of shape {w.shape} needs a bias of shape "
-                         f"({w.shape[0]},), got {b.shape}")
-    same = {x.dtype, w.dtype} | ({b.dtype} if b is not None else set())
-    if len(same) == 1 and x.dtype.kind == "f":
-        return Linear.apply(x, w, b)
-    y = matmul(x, transpose(w, 0, 1))  # mixed dtypes: matmul's and +'s promotion
-    return y if b is None else y + b
+    weight (out, in) (or (in,) for a single output), bias (out,) or None."""
+    for name, t in (("input", input), ("weight", weight)):
+        if not isinstance(t, Tensor):
+            raise TypeError(f"linear: {name} must be a Tensor, got {type(t).__name__}")
+    if weight.ndim not in (1, 2) or input.ndim == 0 or \
+            input.shape[-1] != weight.shape[-1]:
+        raise ShapeError(f"linear: input of shape {input.shape} does not fit weight of "
+                         f"shape {weight.shape}; expected input (*, in_features) and "
+                         "weight (out_features, in_features)")
+    if _one_op(input, weight, bias):
+        return Linear.apply(input, weight, bias)
+    y = matmul(input, transpose(weight, 0, 1) if weight.ndim == 2 else weight)
+    return y if bias is None else y + bias
+
+
+def _one_op(x, w, b):
+    """Whether Linear (one op) computes linear(x, w, b): the common case of a 2-D
+    weight, a bias of shape (out,) or none, one floating dtype. The rest (a 1-D
+    weight, a broadcast bias, mixed dtypes) is matmul and +, with their rules."""
+    if w.ndim != 2 or x.dtype != w.dtype or x.dtype.kind != "f":
+        return False
+    return b is None or (isinstance(b, Tensor) and b.shape == w.shape[:1]
+                         and b.dtype == x.dtype)
