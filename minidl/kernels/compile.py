@@ -11,7 +11,9 @@ whose iterations are independent and may run on several threads:
 
 With Numba, `kernel` compiles the function to machine code the first time it is called
 (and caches that on disk, so later runs load it), and `prange` splits its loop over
-Numba's threads. Without Numba the same function runs as it is written, with `prange`
+Numba's threads. A parallel kernel is compiled twice: as written, and as `.serial`,
+the same loops on the calling thread only (prange read as range) -- for small work,
+where waking the other threads would cost more than the loop (see threads.py). Without Numba the same function runs as it is written, with `prange`
 meaning `range`: hundreds of times slower, but it is the very code you read, so you can
 put a breakpoint in im2col and watch it fill the matrix. That happens when
 
@@ -25,6 +27,7 @@ put a breakpoint in im2col and watch it fill the matrix. That happens when
 from __future__ import annotations
 
 import os
+import types
 
 try:
     import numba
@@ -43,5 +46,17 @@ def kernel(function=None, *, parallel: bool = False):
     if function is None:
         return lambda f: kernel(f, parallel=parallel)
     if not JIT:
+        function.serial = function
         return function
-    return numba.njit(parallel=parallel, cache=True)(function)
+    compiled = numba.njit(parallel=parallel, cache=True)(function)
+    compiled.serial = numba.njit(cache=True)(_twin(function)) if parallel else compiled
+    return compiled
+
+
+def _twin(function):
+    """A copy of `function` under its own name, so that Numba caches the serial build
+    apart from the parallel one (its cache files are named after the function)."""
+    twin = types.FunctionType(function.__code__, function.__globals__, function.__name__,
+                              function.__defaults__, function.__closure__)
+    twin.__qualname__ = function.__qualname__ + "_serial"
+    return twin

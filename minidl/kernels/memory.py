@@ -25,6 +25,7 @@ benchmarks/bench_policies.py measures it: it buys nothing on top of the bin.)
 """
 from __future__ import annotations
 
+import math
 import sys
 import threading
 from collections import defaultdict
@@ -38,7 +39,7 @@ SCRATCH_LIMIT = 64 * 2**20  # bytes; bigger temporaries (huge eval batches) are 
 def scratch(role: str, shape, dtype) -> np.ndarray:
     """An uninitialised array of `shape`, a view of this thread's buffer for `role`."""
     dtype = np.dtype(dtype)
-    size = int(np.prod(shape))
+    size = math.prod(shape)
     if size * dtype.itemsize > SCRATCH_LIMIT:
         return np.empty(shape, dtype)
     if not hasattr(_scratch, "buffers"):
@@ -60,7 +61,7 @@ def output(shape, dtype) -> np.ndarray:
     """An uninitialised array for an op's output, recycled from the bin if it can be."""
     global _bin_bytes
     dtype = np.dtype(dtype)
-    nbytes = int(np.prod(shape)) * dtype.itemsize
+    nbytes = math.prod(shape) * dtype.itemsize
     if nbytes < OUTPUT_MIN_BYTES:
         return np.empty(shape, dtype)
     with _bin_lock:

@@ -19,12 +19,15 @@ checks. The plain, bounds-checked loop they replace, for one output of max pooli
 
 (tests/test_pooling.py runs that loop as the reference every kernel is checked against.)
 """
+import functools
+
 import numpy as np
 
 from .compile import kernel, prange
 
 
 # ------------------------------------------------------------------ window arithmetic
+@functools.lru_cache(maxsize=256)  # (the same few geometries come back every step)
 def window_taps(size, kernel_size, stride, padding, dilation, n_out):
     """Along one axis: window o has taps start + i * dilation (i < kernel_size) with
     start = o * stride - padding. Returns each window's first tap inside the input and

@@ -23,11 +23,11 @@ to its own calls only:
     calls numpy's OpenBLAS is held to one thread and then set back, so no OpenBLAS
     thread is left spinning.
 
-Small work runs on one thread: starting threads costs microseconds, far more when
-other processes keep the cores busy -- ruinous for thousands of tiny calls such as
-gradient checks. `threads_for(n)` runs the kernels inside it on one thread when they
-touch fewer than PARALLEL_MIN_ELEMENTS elements; `run_kernel` is a kernel call with
-that rule, shown in minidl.trace() under the kernel's name.
+Small work runs on one thread: waking sleeping threads costs microseconds, far more
+when other processes keep the cores busy -- ruinous for thousands of tiny calls such
+as gradient checks. `run_kernel` runs a kernel's serial build when it touches fewer
+than PARALLEL_MIN_ELEMENTS elements, and `matmul` leaves products alone that OpenBLAS
+computes on one thread anyway.
 """
 from __future__ import annotations
 
@@ -44,6 +44,7 @@ from .memory import output
 
 PARALLEL_MIN_ELEMENTS = 1 << 15  # below this much work one thread is faster
 PARALLEL_MIN_FLOPS = 1 << 22     # a smaller matrix product runs on one thread
+OPENBLAS_ONE_THREAD_FLOPS = 2 * 65536 * 4  # OpenBLAS threads a GEMM only above this
 
 
 # ------------------------------------------------------------------ Numba's pool
@@ -76,7 +77,8 @@ def num_threads() -> int:
 
 @contextlib.contextmanager
 def threads_for(n_elements: int):
-    """Run the kernels called inside this block on one thread if the work is small."""
+    """Run the kernels called inside this block on one thread if the work is small
+    (for callers that cannot use run_kernel)."""
     _start_numba_pool()
     if n_elements >= PARALLEL_MIN_ELEMENTS or not JIT:
         yield
@@ -90,9 +92,14 @@ def threads_for(n_elements: int):
 
 
 def run_kernel(kernel, size: int, *args):
-    """kernel(*args), on one thread when `size` (elements touched) is small; shown in
-    minidl.trace() as a span named after the kernel (im2col, col2im, ...)."""
-    with threads_for(size), span(getattr(kernel, "__name__", "kernel")):
+    """kernel(*args) -- its serial build (compile.py) when `size`, the number of
+    elements it touches, is small; shown in minidl.trace() as a span named after the
+    kernel (im2col, col2im, ...)."""
+    if size < PARALLEL_MIN_ELEMENTS:
+        kernel = kernel.serial
+    elif not _started:
+        _start_numba_pool()
+    with span(kernel.__name__):
         return kernel(*args)
 
 
@@ -123,27 +130,27 @@ def _openblas_functions():
     return found
 
 
-_blas = None
+class blas_single_thread:
+    """`with blas_single_thread() as held:` numpy's OpenBLAS on one thread inside the
+    block, as it was after it. `held` is False when no OpenBLAS could be found (another
+    BLAS: then nothing is changed)."""
+    functions = None  # [(get, set)] for each OpenBLAS in the process, found once
 
+    def __enter__(self):
+        if blas_single_thread.functions is None:
+            np.ones((2, 2)) @ np.ones((2, 2))  # (make sure numpy's BLAS is loaded)
+            blas_single_thread.functions = _openblas_functions()
+        self.before = [get() for get, _ in self.functions]
+        for (_, put), n in zip(self.functions, self.before):
+            if n != 1:
+                put(1)
+        return bool(self.functions)
 
-@contextlib.contextmanager
-def blas_single_thread():
-    """numpy's OpenBLAS on one thread inside this block, as it was after it. Yields
-    False when no OpenBLAS could be found (another BLAS: then nothing is changed)."""
-    global _blas
-    if _blas is None:
-        np.ones((2, 2)) @ np.ones((2, 2))  # (make sure numpy's BLAS is loaded)
-        _blas = _openblas_functions()
-    before = [get() for get, _ in _blas]
-    for (_, put), n in zip(_blas, before):
-        if n != 1:
-            put(1)
-    try:
-        yield bool(_blas)
-    finally:
-        for (_, put), n in zip(_blas, before):
+    def __exit__(self, *exc):
+        for (_, put), n in zip(self.functions, self.before):
             if n != 1:
                 put(n)
+        return False
 
 
 # ------------------------------------------------------------------ matrix products
@@ -204,14 +211,20 @@ def matmul(a: np.ndarray, b: np.ndarray, out: np.ndarray | None = None) -> np.nd
     """np.matmul(a, b, out=out) on minidl's threads (see the module docstring): a 2-D
     product big enough to pay for it is split into blocks; others run as they are.
     Without `out`, a 2-D product's result comes from memory.output (recycled)."""
-    if out is None and a.ndim == b.ndim == 2:
-        out = output((a.shape[0], b.shape[1]), np.result_type(a, b))
+    if a.ndim != 2 or b.ndim != 2:
+        with blas_single_thread():
+            return np.matmul(a, b, out=out)
+    if out is None:
+        out = output((a.shape[0], b.shape[1]), np.promote_types(a.dtype, b.dtype))
+    flops = 2 * a.size * b.shape[1]
+    if flops <= OPENBLAS_ONE_THREAD_FLOPS:  # OpenBLAS starts no thread for these
+        return np.matmul(a, b, out=out)
     with blas_single_thread() as held:
-        if (held and a.ndim == b.ndim == 2 and num_threads() > 1
-                and 2 * a.size * b.shape[1] >= PARALLEL_MIN_FLOPS
-                and _helpers_lock.acquire(blocking=False)):  # (else busy: one thread)
+        n = num_threads()
+        if held and n > 1 and flops >= PARALLEL_MIN_FLOPS \
+                and _helpers_lock.acquire(blocking=False):  # (else busy: one thread)
             try:
-                _on_helpers(_blocks(a, b, out, num_threads()))
+                _on_helpers(_blocks(a, b, out, n))
                 return out
             finally:
                 _helpers_lock.release()

@@ -84,7 +84,7 @@ def _as_rows(y):
 
 
 def _split(matrix, groups):
-    return np.split(matrix, groups)  # row blocks (views), one per group
+    return np.split(matrix, groups) if groups > 1 else [matrix]  # row blocks (views)
 
 
 def _conv2d(x, w, b, geom, out_hw, cols):

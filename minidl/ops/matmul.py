@@ -7,6 +7,8 @@ A 1-D operand acts as a row (left) or column (right) vector and is squeezed back
 """
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from ..autograd import Function
@@ -105,7 +107,7 @@ class Linear(Function):
 
 def _rows(a):
     """(*, k) -> (m, k): every leading index a row (spelled out for empty arrays)."""
-    return a.reshape(int(np.prod(a.shape[:-1])), a.shape[-1])
+    return a.reshape(math.prod(a.shape[:-1]), a.shape[-1])
 
 
 def linear(input, weight, bias=None):  # noqa: A002  (PyTorch's argument name)

@@ -22,6 +22,7 @@ integers do (truncating); the other ops take float32/float64 only.
 """
 from __future__ import annotations
 
+import math
 from collections import namedtuple
 
 import numpy as np
@@ -151,7 +152,7 @@ def _max_over_windows(x, windows, out, argmax):
 def _planes_shape(shape, ndim=2):
     """(N, C, ...) -> (N * C, rest) (ndim 2) or (N * C, H, W) (ndim 3): the layouts the
     kernels loop over (spelled out: numpy cannot infer -1 for 0 planes)."""
-    rest = (int(np.prod(shape[2:])),) if ndim == 2 else tuple(shape[2:])
+    rest = (math.prod(shape[2:]),) if ndim == 2 else tuple(shape[2:])
     return (shape[0] * shape[1],) + rest
 
 
