@@ -500,6 +500,13 @@ FUSED_CASES = [
     (optim.Adam, dict(lr=0.05, amsgrad=True, weight_decay=0.01)),
     (optim.AdamW, dict(lr=0.05, weight_decay=0.3)),
     (optim.AdamW, dict(lr=0.05, amsgrad=True, maximize=True)),
+    (optim.SGD, dict(lr=0.1)),
+    (optim.SGD, dict(lr=0.05, momentum=0.8, dampening=0.3, weight_decay=0.1)),
+    (optim.SGD, dict(lr=0.05, momentum=0.9, nesterov=True, maximize=True)),
+    (optim.RMSprop, dict(lr=0.01)),
+    (optim.RMSprop, dict(lr=0.01, momentum=0.9, weight_decay=0.1, maximize=True)),
+    (optim.RMSprop, dict(lr=0.01, centered=True, alpha=0.9)),
+    (optim.RMSprop, dict(lr=0.01, centered=True, momentum=0.5)),
 ]
 
 
@@ -518,7 +525,7 @@ def test_fused_update_is_the_numpy_formula_bit_for_bit(cls, options, dtype, rng)
         for g in grads:
             p.grad = md.tensor(g.copy())
             opt.step()
-        results.append((p.detach().numpy().copy(), opt.state_dict()["state"][0]))
+        results.append((p.detach().numpy().copy(), opt.state_dict()["state"].get(0, {})))
     (p_numpy, s_numpy), (p_fused, s_fused) = results
     np.testing.assert_array_equal(p_fused, p_numpy)
     for key in s_numpy:

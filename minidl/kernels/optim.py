@@ -42,3 +42,40 @@ def adam(param, grad, m, v, v_max, beta1, one_minus_beta1, beta2, one_minus_beta
             second = v_max[i]
         denom = math.sqrt(second) / bias2_sqrt + eps
         param[i] = p - m[i] / denom * step_size
+
+
+@kernel(parallel=True)
+def sgd(param, grad, buf, lr, weight_decay, momentum, one_minus_dampening, first,
+        nesterov, maximize):
+    """One SGD step (optim/sgd.py has the formula); buf, the momentum buffer, is used
+    only if momentum != 0, and set to g on the first step."""
+    for i in prange(param.shape[0]):
+        g = -grad[i] if maximize else grad[i]
+        if weight_decay != 0:
+            g = g + weight_decay * param[i]
+        if momentum != 0:
+            buf[i] = g if first else buf[i] * momentum + one_minus_dampening * g
+            g = g + momentum * buf[i] if nesterov else buf[i]
+        param[i] = param[i] - lr * g
+
+
+@kernel(parallel=True)
+def rmsprop(param, grad, v, avg, buf, lr, alpha, one_minus_alpha, eps, weight_decay,
+            momentum, centered, maximize):
+    """One RMSprop step (optim/rmsprop.py has the formula); avg (the running mean of g)
+    is used only if centered, buf only if momentum > 0."""
+    for i in prange(param.shape[0]):
+        g = -grad[i] if maximize else grad[i]
+        if weight_decay != 0:
+            g = g + weight_decay * param[i]
+        v[i] = v[i] * alpha + one_minus_alpha * (g * g)
+        second = v[i]
+        if centered:
+            avg[i] = avg[i] * alpha + one_minus_alpha * g
+            second = v[i] - avg[i] * avg[i]
+        denom = math.sqrt(second) + eps
+        if momentum > 0:
+            buf[i] = buf[i] * momentum + g / denom
+            param[i] = param[i] - lr * buf[i]
+        else:
+            param[i] = param[i] - g / denom * lr
