@@ -3,7 +3,8 @@
     env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE python benchmarks/bench_policies.py \
         [--workloads seed_cnn dcgan] [--rounds 3] [--repeats 10]
 
-minidl/kernels/threads.py explains the policy: Numba's threads sleep when idle, and
+minidl/kernels/threads.py and gemm.py explain the policy: Numba's threads sleep when
+idle, and
 minidl's matrix products run on minidl's own threads with numpy's OpenBLAS held to one
 thread. Each alternative below changes one part of that; each runs in a fresh process
 (an OpenMP wait policy is fixed when the pool starts), and the rounds take turns so
@@ -33,7 +34,7 @@ import sys
 
 import numpy as np
 
-POLICIES = {  # name: (environment, what to change in minidl/kernels/threads.py)
+POLICIES = {  # name: (environment, what to change in minidl/kernels)
     "minidl": ({}, None),
     "blas-threads": ({}, "blas"),
     "omp-default": ({"GOMP_SPINCOUNT": "300000"}, None),
@@ -58,10 +59,10 @@ def child(policy: str, name: str, batch: int, repeats: int):
     """Time one workload under one policy, in this (fresh) process."""
     import workloads
     from baseline import step_times
-    from minidl.kernels import memory, threads
+    from minidl.kernels import gemm, memory
     change = POLICIES[policy][1]
     if change == "blas":  # leave numpy's BLAS its own threads, and don't split
-        threads.blas_single_thread = lambda: contextlib.nullcontext(False)
+        gemm.blas_single_thread = lambda: contextlib.nullcontext(False)
     elif change in ("no-bin", "malloc"):
         memory.BIN_LIMIT = 0
         if change == "malloc":

@@ -16,7 +16,7 @@ import pytest
 from hypothesis import given, strategies as st
 
 import minidl as md
-from minidl.kernels import activation, memory, optim, pool, threads
+from minidl.kernels import activation, gemm, memory, optim, pool, threads
 
 seeds = st.integers(0, 2**16)
 
@@ -182,9 +182,9 @@ def test_adam_kernel_is_the_numpy_formula(rng):
 def test_matmul_on_threads_gives_numpys_bits(shape_a, shape_b, rng):
     a = rng.standard_normal(shape_a).astype(np.float32)
     b = rng.standard_normal(shape_b).astype(np.float32)
-    np.testing.assert_array_equal(threads.matmul(a, b), np.matmul(a, b))
+    np.testing.assert_array_equal(gemm.matmul(a, b), np.matmul(a, b))
     out = np.empty(np.matmul(a, b).T.shape, np.float32).T  # a non-contiguous out
-    threads.matmul(a, b, out=out)
+    gemm.matmul(a, b, out=out)
     np.testing.assert_array_equal(out, np.matmul(a, b))
 
 
@@ -193,7 +193,7 @@ def test_blas_thread_count_is_restored_after_minidls_products():
         if not held:
             pytest.skip("numpy's BLAS is not an OpenBLAS minidl can see")
     before = [get() for get, _ in threads.blas_single_thread.functions]
-    threads.matmul(np.ones((400, 400), np.float32), np.ones((400, 400), np.float32))
+    gemm.matmul(np.ones((400, 400), np.float32), np.ones((400, 400), np.float32))
     assert [get() for get, _ in threads.blas_single_thread.functions] == before
 
 
@@ -201,12 +201,12 @@ def test_matrix_products_work_in_a_forked_child():
     """fork() copies only the calling thread: the child must not wait for helper
     threads that exist only in its parent."""
     out = _run("import os, numpy as np\n"
-               "from minidl.kernels import threads\n"
+               "from minidl.kernels import gemm\n"
                "a = np.ones((400, 400), np.float32)\n"
-               "threads.matmul(a, a)\n"
+               "gemm.matmul(a, a)\n"
                "pid = os.fork()\n"
                "if pid == 0:\n"
-               "    print(threads.matmul(a, a)[0, 0], flush=True)\n"
+               "    print(gemm.matmul(a, a)[0, 0], flush=True)\n"
                "    os._exit(0)\n"
                "os.waitpid(pid, 0)\n")
     assert out.split() == ["400.0"]

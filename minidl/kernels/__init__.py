@@ -8,8 +8,9 @@
     select.py       sorting and selection with PyTorch's order among ties
     special.py      erf
     optim.py        the optimizers' fused one-pass updates
-    threads.py      how the kernels and the matrix products share the cores:
-                    `run_kernel`, `matmul`
+    threads.py      how the kernels and the matrix products share the cores;
+                    `run_kernel`
+    gemm.py         matrix products (GEMMs) split over minidl's threads
     memory.py       scratch buffers and recycled output arrays
 
 Kernels never check their arguments: the Python layer that calls them (minidl/ops,
@@ -17,7 +18,8 @@ minidl/optim) owns shapes, dtypes and error messages. Each takes contiguous arra
 and writes into an output array it is given.
 """
 from .compile import JIT, kernel, prange
-from .threads import threads_for, run_kernel, matmul
+from .threads import threads_for, run_kernel
+from .gemm import matmul
 from .memory import scratch, output
 
 __all__ = ["JIT", "kernel", "prange", "threads_for", "run_kernel", "matmul", "scratch", "output"]
