@@ -4,9 +4,8 @@
         [--workloads seed_cnn dcgan] [--rounds 3] [--repeats 10]
 
 minidl/kernels/threads.py and gemm.py explain the policy: Numba's threads sleep when
-idle, and
-minidl's matrix products run on minidl's own threads with numpy's OpenBLAS held to one
-thread. Each alternative below changes one part of that; each runs in a fresh process
+idle, and minidl's matrix products run on minidl's own threads with numpy's OpenBLAS
+held to one thread. Each alternative below changes one part of that; each runs in a fresh process
 (an OpenMP wait policy is fixed when the pool starts), and the rounds take turns so
 that the machine's noise falls on all of them alike:
 
