@@ -8,7 +8,9 @@ other's derivatives.
     conv2d_weight(x, w.shape, y)  the adjoint of conv2d in w:
                                         <conv2d(x, w), y> = <w, conv2d_weight(x, w.shape, y)>
 
-Each is linear in each argument, so its derivatives are the other two:
+Here <a, b> is the sum of a * b over all elements, and the adjoint of a linear map
+A is the map A^T with <A x, y> = <x, A^T y> for every x and y -- for a matrix, its
+transpose. Each op is linear in each argument, so its derivatives are the other two:
 
     conv2d:            dL/dx = conv_transpose2d(g, w)      dL/dw = conv2d_weight(x, g)
     conv_transpose2d:  dL/dy = conv2d(g, w)                dL/dw = conv2d_weight(g, y)
@@ -19,7 +21,9 @@ penalties, gradgradcheck) come for free.
 
 How they compute (see minidl/kernels/im2col.py): im2col turns x into a matrix `cols`
 of shape (C*KH*KW, N*OH*OW), one column per output pixel; then with the weight as a
-matrix W (O, C*KH*KW) and the output as a matrix Y (O, N*OH*OW):
+matrix W (O, C*KH*KW) and the output as a matrix Y (O, N*OH*OW), each op is one GEMM
+("general matrix multiply", the BLAS routine behind numpy's @; minidl/kernels/gemm.py
+runs it on minidl's threads):
 
     conv2d:            Y = W @ cols
     conv_transpose2d:  cols = W^T @ Y,  then col2im adds the columns back into images
