@@ -220,6 +220,7 @@ def torch_twins(torch):
         "Softplus": lambda: F.softplus(t(3)), "Softmax": lambda: t(2, 3).softmax(1),
         "LogSoftmax": lambda: t(2, 3).log_softmax(1), "MatMul": lambda: t(2, 3) @ t(3, 2),
         "Linear": lambda: F.linear(t(2, 3), t(4, 3), t(4)),
+        "BatchNorm": lambda: F.batch_norm(t(4, 3), None, None, t(3), t(3), training=True),
         "SlopeMask": lambda: double(F.relu, [(3,)]),
         "Dropout": lambda: F.dropout(t(10), 0.5),
         "Join": lambda: hooked(t(3)) + 1, "Split": lambda: hooked(t(3)) + 1,
