@@ -14,9 +14,9 @@ import math
 import numpy as np
 
 from .autograd import Function
-from .errors import ArgumentError, ShapeError
-from .ops.arithmetic import abs, cast, unary_input
-from .ops.reduction import vector_norm, floats_only, normalize_dims, sum, amax, amin
+from .errors import ArgumentError, ShapeError, DTypeError
+from .ops.arithmetic import abs, cast, unary_input, floats_only
+from .ops.reduction import vector_norm, normalize_dims, sum, amax, amin
 from .ops.shape import permute
 from .tensor import Tensor, dim_aliases
 
@@ -59,7 +59,7 @@ class SingularValuesGrad(Function):
 
 def svdvals(A):
     """The singular values of A (..., m, n), largest first: shape (..., min(m, n))."""
-    A = floats_only(unary_input(A, "svdvals"), "svdvals")
+    A = floats_only(A, "svdvals", DTypeError)
     if A.ndim < 2:
         raise ShapeError(f"svdvals: needs a matrix (at least 2 dims), got shape "
                          f"{A.shape}")
@@ -72,7 +72,7 @@ def matrix_norm(A, ord="fro", dim=(-2, -1), keepdim=False, *, dtype=None):  # no
     smallest singular value), 1 / -1 (largest / smallest column sum of |A|), inf / -inf
     (largest / smallest row sum)."""
     A = unary_input(A, "matrix_norm")
-    A = floats_only(A if dtype is None else cast(A, dtype), "matrix_norm")
+    A = floats_only(A if dtype is None else cast(A, dtype), "matrix_norm", DTypeError)
     if A.ndim < 2 or not isinstance(dim, (tuple, list)) or len(dim) != 2:
         raise ShapeError(f"matrix_norm: needs a tensor with at least 2 dims and dim a "
                          f"pair of dims, got shape {A.shape} and dim {dim!r}")

@@ -700,7 +700,7 @@ class Tensor:
     def sign(self): return ops.sign(self)
     def floor(self): return ops.floor(self)
     def ceil(self): return ops.ceil(self)
-    def round(self, decimals=0): return ops.round(self, decimals)
+    def round(self, decimals=None): return ops.round(self, decimals)
     def trunc(self): return ops.trunc(self)
     def copysign(self, other): return ops.copysign(self, other)
     def atan2(self, other): return ops.atan2(self, other)

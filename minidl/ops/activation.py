@@ -20,8 +20,9 @@ import numpy as np
 from ..autograd import Function
 from ..kernels.special import erf as _erf_kernel
 from ..errors import NotImplementedForDType
-from ..tensor import Tensor, _FLOATS
-from .arithmetic import float_input, unary_input, exp, where, abs as _abs, clamp, cast
+from ..tensor import Tensor
+from .arithmetic import (float_input, floats_only, unary_input, exp, where, abs as _abs,
+                         clamp, cast)
 from .reduction import sum, normalize_dims, vector_norm
 
 
@@ -180,18 +181,9 @@ def gelu(x, approximate="none"):
 
 
 # ------------------------------------------------------------------ dtypes and inplace
-class DTypeError(TypeError, NotImplementedError):
-    """An op that PyTorch defines only for some dtypes got another (a TypeError, and a
-    NotImplementedError -- so a RuntimeError -- as PyTorch raises)."""
-
-
-def floating_input(x, op: str) -> Tensor:
-    """The input of an op PyTorch implements for floating-point tensors only."""
-    x = unary_input(x, op)
-    if x.dtype not in _FLOATS:
-        raise DTypeError(f"{op}: not implemented for {x.dtype} tensors (as in PyTorch); "
-                         "convert with .float()")
-    return x
+# An op that PyTorch defines only for some dtypes got another: PyTorch's "not
+# implemented for 'Long'" (ops/pooling.py and ops/upsample.py import it by this name)
+DTypeError = NotImplementedForDType
 
 
 def _inplace_result(x, out, inplace: bool, op: str):
@@ -208,7 +200,7 @@ def _inplace_result(x, out, inplace: bool, op: str):
 
 def _floating_activation(fn, input, inplace: bool, op: str):
     """fn(x) for an op PyTorch defines on floating-point tensors, with `inplace`."""
-    x = floating_input(input, op)
+    x = floats_only(input, op)
     return _inplace_result(x, fn(x), inplace, op)
 
 
@@ -318,7 +310,7 @@ class LogSigmoid(Function):
 
 def logsigmoid(input):
     """log(1 / (1 + e^-x)), computed without overflow."""
-    return LogSigmoid.apply(floating_input(input, "logsigmoid"))
+    return LogSigmoid.apply(floats_only(input, "logsigmoid"))
 
 
 def mish(input, inplace=False):
@@ -420,7 +412,7 @@ def normalize(input, p=2.0, dim=1, eps=1e-12, out=None):
     """x / max(||x||_p, eps) along dim (torch.nn.functional.normalize): unit vectors,
     and a zero vector stays zero."""
     # y = x / max(n, eps) with n = (sum |x|^p)^(1/p); autograd derives the rest
-    x = floating_input(input, "normalize")
+    x = floats_only(input, "normalize")
     dims = normalize_dims(dim, x.ndim, "normalize")
     result = x / clamp(vector_norm(x, float(p), dims, keepdim=True), min=eps)
     if out is None:

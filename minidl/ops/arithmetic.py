@@ -112,6 +112,18 @@ def float_input(x, op: str) -> Tensor:
     return x if x.dtype in FLOATS else cast(x, float32)
 
 
+def floats_only(x, op: str, error=NotImplementedForDType) -> Tensor:
+    """The input of an op PyTorch defines on float tensors only (float32, float64);
+    any other dtype raises `error`: NotImplementedForDType where PyTorch has no kernel
+    for it ("not implemented for 'Long'", a NotImplementedError), DTypeError where it
+    checks the dtype first (mean, var, the norms: a plain RuntimeError)."""
+    x = unary_input(x, op)
+    if x.dtype not in FLOATS:
+        raise error(f"{op}: not implemented for {x.dtype} tensors (as in PyTorch); "
+                    "convert with .float() first")
+    return x
+
+
 def refuse_bool(x: Tensor, op: str, advice: str, error=DTypeError):
     """PyTorch refuses - (negation, subtraction), abs and ** on bool tensors."""
     if x.dtype == np.bool_:

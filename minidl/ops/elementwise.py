@@ -14,8 +14,9 @@ import math
 import numpy as np
 
 from ..autograd import Function
+from ..errors import NotImplementedForDType
 from ..tensor import Tensor, _FLOATS, float32
-from .arithmetic import lift, float_input, unary_input, cast, where, exp
+from .arithmetic import lift, float_input, unary_input, cast, where, exp, floats_only
 
 
 # ------------------------------------------------------------------ smooth unary ops
@@ -191,16 +192,19 @@ def sign(x):
     return Sign.apply(x)
 
 
-def round(x, decimals=0):  # noqa: A001  (PyTorch's name)
+def round(x, decimals=None):  # noqa: A001  (PyTorch's name)
     """Round half to even (0.5 -> 0, 1.5 -> 2), keeping `decimals` digits after the
-    point (negative: before it). Its gradient is 0."""
+    point (negative: before it). Its gradient is 0. As in PyTorch, integer tensors are
+    returned as they are by round(x), and refused when decimals is given (even 0);
+    bool tensors are refused."""
     x = unary_input(x, "round")
     if x.dtype not in _FLOATS:
-        if decimals != 0:
-            raise NotImplementedError(f"round: decimals={decimals} needs a float "
-                                      f"tensor, got dtype {x.dtype} (as in PyTorch)")
+        if decimals is not None or x.dtype == np.bool_:
+            how = "" if decimals is None else f" with decimals={decimals}"
+            raise NotImplementedForDType(f"round{how}: not implemented for {x.dtype} "
+                                         "tensors (as in PyTorch); convert with .float()")
         return Tensor(x._data.copy())
-    return Round.apply(x, int(decimals))
+    return Round.apply(x, int(decimals or 0))
 
 
 # ------------------------------------------------------------------ binary ops
@@ -210,13 +214,6 @@ def float_pair(a, b, op: str):
     if a.dtype not in _FLOATS:
         a, b = cast(a, float32), cast(b, float32)
     return a, b
-
-
-def floats_only(op: str, *tensors):
-    for t in tensors:
-        if t.dtype not in _FLOATS:
-            raise NotImplementedError(f"{op}: not implemented for dtype {t.dtype}; "
-                                      "expected float32 or float64 (as in PyTorch)")
 
 
 class Copysign(Function):
@@ -301,7 +298,7 @@ def atan2(input, other):  # noqa: A002
 def logaddexp(input, other):  # noqa: A002
     """log(exp(input) + exp(other)), without overflow."""
     a, b = lift(input, other, "logaddexp")
-    floats_only("logaddexp", a, b)
+    floats_only(a, "logaddexp")  # (b has a's dtype)
     return Logaddexp.apply(a, b)
 
 
@@ -309,7 +306,7 @@ def lerp(input, end, weight):  # noqa: A002
     """input + weight * (end - input); weight is a number or a tensor, and all three
     broadcast together. input and end must have the same float dtype, as in PyTorch."""
     start, end = unary_input(input, "lerp"), unary_input(end, "lerp")
-    floats_only("lerp", start, end)
+    floats_only(start, "lerp"), floats_only(end, "lerp")
     if start.dtype != end.dtype:
         raise RuntimeError(f"lerp: expected dtype {start.dtype} for `end` but got "
                            f"dtype {end.dtype}")

@@ -14,8 +14,7 @@ import numpy as np
 
 from ..autograd import Function, is_grad_enabled
 from ..tensor import Tensor, _FLOATS, int64, dim_aliases
-from .arithmetic import unary_input, where, cast, clone, exp, log, abs
-from .elementwise import floats_only
+from .arithmetic import unary_input, where, cast, clone, exp, log, abs, floats_only
 from .movement import flip
 from .reduction import sum
 from .shape import GetItem, permute, unsqueeze, _dim
@@ -178,7 +177,7 @@ class LogCumSumExp(Function):
 def logcumsumexp(input, dim):  # noqa: A002
     """log(cumsum(exp(input))) along dim, without overflow."""
     x = unary_input(input, "logcumsumexp")
-    floats_only("logcumsumexp", x)
+    floats_only(x, "logcumsumexp")
     d = _dim(dim, max(x.ndim, 1), "logcumsumexp")
     return clone(x) if x.ndim == 0 else LogCumSumExp.apply(x, d)
 

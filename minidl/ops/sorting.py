@@ -21,7 +21,7 @@ from ..autograd import Function
 from ..kernels import select
 from ..tensor import Tensor, _FLOATS, dim_aliases
 from .arithmetic import unary_input
-from ..errors import ArgumentError
+from ..errors import ArgumentError, DTypeError, NotImplementedForDType
 from .indexing import gather
 from .shape import _dim
 
@@ -82,6 +82,13 @@ def argsort(input, dim=-1, descending=False, stable=False):  # noqa: A002
     return Tensor(_argsort(x, _dim(dim, max(x.ndim, 1), "argsort"), descending, stable))
 
 
+def _refuse_bool(x, op, error=NotImplementedForDType):
+    """topk, kthvalue and median have no bool kernel in PyTorch (sort has one)."""
+    if x.dtype == np.bool_:
+        raise error(f"{op}: not implemented for bool tensors (as in PyTorch); convert "
+                    "with .to(minidl.uint8) or .long() first")
+
+
 def _select_input(input, k, dim, op, k_min):  # noqa: A002
     """(x, d) after checking k_min <= k <= the size of dim."""
     x = unary_input(input, op)
@@ -102,6 +109,7 @@ def topk(input, k, dim=-1, largest=True, sorted=True):  # noqa: A002
     """(values, indices) of the k largest (largest=False: smallest) elements along
     dim, in order when sorted=True."""
     x, d = _select_input(input, k, dim, "topk", 0)
+    _refuse_bool(x, "topk", DTypeError)
     if x.ndim == 0:  # (PyTorch gives the element itself, even for k = 0)
         return TopkResult(*_element_itself(x))
     keys, back = _rows(x, d)
@@ -116,8 +124,9 @@ def topk(input, k, dim=-1, largest=True, sorted=True):  # noqa: A002
 def kthvalue(input, k, dim=-1, keepdim=False):  # noqa: A002
     """(values, indices) of the k-th smallest element along dim (k counts from 1)."""
     x, d = _select_input(input, k, dim, "kthvalue", 1)
-    if x.ndim == 0:
+    if x.ndim == 0:  # (PyTorch takes a 0-d bool here)
         return KthvalueResult(*_element_itself(x))
+    _refuse_bool(x, "kthvalue")
     keys, back = _rows(x, d)
     idx = np.empty((keys.shape[0], 1), np.int64)
     select.kthvalue_rows(keys, int(k) - 1, idx)
@@ -155,6 +164,7 @@ def median(input, dim=None, keepdim=False):  # noqa: A002
     median(x, dim): (values, indices) per slice; of tied values the one first in
     input order, and the first NaN if the slice holds one (as PyTorch)."""
     x = unary_input(input, "median")
+    _refuse_bool(x, "median")
     d = None if dim is None else _dim(dim, max(x.ndim, 1), "median")
     if x.numel() == 0 and (d is None or x.shape[d] == 0):
         raise ArgumentError(f"median: no median of an empty set (input of shape "
