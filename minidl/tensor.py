@@ -23,6 +23,7 @@ from .device import device as Device, check_device
 from .dtypes import (float32, float64, int8, int16, int32, int64, uint8, bool_,  # noqa: F401
                      SUPPORTED as _SUPPORTED, FLOATS as _FLOATS)
 from .errors import ShapeError, DTypeError, DataError  # noqa: F401  (importable here too)
+from .handle import RemovableHandle
 
 
 def _as_array(data, dtype=None) -> np.ndarray:
@@ -351,7 +352,7 @@ class Tensor:
             self._grad_hooks = hooks = self._grad_hooks or {}
         else:
             node._tensor_hooks = hooks = node._tensor_hooks or {}
-        return _add_hook(hooks, hook)
+        return RemovableHandle.add(hooks, hook)
 
     def register_post_accumulate_grad_hook(self, hook):
         """Call hook(tensor) after backward has added to this leaf's .grad."""
@@ -362,7 +363,7 @@ class Tensor:
             raise RuntimeError("post accumulate grad hooks cannot be registered on "
                                "non-leaf tensors")
         self._post_accumulate_hooks = hooks = self._post_accumulate_hooks or {}
-        return _add_hook(hooks, hook)
+        return RemovableHandle.add(hooks, hook)
 
     def _refresh_view_history(self):
         """This view's base has a new history (an in-place op on it, or through another
@@ -810,13 +811,6 @@ def parse_to_args(op, args, dtype=None, device=None):
 
 
 _KIND_RANK = {"b": 0, "u": 1, "i": 1, "f": 2}  # in-place results may not go up a kind
-
-
-def _add_hook(hooks: dict, hook):
-    from .nn.hooks import RemovableHandle  # (nn imports this module: import late)
-    handle = RemovableHandle(hooks)
-    hooks[handle.id] = hook
-    return handle
 
 
 def _random(generator):
