@@ -16,7 +16,8 @@ from .ops.upsample import interpolate                                # ops/upsam
 from .ops.matmul import linear                                       # ops/matmul.py
 from .ops.encoding import one_hot                                    # ops/encoding.py
 from .ops.activation import (selu, celu, hardtanh, relu6, hardsigmoid,  # ops/activation.py
-                             hardswish, logsigmoid, mish, softsign, softmin, normalize)
+                             hardswish, logsigmoid, mish, softsign, softmin, normalize,
+                             threshold)
 from .ops.attention import scaled_dot_product_attention           # ops/attention.py
 from .losses import (cross_entropy, nll_loss, binary_cross_entropy,  # losses.py
                      binary_cross_entropy_with_logits, mse_loss, l1_loss,
@@ -34,7 +35,7 @@ __all__ = list(_core_ops) + [
     "binary_cross_entropy_with_logits", "mse_loss", "l1_loss", "smooth_l1_loss",
     "huber_loss", "kl_div",
     "selu", "celu", "hardtanh", "relu6", "hardsigmoid", "hardswish", "logsigmoid", "mish",
-    "softsign", "softmin", "normalize", "scaled_dot_product_attention",
+    "softsign", "softmin", "normalize", "scaled_dot_product_attention", "threshold",
 ]
 
 

@@ -30,7 +30,7 @@ from .container import Sequential, ModuleList, ModuleDict
 from .activation import (ReLU, LeakyReLU, ELU, Sigmoid, Tanh, Softplus, GELU, SiLU,
                          Softmax, LogSoftmax)
 from .activation import (SELU, CELU, Hardtanh, ReLU6, Hardsigmoid, Hardswish, LogSigmoid,
-                         Mish, Softsign, Softmin)
+                         Mish, Softsign, Softmin, Threshold)
 from .dropout import Dropout, Dropout2d
 from .pooling import MaxPool2d, AvgPool2d, AdaptiveAvgPool2d
 from .pooling import AdaptiveMaxPool2d, MaxUnpool2d

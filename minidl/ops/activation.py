@@ -19,7 +19,10 @@ import numpy as np
 
 from ..autograd import Function
 from ..kernels.special import erf as _erf_kernel
-from ..errors import NotImplementedForDType
+from ..errors import ArgumentError, NotImplementedForDType
+
+# ops/pooling.py imports PyTorch's "not implemented for 'Long'" error by this name
+DTypeError = NotImplementedForDType
 from ..tensor import Tensor
 from .arithmetic import (float_input, floats_only, unary_input, exp, where, abs as _abs,
                          clamp, cast)
@@ -134,45 +137,93 @@ class Softplus(Function):
         return where(Tensor(ctx.linear), g, g * sigmoid(x * ctx.beta)), None, None
 
 
-def relu(x):
-    return ReLU.apply(float_input(x, "relu"))
+class Threshold(Function):
+    # y = x if x > threshold else value;   dy/dx = 1 if x > threshold else 0
+    # (NaN stays NaN and passes its gradient, as PyTorch's `x <= threshold` test)
+    @staticmethod
+    def forward(ctx, x, threshold, value):  # (both numbers already in x's dtype)
+        ctx.keep = ~(x <= threshold)
+        return np.where(ctx.keep, x, value)
+
+    @staticmethod
+    def backward(ctx, g):
+        return g * Tensor(ctx.keep), None, None
 
 
-def leaky_relu(x, negative_slope=0.01):
-    return LeakyReLU.apply(float_input(x, "leaky_relu"), negative_slope)
+def _in_dtype(number, dtype, op: str, what: str):
+    """A number in a tensor's dtype, as PyTorch converts it: truncated toward 0 for
+    integer dtypes, and refused if it does not fit."""
+    if dtype.kind in "iu":
+        info = np.iinfo(dtype)
+        if not info.min <= number <= info.max:
+            raise ArgumentError(f"{op}: {what} {number} cannot be converted to type "
+                                f"{dtype} without overflow")
+    return np.array(number).astype(dtype)[()]
 
 
-def elu(x, alpha=1.0):
-    return ELU.apply(float_input(x, "elu"), alpha, 1.0, 1.0)
+# ------------------------------------------------------------------ the functions
+# Each takes PyTorch's arguments. `inplace=True` (where PyTorch has it) writes the
+# result into the input and returns the input, as PyTorch's relu_ etc.: through
+# Tensor._inplace, which records the edit in the graph when gradients flow and
+# refuses, as PyTorch does, a leaf that requires grad.
+def relu(input, inplace=False):  # noqa: A002  (PyTorch's names)
+    """max(x, 0). Integer tensors stay integer (as in PyTorch); bool is refused."""
+    x = _no_bool(input, "relu")
+    return x._inplace(relu) if inplace else ReLU.apply(x)
 
 
-def sigmoid(x):
-    return Sigmoid.apply(float_input(x, "sigmoid"))
+def threshold(input, threshold, value, inplace=False):  # noqa: A002
+    """x where x > threshold, else value. Integer tensors stay integer."""
+    x = _no_bool(input, "threshold")
+    if inplace:
+        return x._inplace(_threshold, threshold, value)
+    return Threshold.apply(x, _in_dtype(threshold, x.dtype, "threshold", "threshold"),
+                           _in_dtype(value, x.dtype, "threshold", "value"))
 
 
-def tanh(x):
-    return Tanh.apply(float_input(x, "tanh"))
+_threshold = threshold  # (the function, where its argument hides the name)
 
 
-def erf(x):
-    return Erf.apply(float_input(x, "erf"))
+def leaky_relu(input, negative_slope=0.01, inplace=False):  # noqa: A002
+    x = floats_only(input, "leaky_relu")
+    if inplace:
+        return x._inplace(leaky_relu, negative_slope)
+    return LeakyReLU.apply(x, negative_slope)
 
 
-def softplus(x, beta=1.0, threshold=20.0):
+def elu(input, alpha=1.0, inplace=False):  # noqa: A002
+    x = floats_only(input, "elu")
+    return x._inplace(elu, alpha) if inplace else ELU.apply(x, alpha, 1.0, 1.0)
+
+
+def sigmoid(input):  # noqa: A002
+    """1 / (1 + e^-x); integer and bool tensors give float32 (as in PyTorch)."""
+    return Sigmoid.apply(float_input(input, "sigmoid"))
+
+
+def tanh(input):  # noqa: A002
+    return Tanh.apply(float_input(input, "tanh"))
+
+
+def erf(input):  # noqa: A002
+    return Erf.apply(float_input(input, "erf"))
+
+
+def softplus(input, beta=1.0, threshold=20.0):  # noqa: A002
     """log(1 + e^(beta x)) / beta, and x itself where beta x > threshold (as PyTorch)."""
-    return Softplus.apply(float_input(x, "softplus"), beta, threshold)
+    return Softplus.apply(floats_only(input, "softplus"), beta, threshold)
 
 
-def silu(x):
+def silu(input, inplace=False):  # noqa: A002
     """x * sigmoid(x) (also called swish)."""
-    x = float_input(x, "silu")
-    return x * sigmoid(x)
+    x = floats_only(input, "silu")
+    return x._inplace(silu) if inplace else x * sigmoid(x)
 
 
-def gelu(x, approximate="none"):
+def gelu(input, approximate="none"):  # noqa: A002
     """x * Phi(x), Phi the standard normal CDF; approximate='tanh' uses
     0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))), as PyTorch."""
-    x = float_input(x, "gelu")
+    x = floats_only(input, "gelu")
     if approximate == "none":
         return x * 0.5 * (1 + erf(x * (1 / math.sqrt(2))))
     if approximate == "tanh":
@@ -180,28 +231,13 @@ def gelu(x, approximate="none"):
     raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
 
 
-# ------------------------------------------------------------------ dtypes and inplace
-# An op that PyTorch defines only for some dtypes got another: PyTorch's "not
-# implemented for 'Long'" (ops/pooling.py and ops/upsample.py import it by this name)
-DTypeError = NotImplementedForDType
-
-
-def _inplace_result(x, out, inplace: bool, op: str):
-    """inplace=True writes the result into x and returns x, as PyTorch does -- for
-    tensors outside autograd only (minidl does not rewrite graphs in place)."""
-    if not inplace:
-        return out
-    if x.requires_grad or out.requires_grad:
-        raise RuntimeError(f"{op}(inplace=True): the input requires grad, and minidl does "
-                           "not record in-place activations; use inplace=False (the "
-                           "values are the same)")
-    return x.copy_(out)
-
-
-def _floating_activation(fn, input, inplace: bool, op: str):
-    """fn(x) for an op PyTorch defines on floating-point tensors, with `inplace`."""
-    x = floats_only(input, op)
-    return _inplace_result(x, fn(x), inplace, op)
+def _no_bool(input, op: str) -> Tensor:  # noqa: A002
+    """The input of relu, threshold and the hard clamps: any dtype but bool."""
+    x = unary_input(input, op)
+    if x.dtype == np.bool_:
+        raise NotImplementedForDType(f"{op}: bool inputs are not supported (as in "
+                                     "PyTorch); convert with .float() or .long()")
+    return x
 
 
 # ------------------------------------------------------------------ SELU and CELU
@@ -209,18 +245,18 @@ SELU_ALPHA = 1.6732632423543772848170429916717
 SELU_SCALE = 1.0507009873554804934193349852946
 
 
-def selu(input, inplace=False):
+def selu(input, inplace=False):  # noqa: A002
     """scale * elu(x, alpha) with PyTorch's constants (self-normalising networks)."""
-    return _floating_activation(lambda x: ELU.apply(x, SELU_ALPHA, SELU_SCALE, 1.0),
-                                input, inplace, "selu")
+    x = floats_only(input, "selu")
+    return x._inplace(selu) if inplace else ELU.apply(x, SELU_ALPHA, SELU_SCALE, 1.0)
 
 
-def celu(input, alpha=1.0, inplace=False):
+def celu(input, alpha=1.0, inplace=False):  # noqa: A002
     """max(0, x) + min(0, alpha * (e^(x / alpha) - 1))."""
     if alpha == 0:
         raise ValueError("celu: alpha must not be 0 (it divides x)")
-    return _floating_activation(lambda x: ELU.apply(x, alpha, 1.0, 1.0 / alpha), input,
-                                inplace, "celu")
+    x = floats_only(input, "celu")
+    return x._inplace(celu, alpha) if inplace else ELU.apply(x, alpha, 1.0, 1.0 / alpha)
 
 
 # ------------------------------------------------------------------ the hard family
@@ -236,21 +272,21 @@ class Hardtanh(Function):
         return g * Tensor(ctx.inside), None, None
 
 
-def hardtanh(input, min_val=-1.0, max_val=1.0, inplace=False):
+def hardtanh(input, min_val=-1.0, max_val=1.0, inplace=False):  # noqa: A002
     """x clipped to [min_val, max_val]; integer tensors stay integer (as PyTorch)."""
-    x = unary_input(input, "hardtanh")
-    if x.dtype == np.bool_:
-        raise DTypeError("hardtanh: bool tensors are not supported (as in PyTorch)")
+    x = _no_bool(input, "hardtanh")
     if min_val > max_val:
         raise ValueError(f"hardtanh: min_val cannot be greater than max_val, got "
                          f"min_val={min_val}, max_val={max_val}")
     if x.dtype.kind == "u" and int(min_val) < 0:  # (PyTorch truncates the limit first)
-        raise DTypeError(f"hardtanh: cannot use negative limits on an unsigned "
-                         f"{x.dtype} tensor, got min_val={min_val}")
-    return _inplace_result(x, Hardtanh.apply(x, min_val, max_val), inplace, "hardtanh")
+        raise NotImplementedForDType(f"hardtanh: cannot use negative limits on an "
+                                     f"unsigned {x.dtype} tensor, got min_val={min_val}")
+    if inplace:
+        return x._inplace(hardtanh, min_val, max_val)
+    return Hardtanh.apply(x, min_val, max_val)
 
 
-def relu6(input, inplace=False):
+def relu6(input, inplace=False):  # noqa: A002
     """min(max(x, 0), 6) = hardtanh(x, 0, 6)."""
     return hardtanh(input, 0.0, 6.0, inplace)
 
@@ -267,9 +303,10 @@ class Hardsigmoid(Function):
         return g * Tensor(ctx.inside) / 6
 
 
-def hardsigmoid(input, inplace=False):
+def hardsigmoid(input, inplace=False):  # noqa: A002
     """A piecewise-linear sigmoid: 0 below -3, 1 above 3, x / 6 + 1/2 between."""
-    return _floating_activation(Hardsigmoid.apply, input, inplace, "hardsigmoid")
+    x = floats_only(input, "hardsigmoid")
+    return x._inplace(hardsigmoid) if inplace else Hardsigmoid.apply(x)
 
 
 class Hardswish(Function):
@@ -288,9 +325,10 @@ class Hardswish(Function):
         return g * slope
 
 
-def hardswish(input, inplace=False):
+def hardswish(input, inplace=False):  # noqa: A002
     """x * hardsigmoid(x) (MobileNetV3's cheap swish)."""
-    return _floating_activation(Hardswish.apply, input, inplace, "hardswish")
+    x = floats_only(input, "hardswish")
+    return x._inplace(hardswish) if inplace else Hardswish.apply(x)
 
 
 # ------------------------------------------------------------------ smooth ones
@@ -313,16 +351,18 @@ def logsigmoid(input):
     return LogSigmoid.apply(floats_only(input, "logsigmoid"))
 
 
-def mish(input, inplace=False):
+def mish(input, inplace=False):  # noqa: A002
     """x * tanh(softplus(x));  d/dx = tanh(sp) + x * sigmoid(x) * (1 - tanh(sp)^2)."""
-    return _floating_activation(lambda x: x * tanh(softplus(x)), input, inplace, "mish")
+    x = floats_only(input, "mish")
+    return x._inplace(mish) if inplace else x * tanh(softplus(x))
 
 
 def softsign(input):
     """x / (1 + |x|);  d/dx = 1 / (1 + |x|)^2. Integer tensors give float32."""
     x = unary_input(input, "softsign")
     if x.dtype == np.bool_:
-        raise DTypeError("softsign: bool tensors are not supported (as in PyTorch)")
+        raise NotImplementedForDType("softsign: bool tensors are not supported (as in "
+                                     "PyTorch)")
     x = float_input(x, "softsign")
     return x / (_abs(x) + 1)
 
