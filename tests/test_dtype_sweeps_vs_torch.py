@@ -187,3 +187,150 @@ def test_inplace_layers_write_into_their_input_as_in_torch(layer):
     (x * x).sum().backward()
     (tx * tx).sum().backward()
     np.testing.assert_allclose(a.grad.numpy(), ta.grad.numpy(), rtol=1e-7)  # (hardsigmoid)
+
+
+# ------------------------------------------------------------------ losses
+def probabilities(dtype, shape=(2, 3), seed=1):
+    """Values in [0, 1] of dtype (0/1 for the integer dtypes): valid BCE inputs."""
+    if dtype == "bool":
+        return sample("bool", shape)
+    if dtype.startswith("float"):
+        return np.random.default_rng(seed).uniform(0.05, 0.95, shape).astype(dtype)
+    return (sample("int64", shape) > 0).astype(dtype)
+
+
+def loss(name, *args, **kw):
+    return (lambda a, b: getattr(F, name)(a, b, *args, **kw),
+            lambda a, b: getattr(TF, name)(a, b, *args, **kw))
+
+
+LOSSES = {  # name -> (minidl, torch, how to make the two inputs)
+    "mse_loss": (*loss("mse_loss"), sample),
+    "mse_loss sum": (*loss("mse_loss", reduction="sum"), sample),
+    "l1_loss": (*loss("l1_loss"), sample),
+    "l1_loss none": (*loss("l1_loss", reduction="none"), sample),
+    "l1_loss sum": (*loss("l1_loss", reduction="sum"), sample),
+    "smooth_l1_loss": (*loss("smooth_l1_loss"), sample),
+    "smooth_l1_loss beta=0": (*loss("smooth_l1_loss", reduction="sum", beta=0.0), sample),
+    "huber_loss": (*loss("huber_loss"), sample),
+    "huber_loss none": (*loss("huber_loss", reduction="none", delta=2.0), sample),
+    "binary_cross_entropy": (*loss("binary_cross_entropy"), probabilities),
+    "binary_cross_entropy_with_logits": (*loss("binary_cross_entropy_with_logits"),
+                                         probabilities),
+    "kl_div": (*loss("kl_div", reduction="batchmean"), probabilities),
+    "kl_div log_target": (*loss("kl_div", reduction="sum", log_target=True), sample),
+    "cross_entropy probabilities": (*loss("cross_entropy"), probabilities),
+    "cross_entropy smoothed": (*loss("cross_entropy", label_smoothing=0.2),
+                               probabilities),
+}
+
+
+def run_loss(fn, lib, a, b):
+    """fn on two leaves (float ones require grad): (outcome, gradient dtypes)."""
+    ta = lib.tensor(a, requires_grad=a.dtype.kind == "f")
+    tb = lib.tensor(b, requires_grad=b.dtype.kind == "f")
+    result = outcome(fn, ta, tb)
+    grads = None
+    if result[0] == "ok" and result[1].requires_grad:
+        if outcome(lambda: result[1].sum().backward())[0] == "error":
+            return result, "backward raises"
+        grads = [str(t.grad.dtype).replace("torch.", "") if t.requires_grad else None
+                 for t in (ta, tb)]
+    return result, grads
+
+
+@pytest.mark.parametrize("target_dtype", DTYPES)
+@pytest.mark.parametrize("input_dtype", DTYPES)
+@pytest.mark.parametrize("name", LOSSES)
+def test_every_loss_at_every_pair_of_dtypes_as_torch(name, input_dtype, target_dtype):
+    ours, theirs, make = LOSSES[name]
+    a, b = make(input_dtype), make(target_dtype, seed=2)
+    (got, grads), (expected, their_grads) = (run_loss(ours, md, a, b),
+                                             run_loss(theirs, torch, a, b))
+    check_same_outcome(got, expected, f"{name}({input_dtype}, {target_dtype})")
+    if their_grads == "backward raises" and name.startswith("huber_loss"):
+        # PyTorch's huber_loss backward wants one dtype for input and target (its
+        # forward does not); minidl differentiates what its forward computed
+        their_grads = [input_dtype if input_dtype.startswith("float") else None,
+                       target_dtype if target_dtype.startswith("float") else None]
+    assert grads == their_grads, f"gradient dtypes {grads}, PyTorch {their_grads}"
+
+
+CLASS_LOSSES = {
+    "cross_entropy": loss("cross_entropy"),
+    "cross_entropy smoothed": loss("cross_entropy", label_smoothing=0.1),
+    "nll_loss": loss("nll_loss"),
+    "nll_loss sum": loss("nll_loss", reduction="sum"),
+}
+
+
+@pytest.mark.parametrize("input_dtype", ["float32", "float64", "int64"])
+@pytest.mark.parametrize("target_dtype", DTYPES)
+@pytest.mark.parametrize("shape", [(4, 3), (3,), (2, 3, 2)], ids=str)
+@pytest.mark.parametrize("name", CLASS_LOSSES)
+def test_class_index_targets_of_every_dtype_as_torch(name, shape, target_dtype,
+                                                     input_dtype):
+    """int64 and uint8 class indices work; other integer dtypes (int32 included),
+    bool and float targets of another shape are refused -- as in PyTorch."""
+    ours, theirs = CLASS_LOSSES[name]
+    x = np.random.default_rng(3).standard_normal(shape) * 3
+    x = x.astype(input_dtype)
+    target_shape = shape[:1] + shape[2:] if len(shape) > 1 else ()
+    t = (np.arange(int(np.prod(target_shape))) % 3).reshape(target_shape)
+    t = t.astype(target_dtype)
+    (got, grads), (expected, their_grads) = (run_loss(ours, md, x, t),
+                                             run_loss(theirs, torch, x, t))
+    check_same_outcome(got, expected, f"{name}({input_dtype}, {target_dtype} target)")
+    assert grads == their_grads
+
+
+def test_int32_class_targets_get_a_clear_message():
+    with pytest.raises(RuntimeError, match=r"int64 \(or uint8\).*int32.*\.long\(\)"):
+        F.cross_entropy(md.zeros(2, 3), md.tensor([0, 1], dtype=md.int32))
+    with pytest.raises(RuntimeError, match="class-probability targets must have the "
+                                           r"input's shape \(2, 3\)"):
+        F.nll_loss(md.zeros(2, 3), md.tensor([0.0, 1.0]))
+
+
+WEIGHTED = {  # name -> (minidl, torch, make input/target, weight shape)
+    "mse_loss": (lambda a, b, w: F.mse_loss(a, b, weight=w),
+                 lambda a, b, w: TF.mse_loss(a, b, weight=w), sample, (2, 3)),
+    "l1_loss sum": (lambda a, b, w: F.l1_loss(a, b, reduction="sum", weight=w),
+                    lambda a, b, w: TF.l1_loss(a, b, reduction="sum", weight=w),
+                    sample, (2, 3)),
+    "huber_loss": (lambda a, b, w: F.huber_loss(a, b, weight=w),
+                   lambda a, b, w: TF.huber_loss(a, b, weight=w), sample, (2, 3)),
+    "binary_cross_entropy": (lambda a, b, w: F.binary_cross_entropy(a, b, w),
+                             lambda a, b, w: TF.binary_cross_entropy(a, b, w),
+                             probabilities, (3,)),
+    "bce_with_logits weight": (
+        lambda a, b, w: F.binary_cross_entropy_with_logits(a, b, w),
+        lambda a, b, w: TF.binary_cross_entropy_with_logits(a, b, w), probabilities, (3,)),
+    "bce_with_logits pos_weight": (
+        lambda a, b, w: F.binary_cross_entropy_with_logits(a, b, pos_weight=w),
+        lambda a, b, w: TF.binary_cross_entropy_with_logits(a, b, pos_weight=w),
+        probabilities, (3,)),
+    "cross_entropy probabilities": (
+        lambda a, b, w: F.cross_entropy(a, b, weight=w),
+        lambda a, b, w: TF.cross_entropy(a, b, weight=w), probabilities, (3,)),
+    "cross_entropy indices": (
+        lambda a, b, w: F.cross_entropy(a, md.tensor([0, 2]), weight=w),
+        lambda a, b, w: TF.cross_entropy(a, torch.tensor([0, 2]), weight=w), sample, (3,)),
+    "nll_loss": (lambda a, b, w: F.nll_loss(a, md.tensor([1, 2]), weight=w),
+                 lambda a, b, w: TF.nll_loss(a, torch.tensor([1, 2]), weight=w),
+                 sample, (3,)),
+}
+
+
+@pytest.mark.parametrize("data_dtype", ["float32", "float64", "int64"])
+@pytest.mark.parametrize("weight_dtype", DTYPES)
+@pytest.mark.parametrize("name", WEIGHTED)
+def test_loss_weights_of_every_dtype_as_torch(name, weight_dtype, data_dtype):
+    ours, theirs, make, weight_shape = WEIGHTED[name]
+    a, b = make(data_dtype), make("float32", seed=2)
+    w = np.abs(sample(weight_dtype, (2, 3))).reshape(-1)[:int(np.prod(weight_shape))]
+    w = w.reshape(weight_shape)
+    got = outcome(ours, md.tensor(a), md.tensor(b), md.tensor(w))
+    expected = outcome(theirs, torch.tensor(a), torch.tensor(b), torch.tensor(w))
+    check_same_outcome(got, expected, f"{name}({data_dtype} data, {weight_dtype} weight)",
+                       rtol=1e-5)
