@@ -403,10 +403,10 @@ class Tensor:
         return self._inplace(ops.div, other, rounding_mode=rounding_mode)
 
     def add_(self, other, *, alpha=1):
-        return self._inplace(ops.add, other if alpha == 1 else other * alpha)
+        return self._inplace(ops.add, other, alpha=alpha)
 
     def sub_(self, other, *, alpha=1):
-        return self._inplace(ops.sub, other if alpha == 1 else other * alpha)
+        return self._inplace(ops.sub, other, alpha=alpha)
 
     def clamp_(self, min=None, max=None):  # noqa: A002  (PyTorch's names)
         return self._inplace(ops.clamp, min, max)
@@ -576,8 +576,8 @@ class Tensor:
     bitwise_not, bitwise_left_shift, bitwise_right_shift = __invert__, __lshift__, __rshift__
 
     # ------------------------------------------------------------------ math methods
-    def add(self, other): return ops.add(self, other)
-    def sub(self, other): return ops.sub(self, other)
+    def add(self, other, *, alpha=1): return ops.add(self, other, alpha=alpha)
+    def sub(self, other, *, alpha=1): return ops.sub(self, other, alpha=alpha)
     def mul(self, other): return ops.mul(self, other)
     def neg(self): return ops.neg(self)
     def exp(self): return ops.exp(self)

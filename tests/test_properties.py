@@ -38,10 +38,14 @@ BINARY = {
                 lambda a, b: ((a > b) + 0.0 * b, (b > a) + 0.0 * a)),
     "minimum": (md.minimum, np.minimum,
                 lambda a, b: ((a < b) + 0.0 * b, (b < a) + 0.0 * a)),
+    "add alpha": (lambda a, b: md.add(a, b, alpha=-1.5), lambda a, b: a - 1.5 * b,
+                  lambda a, b: (np.ones_like(a * b), np.full_like(a * b, -1.5))),
+    "sub alpha": (lambda a, b: md.sub(a, b, alpha=2), lambda a, b: a - 2 * b,
+                  lambda a, b: (np.ones_like(a * b), np.full_like(a * b, -2.0))),
 }
 
 
-@covers(*BINARY)
+@covers(*{name.split()[0] for name in BINARY})
 @pytest.mark.parametrize("name", BINARY)
 @given(shapes=mutually_broadcastable_shapes(num_shapes=2, max_dims=4, max_side=3),
        seed=seeds)

@@ -237,16 +237,46 @@ def _integer_power(a, b):
     return np.where(negative, truncated, out).astype(out.dtype)
 
 
-def add(a, b):
-    return Add.apply(*lift(a, b, "add"))
+class Scale(Function):
+    # y = alpha x, alpha a number kept on ctx (no saved tensor: a second backward
+    # works, as after PyTorch's add(a, b, alpha=...));  dy/dx = alpha
+    @staticmethod
+    def forward(ctx, x, alpha):
+        ctx.alpha = alpha
+        return x * _number_array(alpha, x.dtype)
+
+    @staticmethod
+    def backward(ctx, g):
+        return Scale.apply(g, ctx.alpha), None
 
 
-def sub(a, b):
+def add(a, b, *, alpha=1):
+    """a + alpha * b (as torch.add)."""
+    a, b = lift(a, b, "add")
+    return Add.apply(a, b if alpha == 1 else _scaled(b, alpha, "add"))
+
+
+def sub(a, b, *, alpha=1):
+    """a - alpha * b (as torch.sub)."""
     if any(isinstance(x, (bool, np.bool_)) or getattr(x, "dtype", None) == np.bool_
            for x in (a, b)):  # PyTorch refuses a bool on either side
         raise DTypeError("sub: subtraction with a bool tensor is not supported; for "
                          "masks use ^ (logical xor) or ~ (logical not)")
-    return Sub.apply(*lift(a, b, "sub"))
+    a, b = lift(a, b, "sub")
+    return Sub.apply(a, b if alpha == 1 else _scaled(b, alpha, "sub"))
+
+
+def _scaled(b, alpha, op):
+    """alpha * b for add/sub, with PyTorch's checks of alpha."""
+    if not is_scalar(alpha):
+        raise TypeError(f"{op}: alpha must be a number, got {type(alpha).__name__}")
+    if b.dtype.kind != "f" and isinstance(alpha, (float, np.floating)):
+        raise ArgumentError(f"{op}: for integral input tensors, argument alpha must not "
+                            f"be a floating point number, got alpha={alpha}")
+    if isinstance(alpha, (bool, np.bool_)) and b.dtype != np.bool_:
+        raise ArgumentError(f"{op}: a bool alpha is only supported for bool results, "
+                            f"got alpha={alpha} for {b.dtype} tensors")
+    return Scale.apply(b, alpha)
 
 
 def mul(a, b):
