@@ -439,10 +439,10 @@ class Tensor:
         """Record an edit made directly to the array (e.g. by an optimizer's numpy code)."""
         self._version_counter.value += 1
 
-    def _inplace(self, op, *args, **kwargs):
+    def _inplace(self, op, *args, name=None, **kwargs):
         """self = op(self, *args, **kwargs), in place (op: the out-of-place op, e.g.
-        ops.add; the in-place op is named after it, add_)."""
-        name = op.__name__ + "_"
+        ops.add; the in-place op is named after it, add_, unless name= says)."""
+        name = name or op.__name__ + "_"
         if self._must_record(name, args):
             return self._record_inplace(name, op, args, kwargs)
         with autograd.no_grad():
