@@ -217,6 +217,12 @@ def _index_targets(op, target, x, weight, ignore_index):
 _INDEX_DTYPES = (np.dtype(np.int64), np.dtype(np.uint8))
 
 
+def _kept_only(loss, kept):
+    """loss where the target is kept, 0 where it is ignored -- 0 even where the input
+    is inf or NaN there, as PyTorch never reads ignored positions."""
+    return where(Tensor(kept._data > 0), loss, 0.0)
+
+
 def _pick(x, classes):
     """x[n, classes[n, d1..dK], d1..dK] for every position: each target's entry.
 
@@ -241,7 +247,7 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100,
     x = floats_only(input, op)
     weight = _class_weight(op, weight, x, x.shape[_class_dim(op, x)])
     classes, kept, w = _index_targets(op, target, x, weight, ignore_index)
-    return _reduce_classes(-_pick(x, classes) * w, reduction, kept, w)
+    return _reduce_classes(_kept_only(-_pick(x, classes) * w, kept), reduction, kept, w)
 
 
 def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-100,
@@ -282,10 +288,10 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
         return _reduce(-sum(logp * q * w_c, cls), reduction)
 
     classes, kept, w = _index_targets(op, target, x, weight, ignore_index)
-    nll = _reduce_classes(-_pick(logp, classes) * w, reduction, kept, w)
+    nll = _reduce_classes(_kept_only(-_pick(logp, classes) * w, kept), reduction, kept, w)
     if not label_smoothing:
         return nll
-    uniform = _reduce_classes(-sum(logp * w_c, cls) * kept, reduction, kept, w)
+    uniform = _reduce_classes(_kept_only(-sum(logp * w_c, cls), kept), reduction, kept, w)
     return nll * (1 - label_smoothing) + uniform * (label_smoothing / C)
 
 
@@ -410,12 +416,30 @@ def _difference(op, x, t, floats):
     return x - t
 
 
-def _huber(x, t, delta):
+class Huber(Function):
     # L = 0.5 d^2 where |d| < delta, else delta (|d| - 0.5 delta), with d = x - t:
-    # quadratic near 0, linear (gradient +-delta) far away, matching at |d| = delta
-    d = x - t
-    a = _abs(d)
-    return where(Tensor(a._data < delta), d * d * 0.5, (a - 0.5 * delta) * delta)
+    # quadratic near 0, linear far away, matching at |d| = delta.
+    # dL/dx = clamp(d, -delta, delta) = -dL/dt  (+-delta for an infinite d, NaN for a
+    # NaN, as PyTorch's; and clamp's own derivative gives the second one)
+    @staticmethod
+    def forward(ctx, x, t, delta):
+        ctx.delta = delta
+        ctx.save_for_backward(x, t)
+        d = x - t
+        a = np.abs(d)
+        with np.errstate(invalid="ignore"):  # (inf - inf: NaN, as PyTorch)
+            return np.where(a < delta, 0.5 * d * d, delta * (a - 0.5 * delta)).astype(
+                d.dtype, copy=False)
+
+    @staticmethod
+    def backward(ctx, g):
+        x, t = ctx.saved_tensors
+        gd = g * clamp(x - t, -ctx.delta, ctx.delta)
+        return gd, -gd, None
+
+
+def _huber(x, t, delta):
+    return Huber.apply(x, t, delta)
 
 
 def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):

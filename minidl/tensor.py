@@ -21,7 +21,7 @@ import numpy as np
 from . import autograd
 from .device import device as Device, check_device
 from .dtypes import (float32, float64, int8, int16, int32, int64, uint8, bool_,  # noqa: F401
-                     SUPPORTED as _SUPPORTED, FLOATS as _FLOATS)
+                     SUPPORTED as _SUPPORTED, FLOATS as _FLOATS, is_scalar)
 from .errors import ShapeError, DTypeError, DataError  # noqa: F401  (importable here too)
 from .handle import RemovableHandle
 
@@ -454,6 +454,8 @@ class Tensor:
         """self[index] = value (numpy's assignment; recorded when grad must flow)."""
         from .ops.shape import set_region, normalize_index
         index = normalize_index(index)
+        if is_scalar(value):  # (converted as PyTorch does: -1 wraps in uint8, ...)
+            value = ops.arithmetic.scalar_in_dtype(value, self.dtype, name)
         if self._must_record(name, (value,)):
             return self._record_inplace(name, set_region, (index, value), {})
         self._write(name, index, value._data if isinstance(value, Tensor) else value)
@@ -648,7 +650,7 @@ class Tensor:
 
     @property
     def T(self):
-        return ops.permute(self, *reversed(range(self.ndim)))
+        return ops.permute(self, tuple(reversed(range(self.ndim))))
 
     def t(self):
         """Swap the two dimensions of a matrix; 0-d and 1-d tensors come back as is."""
@@ -740,7 +742,8 @@ class Tensor:
     @dim_aliases
     def logcumsumexp(self, dim): return ops.logcumsumexp(self, dim)
 
-    def flip(self, *dims): return ops.flip(self, ops.shape._shape_arg(dims))  # (0, 1) or 0, 1
+    def flip(self, *dims):  # x.flip(0, 1) or x.flip((0, 1))
+        return ops.flip(self, ops.shape._shape_arg(dims, "flip", "dims"))
     def roll(self, shifts, dims=None): return ops.roll(self, shifts, dims)
     def split(self, split_size, dim=0): return ops.split(self, split_size, dim)
     def chunk(self, chunks, dim=0): return ops.chunk(self, chunks, dim)

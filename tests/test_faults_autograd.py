@@ -248,6 +248,7 @@ def torch_twins(torch):
         "Nearest": lambda: F.interpolate(t(1, 1, 2, 2), scale_factor=2),
         "Scale": lambda: torch.add(t(3), t(3), alpha=2),
         "Threshold": lambda: F.threshold(t(3), 0.5, 2.0),
+        "Huber": lambda: F.huber_loss(t(3), t(3), reduction="none"),
         "MeanOverKept": lambda: F.nll_loss(t(2, 3), torch.tensor([0, 2])),
         "XLogX": lambda: torch.xlogy(t(3), t(3)),
     }

@@ -19,21 +19,21 @@ import numpy as np
 
 from ..autograd import Function
 from ..kernels.special import erf as _erf_kernel
-from ..errors import ArgumentError, NotImplementedForDType
+from ..errors import NotImplementedForDType
 
 # ops/pooling.py imports PyTorch's "not implemented for 'Long'" error by this name
 DTypeError = NotImplementedForDType
 from ..tensor import Tensor
 from .arithmetic import (float_input, floats_only, unary_input, exp, where, abs as _abs,
-                         clamp, cast)
+                         clamp, cast, scalar_in_dtype)
 from .reduction import sum, normalize_dims, vector_norm
 
 
 class ReLU(Function):
-    # d/dx max(x, 0) = 1 if x > 0 else 0
+    # d/dx max(x, 0) = 1 if x > 0 else 0  (and 1 at NaN, as PyTorch's `x <= 0` test)
     @staticmethod
     def forward(ctx, x):
-        ctx.mask = x > 0
+        ctx.mask = ~(x <= 0)
         return np.maximum(x, x.dtype.type(0))  # (NaN stays NaN, as in PyTorch)
 
     @staticmethod
@@ -57,11 +57,11 @@ class LeakyReLU(Function):
 class ELU(Function):
     # y = scale * x                                  if x > 0
     #     scale * alpha * (e^(input_scale * x) - 1)  otherwise
-    # dy/dx = scale if x > 0 else input_scale * (y + scale * alpha)
+    # dy/dx = scale if x > 0 (or NaN, as PyTorch) else input_scale * (y + scale * alpha)
     # (elu: scale = input_scale = 1; selu: fixed alpha and scale; celu: input_scale = 1/alpha)
     @staticmethod
     def forward(ctx, x, alpha, scale, input_scale):
-        ctx.positive, ctx.negative = x > 0, x < 0
+        ctx.positive, ctx.negative = ~(x <= 0), x < 0
         ctx.alpha, ctx.scale, ctx.input_scale = alpha, scale, input_scale
         negative = scale * alpha * np.expm1(input_scale * np.minimum(x, 0))
         out = np.where(ctx.positive, scale * x, negative).astype(x.dtype, copy=False)
@@ -150,17 +150,6 @@ class Threshold(Function):
         return g * Tensor(ctx.keep), None, None
 
 
-def _in_dtype(number, dtype, op: str, what: str):
-    """A number in a tensor's dtype, as PyTorch converts it: truncated toward 0 for
-    integer dtypes, and refused if it does not fit."""
-    if dtype.kind in "iu":
-        info = np.iinfo(dtype)
-        if not info.min <= number <= info.max:
-            raise ArgumentError(f"{op}: {what} {number} cannot be converted to type "
-                                f"{dtype} without overflow")
-    return np.array(number).astype(dtype)[()]
-
-
 # ------------------------------------------------------------------ the functions
 # Each takes PyTorch's arguments. `inplace=True` (where PyTorch has it) writes the
 # result into the input and returns the input, as PyTorch's relu_ etc.: through
@@ -177,8 +166,8 @@ def threshold(input, threshold, value, inplace=False):  # noqa: A002
     x = _no_bool(input, "threshold")
     if inplace:
         return x._inplace(_threshold, threshold, value)
-    return Threshold.apply(x, _in_dtype(threshold, x.dtype, "threshold", "threshold"),
-                           _in_dtype(value, x.dtype, "threshold", "value"))
+    return Threshold.apply(x, scalar_in_dtype(threshold, x.dtype, "threshold", "threshold"),
+                           scalar_in_dtype(value, x.dtype, "threshold"))
 
 
 _threshold = threshold  # (the function, where its argument hides the name)
@@ -262,9 +251,10 @@ def celu(input, alpha=1.0, inplace=False):  # noqa: A002
 # ------------------------------------------------------------------ the hard family
 class Hardtanh(Function):
     # y = min(max(x, min_val), max_val);   dy/dx = 1 if min_val < x < max_val else 0
+    # (and 1 at NaN, as PyTorch's test `x <= min_val or x >= max_val`)
     @staticmethod
     def forward(ctx, x, min_val, max_val):
-        ctx.inside = (x > min_val) & (x < max_val)
+        ctx.inside = ~((x <= min_val) | (x >= max_val))
         return np.clip(x, min_val, max_val).astype(x.dtype, copy=False)
 
     @staticmethod
@@ -311,17 +301,19 @@ def hardsigmoid(input, inplace=False):  # noqa: A002
 
 class Hardswish(Function):
     # y = x * min(max(x + 3, 0), 6) / 6
-    # dy/dx = 0 if x <= -3;  x / 3 + 1/2 if -3 < x < 3;  1 if x >= 3  (PyTorch's edges)
+    # dy/dx = 0 if x <= -3;  x / 3 + 1/2 if -3 < x < 3;  else 1 (x >= 3, and NaN):
+    # PyTorch's edges
     @staticmethod
     def forward(ctx, x):
-        ctx.middle, ctx.above = (x > -3) & (x < 3), x >= 3
+        ctx.middle, ctx.not_low = (x > -3) & (x < 3), ~(x <= -3)
         ctx.save_for_backward(x)
-        return x * np.clip(x + 3, 0, 6) / x.dtype.type(6)
+        with np.errstate(invalid="ignore"):  # (-inf * 0: NaN, as PyTorch)
+            return x * np.clip(x + 3, 0, 6) / x.dtype.type(6)
 
     @staticmethod
     def backward(ctx, g):
         x, = ctx.saved_tensors
-        slope = where(Tensor(ctx.middle), x / 3 + 0.5, Tensor(ctx.above).to(x.dtype))
+        slope = where(Tensor(ctx.middle), x / 3 + 0.5, Tensor(ctx.not_low).to(x.dtype))
         return g * slope
 
 
@@ -372,7 +364,7 @@ class Softmax(Function):
     # s = e^(x - max) / sum(e^(x - max));   d/dx softmax: s * (g - sum(g * s))
     @staticmethod
     def forward(ctx, x, dim):
-        e = np.exp(x - np.max(x, axis=dim, keepdims=True))
+        e = np.exp(x - np.max(x, axis=dim, keepdims=True, initial=-np.inf))
         out = e / np.sum(e, axis=dim, keepdims=True)
         ctx.dim = dim
         ctx.save_for_backward(out)
@@ -388,7 +380,7 @@ class LogSoftmax(Function):
     # y = x - max - log(sum(e^(x - max)));   d/dx: g - softmax(x) * sum(g)
     @staticmethod
     def forward(ctx, x, dim):
-        shifted = x - np.max(x, axis=dim, keepdims=True)
+        shifted = x - np.max(x, axis=dim, keepdims=True, initial=-np.inf)
         out = shifted - np.log(np.sum(np.exp(shifted), axis=dim, keepdims=True))
         ctx.dim = dim
         ctx.save_for_backward(out)
@@ -404,6 +396,8 @@ def softmax(x, dim=None, _stacklevel=3, dtype=None):
     """e^x / sum(e^x) along dim. Without dim, PyTorch's old implicit choice (dim 0 for
     0-, 1- and 3-d input, else 1) with its deprecation warning."""
     x, d = _softmax_args(x, dim, dtype, "softmax", _stacklevel)
+    if x.dtype.kind != "f":  # (empty: PyTorch gives it back in its own dtype)
+        return x.clone()
     if x.ndim == 0:  # the softmax of one number is 1
         return softmax(x.reshape(1), 0).reshape(())
     return Softmax.apply(x, d)
@@ -411,6 +405,8 @@ def softmax(x, dim=None, _stacklevel=3, dtype=None):
 
 def log_softmax(x, dim=None, _stacklevel=3, dtype=None):
     x, d = _softmax_args(x, dim, dtype, "log_softmax", _stacklevel)
+    if x.dtype.kind != "f":  # (empty: PyTorch gives it back in its own dtype)
+        return x.clone()
     if x.ndim == 0:  # the log_softmax of one number is 0
         return log_softmax(x.reshape(1), 0).reshape(())
     return LogSoftmax.apply(x, d)
@@ -419,7 +415,8 @@ def log_softmax(x, dim=None, _stacklevel=3, dtype=None):
 def _softmax_args(x, dim, dtype, op, stacklevel):
     """The input (in dtype, or float) and the dim to normalise over."""
     x = unary_input(x, op)
-    if dtype is None and x.dtype.kind != "f":
+    if dtype is None and x.dtype.kind != "f" and x.numel():  # (PyTorch lets an empty
+        # integer tensor through, in its own dtype)
         raise NotImplementedForDType(f"{op}: not implemented for {x.dtype} tensors; "
                                      f"pass dtype=minidl.float32 or convert with .float()")
     x = x if dtype is None else cast(x, dtype)

@@ -18,13 +18,18 @@ from ..tensor import Tensor, ShapeError, _as_array, float32
 
 
 # ------------------------------------------------------------------ operand handling
-def lift(a, b, op: str):
+def lift(a, b, op: str, to_float: bool = False):
     """Make Tensors of both operands, in the dtype PyTorch's promotion rules give
     (dtypes.result_type: float32 + 0-d float64 stays float32, int + 2.5 is float32).
+    to_float: ops that compute in floating point (true division, atan2, ...) cast
+    integer and bool operands straight to float32, as PyTorch does (not first to
+    their common integer dtype, where an int16 -1 would wrap around in uint8).
 
     Also checks that the shapes broadcast, so errors name the op and both shapes.
     """
     a, b, dtype = promote(a, b, op)
+    if to_float and dtype not in FLOATS:
+        dtype = np.dtype(float32)
     a, b = to_dtype(a, dtype), to_dtype(b, dtype)
     check_broadcast(op, a.shape, b.shape)
     return a, b
@@ -88,6 +93,28 @@ def _number_array(x, dtype) -> np.ndarray:
         return np.array(x, dtype=dtype)
     except OverflowError:  # e.g. -1 for uint8: wraps around, as in PyTorch
         return np.array(x).astype(dtype)
+
+
+def scalar_in_dtype(number, dtype, op: str, what: str = "value"):
+    """A Python number in a tensor's dtype, as PyTorch converts one (fill_, masked_fill,
+    threshold): truncated toward 0 for integer dtypes (a negative int wraps around in
+    an unsigned one), and refused when it does not fit."""
+    dtype = np.dtype(dtype)
+    if dtype != np.bool_ and not _fits(number, dtype):
+        raise ArgumentError(f"{op}: {what} {number} cannot be converted to type {dtype} "
+                            "without overflow")
+    return np.array(number).astype(dtype)[()]
+
+
+def _fits(number, dtype) -> bool:
+    finite = bool(np.isfinite(number))
+    if dtype.kind == "f":  # (inf and NaN are floats too)
+        largest = float(np.finfo(dtype).max)
+        return not finite or -largest <= number <= largest
+    info = np.iinfo(dtype)
+    if isinstance(number, (bool, int, np.integer)) and dtype.kind == "u":
+        return -int(info.max) <= number <= int(info.max)
+    return finite and info.min <= number <= info.max
 
 
 def check_broadcast(op: str, *shapes):
@@ -289,10 +316,7 @@ def div(a, b, *, rounding_mode=None):
     if rounding_mode is not None:
         from .division import div_rounded  # (division.py builds on this file)
         return div_rounded(a, b, rounding_mode)
-    a, b = lift(a, b, "div")
-    if a.dtype not in FLOATS:
-        a, b = cast(a, float32), cast(b, float32)
-    return Div.apply(a, b)
+    return Div.apply(*lift(a, b, "div", to_float=True))
 
 
 def neg(a):
@@ -307,6 +331,9 @@ def pow(a, exponent):
         raise DTypeError(f"pow: integers to negative integer powers are not allowed "
                          f"(a {a.dtype} tensor ** {exponent}); use a float tensor")
     a, b = lift(a, exponent, "pow")
+    if a.dtype == np.bool_ and is_scalar(exponent) and exponent in (0, 1):
+        # (PyTorch answers x ** 0 and x ** 1 before looking for a kernel: bool works)
+        return Tensor(np.ones(a.shape, bool) if exponent == 0 else a._data.copy())
     refuse_bool(a, "pow", "convert the tensor to an integer or float dtype first",
                 NotImplementedForDType)
     return Pow.apply(a, b, is_scalar(exponent))

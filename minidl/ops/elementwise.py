@@ -15,7 +15,7 @@ import numpy as np
 
 from ..autograd import Function
 from ..errors import NotImplementedForDType
-from ..tensor import Tensor, _FLOATS, float32
+from ..tensor import Tensor, _FLOATS
 from .arithmetic import lift, float_input, unary_input, cast, where, exp, floats_only
 
 
@@ -170,6 +170,9 @@ class Round(Function):
 def _step(cls, name):
     def op(x):
         x = unary_input(x, name)
+        if x.dtype == np.bool_:
+            raise NotImplementedForDType(f"{name}: not implemented for bool tensors (as "
+                                         "in PyTorch)")
         if x.dtype not in _FLOATS:  # integers are already whole: an exact copy
             return Tensor(x._data.copy())
         return cls.apply(x)
@@ -210,10 +213,7 @@ def round(x, decimals=None):  # noqa: A001  (PyTorch's name)
 # ------------------------------------------------------------------ binary ops
 def float_pair(a, b, op: str):
     """Both operands as tensors of one float dtype (integers become float32)."""
-    a, b = lift(a, b, op)
-    if a.dtype not in _FLOATS:
-        a, b = cast(a, float32), cast(b, float32)
-    return a, b
+    return lift(a, b, op, to_float=True)
 
 
 class Copysign(Function):

@@ -20,10 +20,10 @@ import numpy as np
 
 from ..autograd import Function
 from ..dtypes import FLOATS
-from ..errors import DTypeError
+from ..errors import DTypeError, IndexOutOfRange
 from ..tensor import Tensor, ShapeError, dim_aliases
 from .arithmetic import (Sqrt, float_input, log, exp, abs, cast, where, unary_input,
-                         sign_of, floats_only)
+                         sign_of, floats_only, clone)
 from .shape import getitem
 
 _NOTHING = contextlib.nullcontext()  # (where numpy's warnings need no silencing)
@@ -113,6 +113,8 @@ def sum_to(x, shape):
 
 def expand(x, *shape):
     """Broadcast x to `shape` (-1 keeps a dimension), as torch.Tensor.expand."""
+    if not shape:
+        raise TypeError('expand() missing 1 required positional arguments: "size"')
     if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
         shape = tuple(shape[0])
     lead = len(shape) - x.ndim
@@ -218,7 +220,8 @@ def _check_not_empty(x, dim, dims, op, error=ShapeError):
                     "dim to reduce")
     for d in dims:
         if x.shape[d] == 0:
-            raise IndexError(f"{op}: cannot reduce dim {d} of size 0 (shape {x.shape})")
+            raise IndexOutOfRange(f"{op}: cannot reduce dim {d} of size 0 (shape "
+                                  f"{x.shape})")  # (IndexError; RuntimeError for norms)
 
 
 @dim_aliases
@@ -240,6 +243,8 @@ def min(x, dim=None, keepdim=False):  # noqa: A001
 
 def _extreme_along(np_arg, x, dim, keepdim, op):
     indices = _arg_reduce(np_arg, x, dim, keepdim, op)
+    if x.ndim == 0:  # (dim 0 or -1 of a 0-d tensor: the element itself, at index 0)
+        return MaxResult(clone(x), indices)
     return MaxResult(_take_along_dim(x, indices, dim, keepdim), indices)
 
 
@@ -276,7 +281,7 @@ def _not_bool(x, op):
 def _arg_reduce(np_fn, x, dim, keepdim, op):
     x = unary_input(x, op)
     _check_not_empty(x, dim, normalize_dims(dim, x.ndim, op), op, IndexError)
-    if dim is None:
+    if dim is None or x.ndim == 0:  # (all of x; or dim 0 or -1 of a 0-d tensor)
         return Tensor(np.int64(np_fn(x._data)))
     d, = normalize_dims(dim, x.ndim, op)
     return Tensor(np_fn(x._data, axis=d, keepdims=keepdim).astype(np.int64))
@@ -364,9 +369,10 @@ def logsumexp(x, dim, keepdim=False):
     """log(sum(exp(x))) computed stably: m + log(sum(exp(x - m))) with m = max(x)."""
     x = float_input(x, "logsumexp")
     dims = normalize_dims(dim, x.ndim, "logsumexp")
-    m = np.max(x._data, axis=dims, keepdims=True)
+    m = np.max(x._data, axis=dims, keepdims=True, initial=-np.inf)  # (nothing: -inf)
     m = Tensor(np.where(np.isfinite(m), m, 0).astype(x.dtype))  # a constant shift
-    out = log(sum(exp(x - m), dims, keepdim=True)) + m
+    with np.errstate(divide="ignore"):  # (a sum of nothing: log 0 = -inf, as PyTorch)
+        out = log(sum(exp(x - m), dims, keepdim=True)) + m
     return out if keepdim else out.reshape(
         [s for i, s in enumerate(out.shape) if i not in dims])
 

@@ -99,18 +99,20 @@ def cumprod_grad_direct(g, x, d):
     prod_{i <= j, i != k} x[i] (kept for j >= k)."""
     n = x.shape[d]
     order = [i for i in range(x.ndim) if i != d] + [d]
-    xl, gl = permute(x, *order), permute(g, *order)  # dim d last
+    xl, gl = permute(x, tuple(order)), permute(g, tuple(order))  # dim d last
     rows = where(Tensor(np.eye(n, dtype=bool)), 1.0, unsqueeze(xl, -2))
     dy_dx = where(Tensor(np.tri(n, dtype=bool).T), cumprod(rows, -1), 0.0)  # [k, j]
     grad = sum(unsqueeze(gl, -2) * dy_dx, -1)
-    return permute(grad, *np.argsort(order))
+    return permute(grad, tuple(np.argsort(order)))
 
 
 @dim_aliases
 def cumprod(input, dim, *, dtype=None):  # noqa: A002
     """Running product along dim (its gradient is right with zeros too)."""
     x, d = _scan_input(input, dim, dtype, "cumprod")
-    return clone(x) if d is None else CumProd.apply(x, d)
+    if d is None or x.shape[d] == 1:  # (one element: itself, with gradient g even at
+        return clone(x)               # inf or NaN, as PyTorch)
+    return CumProd.apply(x, d)
 
 
 # ------------------------------------------------------------------ cummax, cummin

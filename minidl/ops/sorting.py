@@ -21,7 +21,7 @@ from ..autograd import Function
 from ..kernels import select
 from ..tensor import Tensor, _FLOATS, dim_aliases
 from .arithmetic import unary_input
-from ..errors import ArgumentError, DTypeError, NotImplementedForDType
+from ..errors import ArgumentError, DTypeError, NotImplementedForDType, IndexOutOfRange
 from .indexing import gather
 from .shape import _dim
 
@@ -94,10 +94,17 @@ def _select_input(input, k, dim, op, k_min):  # noqa: A002
     x = unary_input(input, op)
     d = _dim(dim, max(x.ndim, 1), op)
     n = x.shape[d] if x.ndim else 1
+    if n == 0 and k_min:  # (kthvalue: there is no k-th of nothing)
+        _empty_dim(x, d, op)
     if not k_min <= int(k) <= n:
         raise ArgumentError(f"{op}: k ({k}) is out of range for dimension {dim} of size "
                             f"{n}")
     return x, d
+
+
+def _empty_dim(x, d, op):
+    raise IndexOutOfRange(f"{op}(): Expected reduction dim {d} to have non-zero size "
+                          f"(input of shape {x.shape})")
 
 
 def _element_itself(x):
@@ -146,6 +153,10 @@ class MedianAll(Function):
     # element equal to m (by the NaNs if m is NaN), as PyTorch does
     @staticmethod
     def forward(ctx, x):
+        if x.size == 0:  # (PyTorch's median of nothing: NaN, or the dtype's lowest)
+            ctx.share = np.zeros(x.shape, bool)
+            return np.asarray(np.nan if x.dtype.kind == "f" else np.iinfo(x.dtype).min,
+                              x.dtype)
         flat = np.sort(x.ravel())  # (NaN last)
         m = flat[-1] if flat.dtype in _FLOATS and np.isnan(flat[-1]) else \
             flat[(flat.size - 1) // 2]
@@ -166,9 +177,8 @@ def median(input, dim=None, keepdim=False):  # noqa: A002
     x = unary_input(input, "median")
     _refuse_bool(x, "median")
     d = None if dim is None else _dim(dim, max(x.ndim, 1), "median")
-    if x.numel() == 0 and (d is None or x.shape[d] == 0):
-        raise ArgumentError(f"median: no median of an empty set (input of shape "
-                            f"{x.shape}, dim {dim})")
+    if d is not None and x.ndim and x.shape[d] == 0:
+        _empty_dim(x, d, "median")
     if dim is None:
         return MedianAll.apply(x)
     if x.ndim == 0:

@@ -1,0 +1,493 @@
+"""The differential fuzzer's catalog: public functions of minidl with their PyTorch
+twins and a maker of random arguments (tests/test_fuzz_vs_torch.py runs it).
+
+An entry is Case(name, ours, theirs, make): make(draw) returns (args, kwargs) where
+each argument is an Arr (a numpy array that becomes a tensor in each library, a
+non-contiguous view now and then) or a plain value; ours/theirs take the same
+arguments. `draw` (a Draw) makes the awkward inputs: empty and 0-d tensors, size-1
+dims, every dtype, negative dims, keepdim.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+
+FLOATS = ["float32", "float64"]
+INTS = ["int8", "int16", "int32", "int64", "uint8"]
+ALL = FLOATS + INTS + ["bool"]
+
+
+@dataclass
+class Arr:
+    """An array argument: a tensor in both libraries (grad: a float leaf requiring
+    grad)."""
+    value: np.ndarray
+    grad: bool = True
+
+
+@dataclass
+class Case:
+    name: str
+    ours: Callable
+    theirs: Callable
+    make: Callable
+
+
+class Draw:
+    """Random choices for one example, from one numpy Generator."""
+
+    def __init__(self, rng: np.random.Generator):
+        self.rng = rng
+
+    def choice(self, options):
+        return options[self.rng.integers(len(options))]
+
+    def shape(self, min_dims=0, max_dims=4, max_side=4, empty=True):
+        ndim = int(self.rng.integers(min_dims, max_dims + 1))
+        low = 0 if empty and self.rng.random() < 0.15 else 1
+        return tuple(int(s) for s in self.rng.integers(low, max_side + 1, ndim))
+
+    def array(self, shape, dtype=None, domain="any"):
+        """Values of dtype: small integers, normal floats (domain "positive": in
+        (0.1, 3), "unit": in (-0.9, 0.9)), NaN/inf now and then ("any" only)."""
+        dtype = dtype or self.choice(ALL)
+        rng = self.rng
+        if dtype == "bool":
+            a = rng.random(shape) < 0.5
+        elif dtype in INTS:
+            low = 0 if dtype == "uint8" or domain == "positive" else -5
+            a = rng.integers(low, 6, shape).astype(dtype)
+        else:
+            a = {"any": lambda: rng.standard_normal(shape) * 2,
+                 "positive": lambda: rng.uniform(0.1, 3, shape),
+                 "unit": lambda: rng.uniform(-0.9, 0.9, shape)}[domain]()
+            if domain == "any" and a.size and rng.random() < 0.1:
+                a.flat[rng.integers(a.size)] = self.choice([0.0, -0.0, np.inf, -np.inf,
+                                                            np.nan])
+            a = a.astype(dtype)
+        return self.layout(np.asarray(a))
+
+    def layout(self, a):
+        """a, or the same values as a non-contiguous view (transposed or strided)."""
+        if a.ndim >= 2 and self.rng.random() < 0.3:
+            return np.ascontiguousarray(np.swapaxes(a, 0, -1)).swapaxes(0, -1)
+        if a.ndim >= 1 and self.rng.random() < 0.2:
+            return np.repeat(a, 2, axis=-1)[..., ::2]
+        return a
+
+    def dim(self, ndim, none=True):
+        """None, or a dim of an ndim-d tensor (negative half the time)."""
+        if (none and self.rng.random() < 0.25) or ndim == 0:
+            return None if none else self.choice([0, -1])
+        d = int(self.rng.integers(ndim))
+        return d - ndim if self.rng.random() < 0.5 else d
+
+    def dims(self, ndim):
+        """None, an int, or a tuple of distinct dims."""
+        if ndim == 0 or self.rng.random() < 0.5:
+            return self.dim(ndim)
+        k = int(self.rng.integers(1, ndim + 1))
+        return tuple(int(d) - (ndim if self.rng.random() < 0.5 else 0)
+                     for d in self.rng.permutation(ndim)[:k])
+
+    def flag(self):
+        return bool(self.rng.random() < 0.5)
+
+
+# ------------------------------------------------------------------ the catalog
+def _lib_pair(path):
+    """(minidl's, torch's) function for a dotted path such as 'nn.functional.relu'."""
+    import minidl
+    import torch
+    out = []
+    for root, p in ((minidl, path.replace("nn.functional.", "functional.")), (torch, path)):
+        f = root
+        for part in p.split("."):
+            f = getattr(f, part)
+        out.append(f)
+    return out
+
+
+def case(name, path, make):
+    ours, theirs = _lib_pair(path)
+    return Case(name, ours, theirs, make)
+
+
+def method(name, make):
+    """Tensor.name(...) in both libraries."""
+    return Case(f"Tensor.{name}", lambda t, *a, **k: getattr(t, name)(*a, **k),
+                lambda t, *a, **k: getattr(t, name)(*a, **k), make)
+
+
+def unary(domain="any", dtypes=ALL):
+    return lambda d: ((Arr(d.array(d.shape(), d.choice(dtypes), domain)),), {})
+
+
+def binary(domain="any", dtypes=ALL, scalars=True):
+    """Two broadcastable tensors (in either order), or a tensor and a Python number."""
+    def make(d):
+        shape = d.shape(max_dims=3)
+        other = tuple(1 if d.rng.random() < 0.3 else s for s in shape)
+        other = other[int(d.rng.integers(len(other) + 1)):]
+        a = Arr(d.array(shape, d.choice(dtypes), domain))
+        if scalars and d.rng.random() < 0.2:
+            return (a, d.choice([2, -1, 0.5, True, 3.0])), {}
+        b = Arr(d.array(other, d.choice(dtypes), domain))
+        return ((a, b) if d.flag() else (b, a)), {}
+    return make
+
+
+def reduction(dtypes=ALL, domain="any", keepdim=True, dims=True):
+    def make(d):
+        x = d.array(d.shape(), d.choice(dtypes), domain)
+        kw = {}
+        dim = d.dims(x.ndim) if dims else d.dim(x.ndim)
+        if dim is not None:
+            kw["dim"] = dim
+            if keepdim and d.flag():
+                kw["keepdim"] = True
+        return (Arr(x),), kw
+    return make
+
+
+def scan(dtypes=ALL):
+    def make(d):
+        x = d.array(d.shape(), d.choice(dtypes))
+        return (Arr(x), d.dim(x.ndim, none=False)), {}
+    return make
+
+
+UNARY = ["abs", "neg", "exp", "log", "sqrt", "sin", "cos", "tan", "asin", "acos", "atan",
+         "sinh", "cosh", "tanh", "asinh", "acosh", "atanh", "log2", "log10", "log1p",
+         "exp2", "expm1", "rsqrt", "sign", "floor", "ceil", "round", "trunc", "sigmoid",
+         "relu", "erf", "isnan", "isinf", "isfinite", "logical_not", "bitwise_not"]
+BINARY = ["add", "sub", "mul", "div", "pow", "maximum", "minimum", "eq", "ne", "lt", "le",
+          "gt", "ge", "atan2", "copysign", "logaddexp", "floor_divide", "remainder",
+          "fmod", "bitwise_and", "bitwise_or", "bitwise_xor", "logical_and", "logical_or",
+          "logical_xor"]
+REDUCTIONS = ["sum", "mean", "amax", "amin", "logsumexp", "prod", "any", "all", "var", "std",
+              "var_mean", "std_mean"]
+ACTIVATIONS = ["relu", "relu6", "hardtanh", "leaky_relu", "elu", "selu", "celu", "gelu",
+               "silu", "mish", "softplus", "softsign", "hardsigmoid", "hardswish",
+               "logsigmoid", "sigmoid", "tanh"]
+
+
+def _reshape(d):
+    x = d.array(d.shape(), d.choice(ALL))
+    n = x.size
+    target = d.choice([(n,), (-1,), (1, n), (n, 1, -1) if n else (0, 1, 3), ()
+                       if n == 1 else (n, -1)])
+    return (Arr(x), target), {}
+
+
+def _permute(d):
+    x = d.array(d.shape(), d.choice(ALL))
+    order = [int(i) - (x.ndim if d.flag() else 0) for i in d.rng.permutation(x.ndim)]
+    return (Arr(x), tuple(order)), {}
+
+
+def _transpose(d):
+    x = d.array(d.shape(min_dims=1), d.choice(ALL))
+    return (Arr(x), d.dim(x.ndim, False), d.dim(x.ndim, False)), {}
+
+
+def _squeeze(d):
+    x = d.array(d.shape(max_side=2), d.choice(ALL))
+    dim = d.dims(x.ndim) if x.ndim else None
+    return ((Arr(x),) if dim is None else (Arr(x), dim)), {}
+
+
+def _unsqueeze(d):
+    x = d.array(d.shape(), d.choice(ALL))
+    dim = int(d.rng.integers(-x.ndim - 1, x.ndim + 1))
+    return (Arr(x), dim), {}
+
+
+def _flatten(d):
+    x = d.array(d.shape(), d.choice(ALL))
+    if x.ndim == 0:
+        return (Arr(x),), {}
+    a, b = sorted(int(i) for i in d.rng.integers(0, x.ndim, 2))
+    return (Arr(x), a, b - (x.ndim if d.flag() else 0)), {}
+
+
+def _cat(d):
+    shape = list(d.shape(min_dims=1, max_dims=3))
+    dim = d.dim(len(shape), none=False)
+    parts = []
+    for _ in range(int(d.rng.integers(1, 4))):
+        s = list(shape)
+        s[dim] = int(d.rng.integers(0, 3))
+        parts.append(Arr(d.array(tuple(s), d.choice(FLOATS + ["int64", "int32"]))))
+    return (parts, dim), {}
+
+
+def _stack(d):
+    shape = d.shape(max_dims=3)
+    dtype = d.choice(ALL)
+    parts = [Arr(d.array(shape, dtype)) for _ in range(int(d.rng.integers(1, 4)))]
+    return (parts, int(d.rng.integers(-len(shape) - 1, len(shape) + 1))), {}
+
+
+def _split(d):
+    x = d.array(d.shape(min_dims=1), d.choice(ALL))
+    dim = d.dim(x.ndim, none=False)
+    size = int(d.rng.integers(1, 4))
+    if d.flag() and x.shape[dim]:
+        cuts = sorted(int(c) for c in d.rng.integers(0, x.shape[dim] + 1, 2))
+        size = [cuts[0], cuts[1] - cuts[0], x.shape[dim] - cuts[1]]
+    return (Arr(x), size, dim), {}
+
+
+def _chunk(d):
+    x = d.array(d.shape(min_dims=1), d.choice(ALL))
+    return (Arr(x), int(d.rng.integers(1, 5)), d.dim(x.ndim, none=False)), {}
+
+
+def _flip(d):
+    x = d.array(d.shape(), d.choice(ALL))
+    dims = d.dims(x.ndim)
+    dims = () if dims is None else (dims if isinstance(dims, tuple) else (dims,))
+    return (Arr(x), dims), {}
+
+
+def _roll(d):
+    x = d.array(d.shape(min_dims=1), d.choice(ALL))
+    dims = d.dim(x.ndim)
+    return (Arr(x), int(d.rng.integers(-5, 6)), dims), {}
+
+
+def _tri(d):
+    x = d.array(d.shape(min_dims=2), d.choice(ALL))
+    return (Arr(x), int(d.rng.integers(-3, 4))), {}
+
+
+def _diagonal(d):
+    x = d.array(d.shape(min_dims=2), d.choice(ALL))
+    a, b = (int(i) for i in d.rng.permutation(x.ndim)[:2])
+    return (Arr(x), int(d.rng.integers(-3, 4)), a, b), {}
+
+
+def _diag(d):
+    x = d.array(d.shape(min_dims=1, max_dims=2), d.choice(ALL))
+    return (Arr(x), int(d.rng.integers(-2, 3))), {}
+
+
+def _repeat(d):
+    x = d.array(d.shape(max_dims=3), d.choice(ALL))
+    reps = tuple(int(r) for r in d.rng.integers(0, 3, x.ndim + int(d.rng.integers(0, 2))))
+    return (Arr(x), *reps), {}
+
+
+def _repeat_interleave(d):
+    x = d.array(d.shape(min_dims=1, max_dims=3), d.choice(ALL))
+    return (Arr(x), int(d.rng.integers(0, 3))), {"dim": d.dim(x.ndim)}
+
+
+def _expand(d):
+    x = d.array(tuple(1 if d.flag() else s for s in d.shape(max_dims=3)), d.choice(ALL))
+    shape = tuple(int(d.rng.integers(0, 3)) if s == 1 else (-1 if d.flag() else s)
+                  for s in x.shape)
+    return (Arr(x), *((2,) if d.flag() else ()), *shape), {}
+
+
+def _getitem(d):
+    x = d.array(d.shape(min_dims=1), d.choice(ALL))
+    index = []
+    for n in x.shape[:int(d.rng.integers(1, x.ndim + 1))]:
+        kind = d.choice(["int", "slice", "slice", "list", "none", "ellipsis"])
+        if kind == "int" and n:
+            index.append(int(d.rng.integers(-n, n)))
+        elif kind == "list" and n:
+            index.append(Arr(d.rng.integers(-n, n, int(d.rng.integers(0, 4))), False))
+        elif kind == "none":
+            index.append(None)
+        else:
+            a, b = (int(v) for v in d.rng.integers(-n - 1, n + 2, 2))
+            index.append(slice(a, b, int(d.rng.integers(1, 3))))
+    if "ellipsis" in str(index) or d.rng.random() < 0.1:
+        index.insert(int(d.rng.integers(len(index) + 1)), Ellipsis)
+    return (Arr(x), tuple(index)), {}
+
+
+def _sort(d):
+    x = d.array(d.shape(), d.choice(ALL))
+    return (Arr(x),), {"dim": d.dim(x.ndim, none=False), "descending": d.flag(),
+                       "stable": True}
+
+
+def _topk(d):
+    x = d.array(d.shape(), d.choice(ALL))
+    dim = d.dim(x.ndim, none=False)
+    n = x.shape[dim] if x.ndim else 1
+    return (Arr(x), int(d.rng.integers(0, n + 2))), {"dim": dim, "largest": d.flag()}
+
+
+def _kthvalue(d):
+    x = d.array(d.shape(), d.choice(ALL))
+    dim = d.dim(x.ndim, none=False)
+    n = x.shape[dim] if x.ndim else 1
+    return (Arr(x), int(d.rng.integers(0, n + 2))), {"dim": dim, "keepdim": d.flag()}
+
+
+def _max_dim(d):
+    x = d.array(d.shape(), d.choice(ALL))
+    if d.rng.random() < 0.3:
+        return (Arr(x),), {}
+    return (Arr(x), d.dim(x.ndim, none=False)), {"keepdim": d.flag()}
+
+
+def _gather(d):
+    x = d.array(d.shape(min_dims=1, max_dims=3), d.choice(ALL))
+    dim = d.dim(x.ndim, none=False)
+    n = x.shape[dim]
+    shape = tuple(int(d.rng.integers(0, s + 1)) for s in x.shape)
+    index = d.rng.integers(-1 if d.rng.random() < 0.1 else 0, max(n, 1), shape)
+    return (Arr(x), dim, Arr(index, False)), {}
+
+
+def _masked_fill(d):
+    x = d.array(d.shape(), d.choice(ALL))
+    mask = Arr(d.rng.random(x.shape[int(d.rng.integers(x.ndim + 1)):]) < 0.5, False)
+    return (Arr(x), mask, d.choice([0, -1.5, True, 7])), {}
+
+
+def _where(d):
+    shape = d.shape(max_dims=3)
+    cond = Arr(d.rng.random(shape) < 0.5, False)
+    a = Arr(d.array(shape, d.choice(ALL)))
+    b = Arr(d.array(shape[1:], d.choice(ALL))) if d.flag() else d.choice([0.0, 2, True])
+    return (cond, a, b), {}
+
+
+def _clamp(d):
+    x = d.array(d.shape(), d.choice(ALL))
+    lo, hi = d.choice([(-1, 1), (0.5, None), (None, 2), (-0.5, 1.5), (3, -3)])
+    return (Arr(x), lo, hi), {}
+
+
+def _matmul(d):
+    n, m, k = (int(v) for v in d.rng.integers(0, 4, 3))
+    dtype = d.choice(FLOATS + ["int64"])
+    sa = d.choice([(n, k), (k,), (2, n, k)])
+    sb = d.choice([(k, m), (k,), (2, k, m), (1, k, m)])
+    return (Arr(d.array(sa, dtype)), Arr(d.array(sb, dtype))), {}
+
+
+def _softmax(d):
+    x = d.array(d.shape(), d.choice(ALL))
+    return (Arr(x), d.dim(x.ndim, none=False)), {}
+
+
+def _activation(name):
+    def make(d):
+        return (Arr(d.array(d.shape(), d.choice(ALL))),), {}
+    return make
+
+
+def _linear(d):
+    n, i, o = (int(v) for v in d.rng.integers(0, 4, 3))
+    dtype = d.choice(FLOATS)
+    x = d.array(d.choice([(n, i), (i,), (2, n, i)]), dtype)
+    w = d.array((o, i), dtype)
+    args = (Arr(x), Arr(w)) + ((Arr(d.array((o,), dtype)),) if d.flag() else ())
+    return args, {}
+
+
+def _loss(domain_input="any", target="same"):
+    def make(d):
+        shape = d.shape(max_dims=3)
+        x = d.array(shape, d.choice(FLOATS), domain_input)
+        t = d.array(shape if d.rng.random() < 0.9 else shape[1:], d.choice(FLOATS),
+                    "unit" if target == "unit" else "any")
+        if target == "unit":
+            t = np.abs(t)
+        return (Arr(x), Arr(t)), {"reduction": d.choice(["mean", "sum", "none"])}
+    return make
+
+
+def _cross_entropy(d):
+    n, c = int(d.rng.integers(0, 4)), int(d.rng.integers(1, 4))
+    extra = tuple(int(v) for v in d.rng.integers(1, 3, int(d.rng.integers(0, 2))))
+    x = d.array((n, c) + extra, d.choice(FLOATS))
+    t = d.rng.integers(0, c, (n,) + extra)
+    if n and d.rng.random() < 0.2:
+        t.flat[0] = -100
+    kw = {"reduction": d.choice(["mean", "sum", "none"])}
+    if d.flag():
+        kw["label_smoothing"] = 0.2
+    return (Arr(x), Arr(t, False)), kw
+
+
+def _pad(d):
+    x = d.array(d.shape(min_dims=1, max_dims=3, empty=False), d.choice(FLOATS))
+    k = int(d.rng.integers(1, x.ndim + 1))
+    widths = tuple(int(v) for v in d.rng.integers(-1, 3, 2 * k))
+    return (Arr(x), widths), {"value": d.choice([0.0, 1.5])}
+
+
+def _einsum(d):
+    a, b, c = (int(v) for v in d.rng.integers(1, 4, 3))
+    eq, shapes = d.choice([("ij,jk->ik", ((a, b), (b, c))), ("ii->i", ((a, a),)),
+                           ("ij->", ((a, b),)), ("bij,bjk->bik", ((2, a, b), (2, b, c))),
+                           ("i,j->ij", ((a,), (b,))), ("ij->ji", ((a, b),))])
+    return (eq, *(Arr(d.array(s, "float64")) for s in shapes)), {}
+
+
+def _cumulative(d):
+    x = d.array(d.shape(), d.choice(ALL))
+    return (Arr(x), d.dim(x.ndim, none=False)), {}
+
+
+def _norm(d):
+    x = d.array(d.shape(), d.choice(FLOATS))
+    kw = {"p": d.choice([1, 2, 3.5, math.inf, -math.inf, 0, "fro"])}
+    dim = d.dims(x.ndim)
+    if dim is not None and not (kw["p"] == "fro" and not isinstance(dim, int)):
+        kw["dim"] = dim if kw["p"] != "fro" else (dim,)
+        kw["keepdim"] = d.flag()
+    return (Arr(x),), kw
+
+
+def catalog() -> list[Case]:
+    cases = [case(n, n, unary()) for n in UNARY]
+    cases += [case(n, n, binary()) for n in BINARY]
+    cases += [case(n, n, reduction()) for n in REDUCTIONS]
+    cases += [case(n, n, _max_dim) for n in ("max", "min", "argmax", "argmin", "median")]
+    cases += [case(n, n, _cumulative) for n in ("cumsum", "cumprod", "cummax", "cummin",
+                                                "logcumsumexp")]
+    cases += [case(n, f"nn.functional.{n}", _activation(n)) for n in ACTIVATIONS]
+    cases += [
+        case("softmax", "softmax", _softmax), case("log_softmax", "log_softmax", _softmax),
+        case("reshape", "reshape", _reshape), case("permute", "permute", _permute),
+        case("transpose", "transpose", _transpose), case("squeeze", "squeeze", _squeeze),
+        case("unsqueeze", "unsqueeze", _unsqueeze), case("flatten", "flatten", _flatten),
+        case("cat", "cat", _cat), case("stack", "stack", _stack),
+        case("split", "split", _split), case("chunk", "chunk", _chunk),
+        case("flip", "flip", _flip), case("roll", "roll", _roll),
+        case("tril", "tril", _tri), case("triu", "triu", _tri),
+        case("diagonal", "diagonal", _diagonal), case("diag", "diag", _diag),
+        case("repeat_interleave", "repeat_interleave", _repeat_interleave),
+        method("repeat", _repeat), method("expand", _expand),
+        method("__getitem__", _getitem),
+        case("sort", "sort", _sort), case("topk", "topk", _topk),
+        case("kthvalue", "kthvalue", _kthvalue), case("gather", "gather", _gather),
+        case("masked_fill", "masked_fill", _masked_fill), case("where", "where", _where),
+        case("clamp", "clamp", _clamp), case("matmul", "matmul", _matmul),
+        case("linear", "nn.functional.linear", _linear),
+        case("mse_loss", "nn.functional.mse_loss", _loss()),
+        case("l1_loss", "nn.functional.l1_loss", _loss()),
+        case("smooth_l1_loss", "nn.functional.smooth_l1_loss", _loss()),
+        case("huber_loss", "nn.functional.huber_loss", _loss()),
+        case("binary_cross_entropy", "nn.functional.binary_cross_entropy",
+             _loss("unit", "unit")),
+        case("binary_cross_entropy_with_logits",
+             "nn.functional.binary_cross_entropy_with_logits", _loss(target="unit")),
+        case("cross_entropy", "nn.functional.cross_entropy", _cross_entropy),
+        case("pad", "nn.functional.pad", _pad), case("einsum", "einsum", _einsum),
+        method("norm", _norm),
+    ]
+    return cases
