@@ -57,11 +57,11 @@ class LeakyReLU(Function):
 class ELU(Function):
     # y = scale * x                                  if x > 0
     #     scale * alpha * (e^(input_scale * x) - 1)  otherwise
-    # dy/dx = scale if x > 0 (or NaN, as PyTorch) else input_scale * (y + scale * alpha)
+    # dy/dx = scale if x > 0 else input_scale * (y + scale * alpha)  (NaN at NaN)
     # (elu: scale = input_scale = 1; selu: fixed alpha and scale; celu: input_scale = 1/alpha)
     @staticmethod
     def forward(ctx, x, alpha, scale, input_scale):
-        ctx.positive, ctx.negative = ~(x <= 0), x < 0
+        ctx.positive, ctx.negative = x > 0, x < 0
         ctx.alpha, ctx.scale, ctx.input_scale = alpha, scale, input_scale
         negative = scale * alpha * np.expm1(input_scale * np.minimum(x, 0))
         out = np.where(ctx.positive, scale * x, negative).astype(x.dtype, copy=False)
@@ -251,10 +251,9 @@ def celu(input, alpha=1.0, inplace=False):  # noqa: A002
 # ------------------------------------------------------------------ the hard family
 class Hardtanh(Function):
     # y = min(max(x, min_val), max_val);   dy/dx = 1 if min_val < x < max_val else 0
-    # (and 1 at NaN, as PyTorch's test `x <= min_val or x >= max_val`)
     @staticmethod
     def forward(ctx, x, min_val, max_val):
-        ctx.inside = ~((x <= min_val) | (x >= max_val))
+        ctx.inside = (x > min_val) & (x < max_val)
         return np.clip(x, min_val, max_val).astype(x.dtype, copy=False)
 
     @staticmethod
@@ -301,11 +300,11 @@ def hardsigmoid(input, inplace=False):  # noqa: A002
 
 class Hardswish(Function):
     # y = x * min(max(x + 3, 0), 6) / 6
-    # dy/dx = 0 if x <= -3;  x / 3 + 1/2 if -3 < x < 3;  else 1 (x >= 3, and NaN):
+    # dy/dx = 0 if x <= -3;  x / 3 + 1/2 if -3 < x < 3 (NaN at NaN);  1 if x >= 3:
     # PyTorch's edges
     @staticmethod
     def forward(ctx, x):
-        ctx.middle, ctx.not_low = (x > -3) & (x < 3), ~(x <= -3)
+        ctx.middle, ctx.above = ~((x <= -3) | (x >= 3)), x >= 3
         ctx.save_for_backward(x)
         with np.errstate(invalid="ignore"):  # (-inf * 0: NaN, as PyTorch)
             return x * np.clip(x + 3, 0, 6) / x.dtype.type(6)
@@ -313,7 +312,7 @@ class Hardswish(Function):
     @staticmethod
     def backward(ctx, g):
         x, = ctx.saved_tensors
-        slope = where(Tensor(ctx.middle), x / 3 + 0.5, Tensor(ctx.not_low).to(x.dtype))
+        slope = where(Tensor(ctx.middle), x / 3 + 0.5, Tensor(ctx.above).to(x.dtype))
         return g * slope
 
 

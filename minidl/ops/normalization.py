@@ -146,6 +146,10 @@ def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
                          f"num_groups={num_groups!r}")
     if x.numel() == 0:
         return _affine(x, weight, bias)
+    if x.shape[0] * x.shape[1] // num_groups * int(np.prod(x.shape[2:])) == 1:
+        # (PyTorch's check, which counts the values of one channel of a group)
+        raise ValueError(f"group_norm: Expected more than 1 value per channel when "
+                         f"training, got input size {x.shape} with {num_groups} groups")
     groups = reshape(x, (x.shape[0], num_groups, -1))  # (N, G, C/G * spatial)
     x_hat, _, _ = _standardize(groups, (2,), eps)
     return _affine(reshape(x_hat, x.shape), weight, bias)
