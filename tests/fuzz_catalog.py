@@ -600,6 +600,114 @@ def _dtype_case(name, path, make):
     return Case(name, call(minidl, ours), call(torch, theirs), make)
 
 
+def _lerp(d):
+    shape = d.shape(max_dims=3)
+    dtype = d.choice(FLOATS)
+    weight = d.choice([0.3, -1.0, Arr(d.array(shape[1:], dtype))])
+    return (Arr(d.array(shape, dtype)), Arr(d.array(shape[1:], dtype)), weight), {}
+
+
+def _isclose(d):
+    (a, b), _ = binary(scalars=False)(d)
+    return (a, b), {"rtol": d.choice([1e-5, 0.5]), "atol": d.choice([0.0, 1.0]),
+                    "equal_nan": d.flag()}
+
+
+def _unflatten(d):
+    x = d.array(d.shape(min_dims=1), d.choice(ALL))
+    dim = d.dim(x.ndim, none=False)
+    n = x.shape[dim]
+    sizes = d.choice([(n,), (1, n), (-1, 1), (n, -1)]) if n else (0, 2)
+    return (Arr(x), dim, sizes), {}
+
+
+def _pad_mode(d):
+    mode = d.choice(["reflect", "replicate", "circular"])
+    x = d.array((1, 2) + tuple(int(v) for v in d.rng.integers(2, 5, int(
+        d.rng.integers(1, 3)))), d.choice(FLOATS))
+    k = x.ndim - 2
+    widths = tuple(int(v) for v in d.rng.integers(-1, 2, 2 * k))
+    return (Arr(x), widths), {"mode": mode}
+
+
+def _conv1d(d):
+    n, c, length = (int(v) for v in d.rng.integers(1, 4, 3))
+    k = int(d.rng.integers(1, 3))
+    dtype = d.choice(FLOATS)
+    x = d.array((n, c, length + k), dtype, "unit")
+    weight = d.array((int(d.rng.integers(1, 3)), c, k), dtype, "unit")
+    return (Arr(x), Arr(weight)), {"stride": int(d.rng.integers(1, 3)),
+                                   "padding": int(d.rng.integers(0, 2))}
+
+
+def _conv_transpose2d(d):
+    n, c, h, w = (int(v) for v in d.rng.integers(1, 3, 4))
+    k = int(d.rng.integers(1, 3))
+    dtype = d.choice(FLOATS)
+    x = d.array((n, c, h, w), dtype, "unit")
+    weight = d.array((c, int(d.rng.integers(1, 3)), k, k), dtype, "unit")
+    stride = int(d.rng.integers(1, 3))
+    return (Arr(x), Arr(weight)), {"stride": stride, "padding": int(d.rng.integers(0, k)),
+                                   "output_padding": int(d.rng.integers(0, stride))}
+
+
+def _attention(d):
+    n, heads, length, e = (int(v) for v in d.rng.integers(1, 4, 4))
+    dtype = d.choice(FLOATS)
+    q, k, v = (Arr(d.array((n, heads, length, e), dtype, "unit")) for _ in range(3))
+    return (q, k, v), {"is_causal": d.flag()}
+
+
+def _shift(d):
+    dtype = d.choice(INTS)
+    x = Arr(d.array(d.shape(max_dims=2), dtype, "positive"))
+    return (x, d.choice([0, 1, 3])), {}
+
+
+def _div_rounding(d):
+    (a, b), _ = binary(dtypes=FLOATS + ["int64", "int32"])(d)
+    if isinstance(b, Arr) and b.value.dtype.kind in "iu":
+        b.value[b.value == 0] = 1  # (no integer division by zero)
+    if isinstance(a, Arr) and isinstance(b, (int, bool)) and not isinstance(b, float):
+        b = d.choice([2, -3])
+    return (a, b), {"rounding_mode": d.choice(["floor", "trunc", None])}
+
+
+def _correction(d):
+    x = d.array(d.shape(), d.choice(FLOATS))
+    return (Arr(x),), {"dim": d.dims(x.ndim), "correction": d.choice([0, 1, 2]),
+                       "keepdim": d.flag()}
+
+
+def _sum_dtype(d):
+    x = d.array(d.shape(), d.choice(ALL))
+    return (Arr(x),), {"dim": d.dims(x.ndim), "dtype": d.choice(["float64", "int32",
+                                                                  "float32"])}
+
+
+def _argsort(d):
+    x = d.array(d.shape(), d.choice(ALL))
+    return (Arr(x),), {"dim": d.dim(x.ndim, none=False), "descending": d.flag(),
+                       "stable": True}
+
+
+def _setitem(d):
+    (x, index), _ = _getitem(d)
+    return (x, index, d.choice([0, 2.5, -1, True])), {}
+
+
+def _set(x, index, value):
+    """x[index] = value on a copy; the edited copy."""
+    y = x.clone()
+    y[index] = value
+    return y
+
+
+def _dtype_kw(name, path, make):
+    """A function whose dtype= argument (a name) becomes each library's dtype."""
+    return _dtype_case(name, path, make)
+
+
 def catalog() -> list[Case]:
     cases = [case(n, n, unary()) for n in UNARY]
     cases += [case(n, n, binary()) for n in BINARY]
@@ -656,6 +764,23 @@ def catalog() -> list[Case]:
         _dtype_case("arange", "arange", _creation("arange")),
         _dtype_case("linspace", "linspace", _creation("linspace")),
         _dtype_case("full", "full", _creation("full")),
+    ]
+    cases += [
+        case("lerp", "lerp", _lerp), case("isclose", "isclose", _isclose),
+        case("unflatten", "unflatten", _unflatten),
+        case("pad modes", "nn.functional.pad", _pad_mode),
+        case("conv1d", "nn.functional.conv1d", _conv1d),
+        case("conv_transpose2d", "nn.functional.conv_transpose2d", _conv_transpose2d),
+        case("scaled_dot_product_attention",
+             "nn.functional.scaled_dot_product_attention", _attention),
+        case("bitwise_left_shift", "bitwise_left_shift", _shift),
+        case("bitwise_right_shift", "bitwise_right_shift", _shift),
+        case("div rounding", "div", _div_rounding),
+        case("var correction", "var", _correction),
+        case("std correction", "std", _correction),
+        _dtype_kw("sum dtype", "sum", _sum_dtype),
+        case("argsort", "argsort", _argsort),
+        Case("Tensor.__setitem__", _set, _set, _setitem),
     ]
     cases += [method(n, _inplace(n)) for n in ("add_", "sub_", "mul_", "div_", "pow_",
                                                 "clamp_", "fill_", "zero_", "copy_")]

@@ -182,15 +182,25 @@ KNOWN = {
     "gelu": _holds(lambda v: v.dtype == np.float32 and np.isinf(v).any()),
     # an index array pointing outside its dim raises even when the result is empty
     # (PyTorch checks only the elements it reads)
-    "Tensor.__getitem__": _empty_result,
+    "Tensor.__getitem__": _empty_result, "Tensor.__setitem__": _empty_result,
     # atan2(integer tensor, float tensor): PyTorch's gradient for the float one is wrong
     # (204 for d/dx atan2(1, 0.5), which is -0.8); minidl's is the derivative
     "atan2": lambda args, kwargs: isinstance(args[0], Arr) and args[0].value.dtype.kind
     in "iub" and isinstance(args[1], Arr) and args[1].value.dtype.kind == "f",
+    # conv_transpose2d whose output has a size of 0: PyTorch returns an empty tensor,
+    # minidl refuses (ops/conv.py is wt-perf's: reported)
+    "conv_transpose2d": lambda args, kwargs: _transposed_size(args, kwargs) <= 0,
     # scatter with repeated indices: src's gradient goes to the value written last
     # (PyTorch gives it to every duplicate, a gradient its documentation calls wrong)
     "scatter": lambda args, kwargs: _repeats(args[2].value, args[1]),
 }
+
+
+def _transposed_size(args, kwargs):
+    """The smallest output size of conv_transpose2d for these arguments."""
+    x, w = args[0].value, args[1].value
+    s, p, o = kwargs["stride"], kwargs["padding"], kwargs["output_padding"]
+    return min((n - 1) * s - 2 * p + k + o for n, k in zip(x.shape[2:], w.shape[2:]))
 
 
 def _repeats(index, dim):

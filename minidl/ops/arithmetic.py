@@ -11,7 +11,7 @@ import numbers
 
 import numpy as np
 
-from ..autograd import Function
+from ..autograd import Function, is_grad_enabled
 from ..dtypes import FLOATS, result_type, is_scalar
 from ..errors import ArgumentError, DTypeError, NotImplementedForDType
 from ..tensor import Tensor, ShapeError, _as_array, float32
@@ -149,6 +149,17 @@ def floats_only(x, op: str, error=NotImplementedForDType) -> Tensor:
         raise error(f"{op}: not implemented for {x.dtype} tensors (as in PyTorch); "
                     "convert with .float() first")
     return x
+
+
+def dtype_argument(x: Tensor, dtype, op: str) -> Tensor:
+    """x cast for an op's dtype= argument (sum, prod, cumsum, cumprod). As in PyTorch,
+    a non-float dtype for a tensor that requires grad raises: autograd has no integer
+    gradients (cast first, outside the graph, if integers are wanted)."""
+    dtype = np.dtype(dtype)
+    if dtype not in FLOATS and x.requires_grad and is_grad_enabled():
+        raise DTypeError(f"{op}: Autograd not support dtype: {dtype} (the input requires "
+                         f"grad); use dtype=float32/float64, or {op} x.detach()")
+    return cast(x, dtype)
 
 
 def refuse_bool(x: Tensor, op: str, advice: str, error=DTypeError):

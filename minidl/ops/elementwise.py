@@ -270,13 +270,14 @@ class Logaddexp(Binary, Function):
 
 class Lerp(Function):
     # start + w (end - start):  d/dstart = 1 - w, d/dend = w, d/dw = end - start.
-    # (Computed from the nearer end, end - (end - start)(1 - w) when w >= 0.5, as
+    # (Computed from the nearer end, end - (end - start)(1 - w) when |w| >= 0.5, as
     # PyTorch does, so that w = 1 gives `end` exactly.)
     @staticmethod
     def forward(ctx, start, end, weight):
         ctx.save_for_backward(start, end, weight)
         diff = end - start
-        return np.where(weight < 0.5, start + weight * diff, end - diff * (1 - weight))
+        return np.where(np.abs(weight) < 0.5, start + weight * diff,
+                        end - diff * (1 - weight))
 
     @staticmethod
     def backward(ctx, g):

@@ -266,6 +266,7 @@ def unflatten(input, dim, sizes):  # noqa: A002
             -1 in sizes and (known == 0 or x.shape[d] % known)):
         raise ShapeError(f"unflatten: sizes {sizes} do not multiply up to the size "
                          f"{x.shape[d]} of dimension {dim} of shape {x.shape}")
+    sizes = tuple(x.shape[d] // known if s == -1 else s for s in sizes)  # (also for 0)
     return reshape(x, x.shape[:d] + sizes + x.shape[d + 1:])
 
 

@@ -23,7 +23,7 @@ from ..dtypes import FLOATS
 from ..errors import DTypeError, IndexOutOfRange
 from ..tensor import Tensor, ShapeError, dim_aliases
 from .arithmetic import (Sqrt, float_input, log, exp, abs, cast, where, unary_input,
-                         sign_of, floats_only, clone)
+                         sign_of, floats_only, clone, dtype_argument)
 from .shape import getitem
 
 _NOTHING = contextlib.nullcontext()  # (where numpy's warnings need no silencing)
@@ -60,7 +60,7 @@ class Sum(Function):
     def forward(ctx, x, dims, keepdim):
         ctx.in_shape = x.shape
         ctx.kept = keepdim_shape(x.shape, dims)
-        return np.sum(x, axis=dims, keepdims=keepdim)
+        return np.sum(x, axis=dims, keepdims=keepdim, dtype=x.dtype)  # (int32 stays)
 
     @staticmethod
     def backward(ctx, g):
@@ -99,10 +99,10 @@ def sum(x, dim=None, keepdim=False, *, dtype=None):  # noqa: A001
     """Sum over dim (all by default). dtype= casts x first; without it, integer and
     bool tensors sum to int64, as in PyTorch."""
     x = unary_input(x, "sum")
-    if dtype is None and x.dtype not in FLOATS:
-        dtype = np.int64
     if dtype is not None:
-        x = cast(x, dtype)
+        x = dtype_argument(x, dtype, "sum")
+    elif x.dtype not in FLOATS:
+        x = cast(x, np.int64)
     return Sum.apply(x, normalize_dims(dim, x.ndim, "sum"), keepdim)
 
 

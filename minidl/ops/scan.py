@@ -14,7 +14,8 @@ import numpy as np
 
 from ..autograd import Function, is_grad_enabled
 from ..tensor import Tensor, _FLOATS, int64, dim_aliases
-from .arithmetic import unary_input, where, cast, clone, exp, log, abs, floats_only
+from .arithmetic import (unary_input, where, cast, clone, exp, log, abs, floats_only,
+                         dtype_argument)
 from .movement import flip
 from .reduction import sum
 from .shape import GetItem, permute, unsqueeze, _dim
@@ -48,7 +49,7 @@ def _scan_input(input, dim, dtype, op):
     x = unary_input(input, op)
     d = _dim(dim, max(x.ndim, 1), op)
     if dtype is not None:
-        x = cast(x, dtype)
+        x = dtype_argument(x, dtype, op)
     elif x.dtype not in _FLOATS:
         x = cast(x, int64)
     return x, (d if x.ndim else None)

@@ -462,7 +462,9 @@ def pad(input, pad, mode="constant", value=None):
                                "argument")
         _check_non_constant(x, widths, mode)
     sizes = [n + b + a for n, (b, a) in zip(x.shape[x.ndim - k:], widths)]
-    if min(sizes, default=1) < (0 if mode in ("constant", "circular") else 1):
+    # cropping to nothing is allowed, as in PyTorch -- but reflect and replicate want
+    # at least one padded dim left non-empty (PyTorch's kernels check that)
+    if min(sizes, default=0) < 0 or (mode in ("reflect", "replicate") and max(sizes) < 1):
         raise ShapeError(f"pad: padding {tuple(pad)} crops input of shape {x.shape} to a "
                          f"size of {sizes}")
     if mode == "constant":
