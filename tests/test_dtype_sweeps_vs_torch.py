@@ -68,7 +68,8 @@ def both(name, *args, **kw):
 ACTIVATIONS = {
     "relu": both("relu"), "relu6": both("relu6"), "hardtanh": both("hardtanh"),
     "hardtanh(0, 5)": both("hardtanh", 0.0, 5.0),
-    "threshold": both("threshold", 1.5, -4.0), "threshold(-0.5)": both("threshold", -0.5, 9),
+    "threshold": both("threshold", 1.5, -4.0),
+    "threshold(-0.5)": both("threshold", -0.5, 9),
     "leaky_relu": both("leaky_relu"), "elu": both("elu"), "selu": both("selu"),
     "celu": both("celu"), "softplus": both("softplus"), "silu": both("silu"),
     "gelu": both("gelu"), "gelu tanh": both("gelu", approximate="tanh"),

@@ -107,13 +107,13 @@ def _warn_rank(op, x, ranks, spatial):
             f"(i.e. {ranks[0]}D or {ranks[1]}D inputs).", UserWarning, stacklevel=3)
 
 
-def dropout(input, p: float = 0.5, training: bool = True, inplace: bool = False):  # noqa: A002
+def dropout(input, p=0.5, training=True, inplace=False):  # noqa: A002
     """Zero each value with probability p and scale the rest by 1/(1-p) (training)."""
     x = _checked(input, p, "dropout")
     return _dropout(x, p, training, inplace, "dropout")
 
 
-def dropout1d(input, p: float = 0.5, training: bool = True, inplace: bool = False):  # noqa: A002
+def dropout1d(input, p=0.5, training=True, inplace=False):  # noqa: A002
     """Zero whole channels of (N, C, L) input, or of one (C, L) sample."""
     x = _checked(input, p, "dropout1d")
     if x.ndim not in (2, 3):
@@ -122,7 +122,7 @@ def dropout1d(input, p: float = 0.5, training: bool = True, inplace: bool = Fals
     return _unbatched(x, p, training, inplace, "dropout1d", x.ndim == 3)
 
 
-def dropout2d(input, p: float = 0.5, training: bool = True, inplace: bool = False):  # noqa: A002
+def dropout2d(input, p=0.5, training=True, inplace=False):  # noqa: A002
     """Zero whole channels (each H x W plane) of (N, C, H, W) input. As in PyTorch,
     3-D input is read as (N, C, L) -- dropping each row of each sample -- with a
     warning (use dropout1d for that); other ranks warn and drop per dim 1."""
@@ -139,21 +139,20 @@ def dropout2d(input, p: float = 0.5, training: bool = True, inplace: bool = Fals
     return _dropout(x, p, training, inplace, "dropout2d", feature=True)
 
 
-def dropout3d(input, p: float = 0.5, training: bool = True, inplace: bool = False):  # noqa: A002
+def dropout3d(input, p=0.5, training=True, inplace=False):  # noqa: A002
     """Zero whole channels of (N, C, D, H, W) input, or of one (C, D, H, W) sample."""
     x = _checked(input, p, "dropout3d")
     _warn_rank("dropout3d", x, (4, 5), 3)
     return _unbatched(x, p, training, inplace, "dropout3d", x.ndim == 5)
 
 
-def alpha_dropout(input, p: float = 0.5, training: bool = False, inplace: bool = False):  # noqa: A002
+def alpha_dropout(input, p=0.5, training=False, inplace=False):  # noqa: A002
     """Dropout for SELU networks: keeps the mean and variance of its input."""
     x = _checked(input, p, "alpha_dropout")
     return _dropout(x, p, training, inplace, "alpha_dropout", alpha=True)
 
 
-def feature_alpha_dropout(input, p: float = 0.5, training: bool = False,  # noqa: A002
-                          inplace: bool = False):
+def feature_alpha_dropout(input, p=0.5, training=False, inplace=False):  # noqa: A002
     """Alpha dropout of whole channels of (N, C, ...) input."""
     x = _checked(input, p, "feature_alpha_dropout")
     return _dropout(x, p, training, inplace, "feature_alpha_dropout", feature=True,
