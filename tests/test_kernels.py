@@ -141,9 +141,9 @@ def test_relu_kernels_are_pytorchs_rules(dtype):
     np.testing.assert_array_equal(out, [0, 0, 0, 1.5, np.nan, np.inf, 0])
     activation.leaky_relu(x, dtype(0.1), out)
     np.testing.assert_array_equal(out, np.where(x > 0, x, x * dtype(0.1)))
-    activation.slope_mask(g, x, dtype(0), out)  # ReLU's gradient: exactly 0 where off
-    np.testing.assert_array_equal(out, [0, 0, 0, 4, 0, np.inf, 0])
-    activation.slope_mask(g, x, dtype(0.1), out)
+    activation.relu_grad(g, x, out)  # exactly 0 where off (x <= 0), g at NaN
+    np.testing.assert_array_equal(out, [0, 0, 0, 4, 5, np.inf, 0])
+    activation.leaky_relu_grad(g, x, dtype(0.1), out)
     np.testing.assert_array_equal(out, np.where(x > 0, g, g * dtype(0.1)))
 
 

@@ -55,7 +55,7 @@ def test_known_expression_gives_exact_rows():
         ("op", "Expand", "backward", 2),        # -> (2, 4)
         ("backward", "ReLUBackward", "backward", 1),
         ("op", "SlopeMask", "backward", 2),     # g where the output is positive
-        ("span", "slope_mask", "backward", 3),
+        ("span", "relu_grad", "backward", 3),
         ("backward", "MatMulBackward", "backward", 1),
         ("op", "Permute", "backward", 2),       # w^T
         ("op", "MatMul", "backward", 2),        # dx = g @ w^T
@@ -93,7 +93,7 @@ def test_table_counts_calls_per_name_and_phase():
         ("autograd engine", "backward"): 1, ("SumBackward", "backward"): 1,
         ("Reshape", "backward"): 1, ("Expand", "backward"): 1,
         ("ReLUBackward", "backward"): 1, ("SlopeMask", "backward"): 1,
-        ("relu", "forward"): 1, ("slope_mask", "backward"): 1,  # the kernels
+        ("relu", "forward"): 1, ("relu_grad", "backward"): 1,  # the kernels
         ("MatMulBackward", "backward"): 1, ("Permute", "backward"): 2,
         ("MatMul", "backward"): 2}
     assert str(t) == t.table()

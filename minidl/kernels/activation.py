@@ -1,9 +1,9 @@
-"""ReLU and LeakyReLU as one-pass loops, with the gradient mask that both share.
+"""ReLU and LeakyReLU, and their gradients, as one-pass loops.
 
 numpy would compute ReLU's backward as g * (y > 0): one pass to build the mask, a
 second for the product (and its temporaries). These loops make one pass each and
 allocate nothing; they also keep PyTorch's rules at the edges: relu(NaN) = NaN, and
-the gradient is exactly 0 where ReLU is off, even when g is infinite.
+ReLU's gradient is exactly 0 where it is off, even when g is infinite.
 Arrays are flat and contiguous, of one floating dtype; `slope` is in that dtype.
 """
 from .compile import kernel, prange
@@ -24,12 +24,15 @@ def leaky_relu(x, slope, out):
 
 
 @kernel(parallel=True)
-def slope_mask(g, ref, slope, out):
-    """out = g where ref > 0, else slope * g -- exactly 0 when slope is 0 (ReLU)."""
+def relu_grad(g, y, out):
+    """ReLU's gradient, PyTorch's test: out = 0 where y <= 0, else g -- so exactly 0
+    where ReLU is off (even for an infinite g), and g where y is NaN."""
     for i in prange(g.shape[0]):
-        if ref[i] > 0:
-            out[i] = g[i]
-        elif slope == 0:
-            out[i] = 0
-        else:
-            out[i] = g[i] * slope
+        out[i] = 0 if y[i] <= 0 else g[i]
+
+
+@kernel(parallel=True)
+def leaky_relu_grad(g, x, slope, out):
+    """LeakyReLU's gradient: out = g where x > 0, else slope * g (NaN x: slope * g)."""
+    for i in prange(g.shape[0]):
+        out[i] = g[i] if x[i] > 0 else g[i] * slope

@@ -13,7 +13,7 @@
   upsample.py    Upsample
   container.py   Sequential, ModuleList, ModuleDict
   activation.py  ReLU, Sigmoid, Softmax, ... (Modules around minidl.functional)
-  dropout.py     Dropout, Dropout2d
+  dropout.py     Dropout, Dropout1d, Dropout2d, Dropout3d, AlphaDropout, ...
   flatten.py     Flatten, Unflatten, Identity
   loss.py        CrossEntropyLoss, MSELoss, ...
   init.py        weight initialisation (nn.init.kaiming_uniform_, ...)
@@ -30,8 +30,9 @@ from .container import Sequential, ModuleList, ModuleDict
 from .activation import (ReLU, LeakyReLU, ELU, Sigmoid, Tanh, Softplus, GELU, SiLU,
                          Softmax, LogSoftmax)
 from .activation import (SELU, CELU, Hardtanh, ReLU6, Hardsigmoid, Hardswish, LogSigmoid,
-                         Mish, Softsign, Softmin)
+                         Mish, Softsign, Softmin, Threshold)
 from .dropout import Dropout, Dropout2d
+from .dropout import Dropout1d, Dropout3d, AlphaDropout, FeatureAlphaDropout
 from .pooling import MaxPool2d, AvgPool2d, AdaptiveAvgPool2d
 from .pooling import AdaptiveMaxPool2d, MaxUnpool2d
 from .batchnorm import BatchNorm1d, BatchNorm2d
