@@ -212,6 +212,20 @@ def test_matrix_products_work_in_a_forked_child():
     assert out.split() == ["400.0"]
 
 
+def test_serial_builds_give_the_parallel_builds_bits(rng):
+    """run_kernel picks a kernel's .serial build for small work (compile.py): the same
+    loops, so the same numbers."""
+    from minidl.kernels import im2col
+    x = rng.standard_normal((3, 4, 7, 6)).astype(np.float32)
+    outs = []
+    for build in (im2col.im2col, im2col.im2col.serial):
+        cols = np.empty((4, 3, 3, 3, 5, 4), np.float32)
+        build(x, (1, 1), (0, 0), (1, 1), cols)
+        outs.append(cols)
+    np.testing.assert_array_equal(*outs)
+    assert activation.relu.serial is not activation.relu or not md.kernels.JIT
+
+
 # ------------------------------------------------------------------ memory
 def test_output_arrays_are_recycled_only_when_nobody_holds_them():
     a = memory.output((200, 300), np.float32)

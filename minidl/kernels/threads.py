@@ -36,7 +36,7 @@ import numpy as np
 from ..trace import span
 from .compile import JIT, numba
 
-PARALLEL_MIN_ELEMENTS = 1 << 15  # below this much work one thread is faster
+PARALLEL_MIN_ELEMENTS = 1 << 16  # below this much work one thread is faster
 
 
 # ------------------------------------------------------------------ Numba's pool
