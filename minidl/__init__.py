@@ -27,12 +27,12 @@ from .creation import (tensor, from_numpy, zeros, ones, full, empty, eye, randn,
 from .ops import *  # noqa: F401,F403  (add, exp, matmul, cat, where, softmax, ...)
 from . import linalg  # norms: linalg.norm, linalg.vector_norm, linalg.matrix_norm
 from .gradcheck import gradcheck, gradgradcheck, GradcheckError
-from .trace import trace  # profiler: `with minidl.trace() as t: ...; print(t)`
+from .tools.trace import trace  # profiler: `with minidl.trace() as t: ...; print(t)`
 from . import nn
-from .serialization import save, load
+from .tools.serialization import save, load
 from . import optim
 from . import data
-from . import viz  # backward graphs: viz.graph, viz.to_dot, viz.draw_graph
+from .tools import viz  # backward graphs: viz.graph, viz.to_dot, viz.draw_graph
 
 __version__ = "0.1.0"
 

@@ -20,7 +20,7 @@ import numpy as np
 
 from ..autograd import enable_grad
 from ..tensor import Tensor, _FLOATS
-from ..trace import span
+from ..tools.trace import span
 
 
 class Optimizer:

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .nn.parameter import Parameter
+from ..nn.parameter import Parameter
 
 __all__ = ["Node", "Graph", "graph", "to_dot", "Layout", "layout", "draw_graph"]
 

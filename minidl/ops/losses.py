@@ -21,13 +21,13 @@ import warnings
 
 import numpy as np
 
-from .autograd import Function
-from .errors import ArgumentError, DTypeError
-from .tensor import Tensor, ShapeError, _FLOATS
-from .ops.arithmetic import float_input, cast, log, exp, abs as _abs, clamp, where
-from .ops.reduction import sum, mean
-from .ops.shape import getitem, reshape
-from .ops.activation import log_softmax, softplus
+from ..autograd import Function
+from ..errors import ArgumentError, DTypeError
+from ..tensor import Tensor, ShapeError, _FLOATS
+from .arithmetic import float_input, cast, log, exp, abs as _abs, clamp, where
+from .reduction import sum, mean
+from .shape import getitem, reshape
+from .activation import log_softmax, softplus
 
 __all__ = ["cross_entropy", "nll_loss", "binary_cross_entropy",
            "binary_cross_entropy_with_logits", "mse_loss", "l1_loss", "smooth_l1_loss",
