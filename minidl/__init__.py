@@ -1,8 +1,20 @@
 """minidl: a small, readable deep-learning engine on numpy and Numba.
 
-Read in this order: tensor.py (the Tensor) -> autograd.py (Function, backward) ->
-ops/ (each op with its derivative) -> functional.py (losses, layers as functions) ->
-kernels/ (Numba loops) -> nn/ (Modules) -> optim/ (optimizers) -> data/ (MNIST).
+The folders are the layers. Read them in this order, each explained by the ones before
+it (the README's "How it works" table names the same files and folders):
+
+  1. the tensor  tensor.py (the Tensor), dtypes.py (dtypes, type promotion),
+                 device.py (the CPU), errors.py (exception classes), creation.py
+                 (zeros, randn, arange, ...), random.py (the seeded generator)
+  2. autograd    autograd.py (Function, the graph, backward), gradcheck.py
+     the ops     ops/ (every op family with its derivative, losses included), named
+                 by functional.py (as torch.nn.functional) and linalg.py (torch.linalg)
+  3. kernels     kernels/ (Numba loops); memory.py, threads.py (what they run with)
+  4. nn          nn/ (Module and the layers)
+  5. optim       optim/ (optimizers, schedules, gradient clipping)
+  beside them    data/ (Dataset, DataLoader, MNIST), tools/ (trace, viz, plot,
+                 save/load, atomic files)
+  6. models      models/ and examples/, outside the package
 """
 from .memory import keep_freed_memory
 from .threads import configure_blas_threads

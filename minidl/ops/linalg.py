@@ -1,4 +1,5 @@
-"""minidl.linalg: singular values and norms, as in torch.linalg.
+"""Singular values and matrix norms, with their derivatives (torch.linalg's ops; the
+namespace minidl.linalg, minidl/linalg.py, names them):
 
   svdvals(A)                          the singular values of (a batch of) matrices
   vector_norm(x, ord=2, dim=None)     (sum |x|^ord)^(1/ord) over dim (all elements);
