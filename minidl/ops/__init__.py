@@ -27,6 +27,7 @@ The other families are named by minidl.functional (and minidl.linalg), not here:
   losses.py      cross_entropy nll_loss binary_cross_entropy(_with_logits) mse_loss
                  l1_loss smooth_l1_loss huber_loss kl_div
   linalg.py      svdvals matrix_norm norm (minidl.linalg)
+and arguments.py checks the arguments ops and layers share (kernel_size, stride, ...).
 """
 from .arithmetic import (add, sub, mul, div, neg, pow, exp, log, sqrt, abs, clamp, clip,
                          maximum, minimum, where, clone, cast, eq, ne, lt, le, gt, ge,
