@@ -19,6 +19,7 @@
   init.py        weight initialisation (nn.init.kaiming_uniform_, ...)
   summary.py     Module.summary's table
   utils.py       clip_grad_norm_, clip_grad_value_
+  parallel.py    DistributedDataParallel (nn.parallel), over minidl.distributed
 """
 from .parameter import Parameter
 from .module import Module
@@ -46,3 +47,4 @@ from .loss import SmoothL1Loss, HuberLoss, KLDivLoss
 from . import init
 from .. import functional  # noqa: F401  (minidl.nn.functional, as torch.nn.functional)
 from . import utils
+from . import parallel
