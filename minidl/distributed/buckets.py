@@ -95,6 +95,7 @@ class Reducer:
     follows a call of prepare() (see the module docstring)."""
 
     def __init__(self, named_params: list, cap_bytes: int, overlap: bool):
+        self.names = [name for name, _ in named_params]
         self.buckets = assign_buckets(named_params, cap_bytes)
         self.slot = {id(p): (b, i) for b in self.buckets for i, p in enumerate(b.params)}
         self.overlap = overlap
@@ -114,15 +115,15 @@ class Reducer:
     def check_finished(self):
         """Raise if the last backward gave gradients to only some parameters: every
         rank would wait forever for the missing ones."""
-        arrived = [b.arrived[i] for b in self.buckets for i in range(len(b.params))]
-        if not self.armed or not any(arrived) or all(arrived):
+        arrived = {name for b in self.buckets for name, ok in zip(b.names, b.arrived)
+                   if ok}
+        if not self.armed or not arrived or len(arrived) == len(self.names):
             return
-        missing = [name for b in self.buckets for name, ok in zip(b.names, b.arrived)
-                   if not ok]
+        missing = [name for name in self.names if name not in arrived]
         self.armed = False
         raise RuntimeError(
             f"DistributedDataParallel: the last backward gave gradients to only "
-            f"{sum(arrived)} of the model's {len(arrived)} parameters; no gradient "
+            f"{len(arrived)} of the model's {len(self.names)} parameters; no gradient "
             f"reached {', '.join(missing)}. Their averages across ranks were never "
             "computed, so the ranks' weights would drift apart. Make every parameter "
             "take part in the loss, or turn off requires_grad of the unused ones "
