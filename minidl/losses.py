@@ -22,6 +22,7 @@ import warnings
 import numpy as np
 
 from .autograd import Function
+from .errors import ArgumentError, DTypeError
 from .tensor import Tensor, ShapeError, _FLOATS
 from .ops.arithmetic import float_input, cast, log, exp, abs as _abs, clamp, where
 from .ops.reduction import sum, mean
@@ -171,7 +172,7 @@ def _index_targets(op, target, x, weight, ignore_index):
     want = x.shape[:cls] + x.shape[cls + 1:]
     t = _as_tensor(op, target, "target").numpy()
     if t.dtype.kind not in "iu":
-        raise TypeError(f"{op}: target must hold integer class indices, got dtype "
+        raise DTypeError(f"{op}: target must hold integer class indices, got dtype "
                         f"{t.dtype} (shape {t.shape}) for input of shape {x.shape}")
     if t.shape != want:
         raise ShapeError(f"{op}: class-index target must have shape {want} for input "
@@ -294,7 +295,7 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
     _same_shape(op, x, t)
     for name, v in (("input", x.numpy()), ("target", t.numpy())):
         if not ((v >= 0) & (v <= 1)).all():
-            raise ValueError(f"{op}: every {name} value must be a probability in "
+            raise ArgumentError(f"{op}: every {name} value must be a probability in "
                              f"[0, 1], got values in [{np.min(v)}, {np.max(v)}]"
                              + ("; pass logits to binary_cross_entropy_with_logits"
                                 if name == "input" else ""))

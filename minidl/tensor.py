@@ -6,53 +6,101 @@ so the real work -- and its derivative -- is always in one place: the op's Funct
 
 dtypes: float32 is the default for floating data (as in PyTorch); float64 is fully
 supported (gradient checks use it); integer and bool tensors hold labels and masks.
-A Python number mixed with a tensor takes the tensor's dtype, so float32 models stay
-float32 (numpy alone would silently promote some of these to float64).
+Which dtype an op returns follows PyTorch's promotion rules (minidl/dtypes.py), so a
+float32 model stays float32 (numpy alone would silently promote some of it to float64).
 """
 from __future__ import annotations
+
+import difflib
+import functools
+import numbers
 
 import numpy as np
 
 from . import autograd
-
-float32, float64 = np.float32, np.float64
-int8, int16, int32, int64, uint8 = np.int8, np.int16, np.int32, np.int64, np.uint8
-bool_ = np.bool_
-_SUPPORTED = {np.dtype(t) for t in (float32, float64, int8, int16, int32, int64, uint8,
-                                    bool_)}
-_FLOATS = {np.dtype(float32), np.dtype(float64)}
-
-
-class ShapeError(ValueError, RuntimeError):
-    """Shapes that do not fit the op (a ValueError, and a RuntimeError as in PyTorch)."""
+from .device import device as Device, check_device
+from .dtypes import (float32, float64, int8, int16, int32, int64, uint8, bool_,  # noqa: F401
+                     SUPPORTED as _SUPPORTED, FLOATS as _FLOATS)
+from .errors import ShapeError, DTypeError, DataError  # noqa: F401  (importable here too)
 
 
 def _as_array(data, dtype=None) -> np.ndarray:
-    """Turn data (Tensor, array, list, number) into a numpy array of a supported dtype."""
+    """Turn data (Tensor, array, list, number) into a numpy array of a supported dtype.
+
+    Without a dtype, PyTorch's inference: numpy arrays and numpy numbers keep their
+    dtype; Python floats give float32, ints int64, bools bool; in a list the widest
+    wins ([1, 2.0] is float32, [np.float64(1), 2.0] float64)."""
     if isinstance(data, Tensor):
         data = data._data
     if dtype is not None:
         dtype = np.dtype(dtype)
         if dtype not in _SUPPORTED:
-            raise TypeError(f"tensor: unsupported dtype {dtype}; expected one of "
-                            f"{sorted(str(d) for d in _SUPPORTED)}")
-        return np.asarray(data, dtype=dtype)
-    if isinstance(data, (np.ndarray, np.generic)):  # numpy data keeps its dtype
-        arr = np.asarray(data)
-    else:
-        arr = np.asarray(data)
-        if arr.dtype == np.float64:  # Python floats -> float32, as torch.tensor does
-            arr = arr.astype(np.float32)
+            raise DTypeError(f"tensor: unsupported dtype {dtype}; expected one of "
+                             f"{sorted(str(d) for d in _SUPPORTED)}")
+        return _numpy_array(data, dtype)
+    arr = _numpy_array(data)
+    if arr.dtype == np.float64 and not _holds_float64(data):
+        arr = arr.astype(np.float32)  # Python floats -> float32, as torch.tensor does
     if arr.dtype not in _SUPPORTED:
         if arr.dtype.kind == "f":  # float16 and friends: compute in float32
             arr = arr.astype(np.float32)
         elif arr.dtype.kind in "iu":
             arr = arr.astype(np.int64)
         else:
-            raise TypeError(
+            raise DataError(
                 f"tensor: cannot make a tensor from data of dtype {arr.dtype}; expected "
                 "numbers (float32/float64 for values, integers or bool for labels/masks)")
     return arr
+
+
+def _numpy_array(data, dtype=None) -> np.ndarray:
+    try:
+        return np.asarray(data, dtype=dtype)
+    except (ValueError, TypeError) as e:  # ragged lists, strings, objects
+        raise DataError(f"tensor: cannot make a tensor from {type(data).__name__} data "
+                        "(nested lists must be rectangular and hold numbers): "
+                        f"{e}") from None
+
+
+def _holds_float64(data) -> bool:
+    """Does data hold float64 *numpy* values (arrays, np.float64, float64 Tensors)?"""
+    if isinstance(data, Tensor):
+        data = data._data
+    if isinstance(data, (np.ndarray, np.generic)):
+        return data.dtype == np.float64
+    if isinstance(data, (list, tuple)):
+        return any(_holds_float64(item) for item in data)
+    return False
+
+
+_UNSET = object()
+
+
+def dim_aliases(fn):
+    """Let fn take numpy's names axis= and keepdims= for dim= and keepdim=, as PyTorch
+    does (x.sum(axis=0, keepdims=True) is x.sum(dim=0, keepdim=True))."""
+    @functools.wraps(fn)
+    def with_aliases(*args, axis=_UNSET, keepdims=_UNSET, **kwargs):
+        for alias, name in ((axis, "dim"), (keepdims, "keepdim")):
+            if alias is not _UNSET:
+                if name in kwargs:
+                    raise TypeError(f"{fn.__name__}() got both {name}= and its alias "
+                                    f"{'axis' if name == 'dim' else 'keepdims'}=")
+                kwargs[name] = alias
+        return fn(*args, **kwargs)
+    return with_aliases
+
+
+def missing_name_message(owner: str, name: str, known) -> str:
+    """The AttributeError text for a name minidl does not have: near matches, and
+    where to look (docs/ops.md) or how to add it yourself."""
+    if name.startswith("_"):  # private and special names (numpy probes for some)
+        return f"{owner} has no attribute {name!r}"
+    close = difflib.get_close_matches(name, [k for k in known if not k.startswith("_")],
+                                      n=3)
+    hint = f" Did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
+    return (f"{owner} has no attribute {name!r}.{hint} minidl has the ops listed in "
+            "docs/ops.md; to add one, write a Function (README: \"Write your own op\").")
 
 
 class Tensor:
@@ -114,8 +162,8 @@ class Tensor:
     @requires_grad.setter
     def requires_grad(self, value: bool):
         if value and self.dtype not in _FLOATS:
-            raise TypeError(f"only float32/float64 tensors can require gradients, got "
-                            f"dtype {self.dtype}")
+            raise DTypeError(f"only floating-point (float32/float64) tensors can require "
+                             f"gradients, got dtype {self.dtype}")
         if not value and self.grad_fn is not None:
             raise RuntimeError("requires_grad can only be turned off on leaf tensors; "
                                "use .detach() for a non-leaf")
@@ -151,7 +199,7 @@ class Tensor:
 
     def item(self):
         if self._data.size != 1:
-            raise ValueError(f"item: only one-element tensors can be converted to a "
+            raise ShapeError(f"item: only one-element tensors can be converted to a "
                              f"Python number, got shape {self.shape}")
         return self._data.item()
 
@@ -174,6 +222,18 @@ class Tensor:
 
     def cpu(self) -> "Tensor":
         return self
+
+    @property
+    def device(self) -> Device:
+        """Where the data lives: always device(type='cpu') in minidl."""
+        return Device("cpu")
+
+    def contiguous(self) -> "Tensor":
+        """self if its memory is one C-ordered block, else a (differentiable) copy."""
+        return self if self._data.flags.c_contiguous else self.clone()
+
+    def is_contiguous(self) -> bool:
+        return bool(self._data.flags.c_contiguous)
 
     def float(self):
         return self.to(float32)
@@ -208,6 +268,9 @@ class Tensor:
         return int(self._data.item())
 
     __hash__ = object.__hash__  # tensors are dict keys by identity (== is elementwise)
+
+    def __getattr__(self, name):  # called only for names Tensor does not have
+        raise AttributeError(missing_name_message("'Tensor' object", name, dir(Tensor)))
 
     def __repr__(self):
         body = np.array2string(self._data, separator=", ", precision=4,
@@ -286,25 +349,40 @@ class Tensor:
     def __abs__(self): return ops.abs(self)
     def __getitem__(self, index): return ops.getitem(self, index)
 
-    # Comparisons give bool tensors and are not differentiable.
-    def _compare(self, other, fn):
-        other = other._data if isinstance(other, Tensor) else other
-        return Tensor(fn(self._data, other))
+    # Comparisons give bool tensors and are not differentiable. Both sides are first
+    # promoted to one dtype (as for +), so int == 1.5 and float32 == 0.1 compare right.
+    def _compare(self, other, op):
+        if not _is_operand(other):
+            return NotImplemented  # x == None is False, as in PyTorch
+        return getattr(ops, op)(self, other)
 
-    def __eq__(self, other): return self._compare(other, np.equal)
-    def __ne__(self, other): return self._compare(other, np.not_equal)
-    def __lt__(self, other): return self._compare(other, np.less)
-    def __le__(self, other): return self._compare(other, np.less_equal)
-    def __gt__(self, other): return self._compare(other, np.greater)
-    def __ge__(self, other): return self._compare(other, np.greater_equal)
+    def __eq__(self, other): return self._compare(other, "eq")
+    def __ne__(self, other): return self._compare(other, "ne")
+    def __lt__(self, other): return self._compare(other, "lt")
+    def __le__(self, other): return self._compare(other, "le")
+    def __gt__(self, other): return self._compare(other, "gt")
+    def __ge__(self, other): return self._compare(other, "ge")
+    def eq(self, other): return ops.eq(self, other)
+    def ne(self, other): return ops.ne(self, other)
+    def lt(self, other): return ops.lt(self, other)
+    def le(self, other): return ops.le(self, other)
+    def gt(self, other): return ops.gt(self, other)
+    def ge(self, other): return ops.ge(self, other)
 
-    def __invert__(self):
-        if self.dtype != np.bool_:
-            raise TypeError(f"~ needs a bool tensor, got {self.dtype}")
-        return Tensor(~self._data)
-
-    def __and__(self, other): return self._compare(other, np.logical_and)
-    def __or__(self, other): return self._compare(other, np.logical_or)
+    # Bitwise ops: on integers bit by bit, on bools the logical and/or/xor/not.
+    def __and__(self, other): return ops.bitwise_and(self, other)
+    def __rand__(self, other): return ops.bitwise_and(other, self)
+    def __or__(self, other): return ops.bitwise_or(self, other)
+    def __ror__(self, other): return ops.bitwise_or(other, self)
+    def __xor__(self, other): return ops.bitwise_xor(self, other)
+    def __rxor__(self, other): return ops.bitwise_xor(other, self)
+    def __invert__(self): return ops.bitwise_not(self)
+    def __lshift__(self, other): return ops.bitwise_left_shift(self, other)
+    def __rlshift__(self, other): return ops.bitwise_left_shift(other, self)
+    def __rshift__(self, other): return ops.bitwise_right_shift(self, other)
+    def __rrshift__(self, other): return ops.bitwise_right_shift(other, self)
+    bitwise_and, bitwise_or, bitwise_xor = __and__, __or__, __xor__
+    bitwise_not, bitwise_left_shift, bitwise_right_shift = __invert__, __lshift__, __rshift__
 
     # ------------------------------------------------------------------ math methods
     def add(self, other): return ops.add(self, other)
@@ -325,25 +403,47 @@ class Tensor:
     def sigmoid(self): return ops.sigmoid(self)
     def tanh(self): return ops.tanh(self)
     def erf(self): return ops.erf(self)
-    def softmax(self, dim=-1): return ops.softmax(self, dim)
-    def log_softmax(self, dim=-1): return ops.log_softmax(self, dim)
+    @dim_aliases
+    def softmax(self, dim, dtype=None): return ops.softmax(self, dim, dtype=dtype)
 
-    # reductions (PyTorch names: dim, keepdim)
+    @dim_aliases
+    def log_softmax(self, dim, dtype=None): return ops.log_softmax(self, dim, dtype=dtype)
+
+    # reductions (PyTorch names: dim, keepdim; numpy's axis, keepdims also work;
+    # sum, mean and prod are with the other ops below)
+    @dim_aliases
     def max(self, dim=None, keepdim=False): return ops.max(self, dim, keepdim)
+
+    @dim_aliases
     def min(self, dim=None, keepdim=False): return ops.min(self, dim, keepdim)
+
+    @dim_aliases
     def amax(self, dim=None, keepdim=False): return ops.amax(self, dim, keepdim)
+
+    @dim_aliases
     def amin(self, dim=None, keepdim=False): return ops.amin(self, dim, keepdim)
 
+    @dim_aliases
     def var(self, dim=None, unbiased=None, keepdim=False, *, correction=None):
         return ops.var(self, dim, unbiased, keepdim, correction=correction)
 
+    @dim_aliases
     def std(self, dim=None, unbiased=None, keepdim=False, *, correction=None):
         return ops.std(self, dim, unbiased, keepdim, correction=correction)
 
+    @dim_aliases
     def logsumexp(self, dim, keepdim=False): return ops.logsumexp(self, dim, keepdim)
 
+    @dim_aliases
     def argmax(self, dim=None, keepdim=False): return ops.argmax(self, dim, keepdim)
+
+    @dim_aliases
     def argmin(self, dim=None, keepdim=False): return ops.argmin(self, dim, keepdim)
+
+    @dim_aliases
+    def norm(self, p="fro", dim=None, keepdim=False, dtype=None):
+        """The p-norm over dim (all elements by default), as torch.Tensor.norm."""
+        return ops.norm(self, p, dim, keepdim, dtype=dtype)
 
     # shapes
     def reshape(self, *shape): return ops.reshape(self, *shape)
@@ -359,23 +459,37 @@ class Tensor:
     def T(self):
         return ops.permute(self, *reversed(range(self.ndim)))
 
+    def t(self):
+        """Swap the two dimensions of a matrix; 0-d and 1-d tensors come back as is."""
+        if self.ndim > 2:
+            raise ShapeError(f"t: expects a tensor with <= 2 dimensions, got shape "
+                             f"{self.shape}; use transpose(dim0, dim1) or permute")
+        return self if self.ndim < 2 else ops.transpose(self, 0, 1)
+
     # ---- more ops: the PyTorch methods of minidl/ops/ elementwise.py, division.py,
     # logical.py, scan.py, product.py, movement.py, indexing.py, sorting.py (each
     # method is the function of the same name with this tensor first)
+    @dim_aliases
     def sum(self, dim=None, keepdim=False, *, dtype=None):
         return ops.sum(self, dim, keepdim, dtype=dtype)
 
+    @dim_aliases
     def mean(self, dim=None, keepdim=False, *, dtype=None):
         return ops.mean(self, dim, keepdim, dtype=dtype)
 
+    @dim_aliases
     def prod(self, dim=None, keepdim=False, *, dtype=None):
         return ops.prod(self, dim, keepdim, dtype=dtype)
 
     def div(self, other, *, rounding_mode=None):
         return ops.div(self, other, rounding_mode=rounding_mode)
 
+    @dim_aliases
     def any(self, dim=None, keepdim=False): return ops.any(self, dim, keepdim)
+
+    @dim_aliases
     def all(self, dim=None, keepdim=False): return ops.all(self, dim, keepdim)
+
     def sin(self): return ops.sin(self)
     def cos(self): return ops.cos(self)
     def tan(self): return ops.tan(self)
@@ -420,11 +534,21 @@ class Tensor:
     def isclose(self, other, rtol=1e-05, atol=1e-08, equal_nan=False):
         return ops.isclose(self, other, rtol, atol, equal_nan)
 
+    @dim_aliases
     def cumsum(self, dim, *, dtype=None): return ops.cumsum(self, dim, dtype=dtype)
+
+    @dim_aliases
     def cumprod(self, dim, *, dtype=None): return ops.cumprod(self, dim, dtype=dtype)
+
+    @dim_aliases
     def cummax(self, dim): return ops.cummax(self, dim)
+
+    @dim_aliases
     def cummin(self, dim): return ops.cummin(self, dim)
+
+    @dim_aliases
     def logcumsumexp(self, dim): return ops.logcumsumexp(self, dim)
+
     def flip(self, *dims): return ops.flip(self, ops.shape._shape_arg(dims))  # (0, 1) or 0, 1
     def roll(self, shifts, dims=None): return ops.roll(self, shifts, dims)
     def split(self, split_size, dim=0): return ops.split(self, split_size, dim)
@@ -472,7 +596,10 @@ class Tensor:
     def topk(self, k, dim=-1, largest=True, sorted=True):
         return ops.topk(self, k, dim, largest, sorted)
 
+    @dim_aliases
     def kthvalue(self, k, dim=-1, keepdim=False): return ops.kthvalue(self, k, dim, keepdim)
+
+    @dim_aliases
     def median(self, dim=None, keepdim=False): return ops.median(self, dim, keepdim)
 
 
@@ -482,15 +609,20 @@ def parse_to_args(op, args, dtype=None, device=None):
     PyTorch code moves things between devices; minidl runs on the CPU only, so the
     device "cpu" is accepted and ignored, and any other device is an error."""
     for arg in args:
-        if isinstance(arg, str) or arg is None:
+        if arg is None or isinstance(arg, (str, Device)):
             device = arg
         elif isinstance(arg, Tensor):
             dtype = arg.dtype
         else:
             dtype = arg
-    if device is not None and str(device) != "cpu":
-        raise ValueError(f"{op}: minidl runs on the CPU only, got device {device!r}")
+    check_device(op, device)
     return dtype
+
+
+def _is_operand(x) -> bool:
+    """Can x meet a tensor in arithmetic (a Tensor, array, list or number)?"""
+    return x.__class__ in (int, float, bool) or isinstance(
+        x, (Tensor, np.ndarray, np.generic, numbers.Number, list, tuple))
 
 
 def _index_arrays(index):

@@ -571,9 +571,12 @@ def test_activation_and_shape_layers_match_torch(rng):
         got = ours(minidl.tensor(x)).numpy()
         assert got.shape == expected.shape, ours
         np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-6, err_msg=repr(ours))
-    # Softmax() with dim=None uses the last dimension
-    np.testing.assert_allclose(nn.Softmax()(minidl.tensor(x)).numpy().sum(-1), 1,
-                               rtol=1e-6)
+    # Softmax() without dim: PyTorch's implicit dim, with its warning
+    with pytest.warns(UserWarning, match="Implicit dimension"):
+        got = nn.Softmax()(minidl.tensor(x)).numpy()
+    with pytest.warns(UserWarning, match="Implicit dimension"):
+        expected = T.Softmax()(torch.from_numpy(x)).numpy()
+    np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-6)
     with pytest.raises(ValueError, match="Unflatten"):
         nn.Unflatten(1, (2, 2))(minidl.ones(2, 3))
 

@@ -179,7 +179,7 @@ def test_getitem_gradient_scatter_adds_repeated_indices(n, data, seed):
     rows = np.array(data.draw(st.lists(st.integers(-n, n - 1), min_size=1, max_size=8)))
     cols = np.array(data.draw(st.lists(st.integers(0, 2), min_size=len(rows),
                                        max_size=len(rows))))
-    for index in (rows, (rows, cols), (slice(None, None, -1), cols)):
+    for index in (rows, (rows, cols), (slice(None, None, 2), cols)):
         x = leaf(x0)
         y = x[index]
         np.testing.assert_array_equal(y.numpy(), x0[index])
@@ -274,7 +274,7 @@ def test_ops_on_non_contiguous_inputs_match_contiguous_copies(kind, seed):
         x = md.from_numpy(arr).requires_grad_()
         assert x.shape == view.shape
         outs = [md.softmax(x, 1), x @ md.tensor(w, dtype=md.float64), x.sum(0),
-                x.exp(), x.T.reshape(-1), x[:, ::-1], x.var(1), md.relu(x),
+                x.exp(), x.T.reshape(-1), x[:, 1::2], x.var(1), md.relu(x),
                 md.cat([x, x], 1), md.pad(x, (1, 1))]
         sum((o * o).sum() for o in outs).backward()
         results.append(([o.numpy().copy() for o in outs], x.grad.numpy().copy()))

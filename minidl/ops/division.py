@@ -17,7 +17,7 @@ from ..autograd import Function
 from ..tensor import Tensor
 from .arithmetic import lift
 from .elementwise import zeros_like
-from .errors import ArgumentError, ZeroDivision
+from ..errors import ArgumentError, ZeroDivision
 
 
 # ------------------------------------------------------------------ numpy kernels

@@ -20,7 +20,7 @@ import numpy as np
 from ..autograd import Function
 from ..tensor import Tensor, ShapeError, _FLOATS
 from .arithmetic import unary_input, where, cast
-from .errors import ArgumentError, IndexOutOfRange
+from ..errors import ArgumentError, IndexOutOfRange
 from .reduction import expand
 from .shape import GetItem, IndexAdd, _dim
 

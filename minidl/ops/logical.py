@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..tensor import Tensor, ShapeError, _as_array, _FLOATS
+from ..tensor import Tensor, ShapeError, _as_array, _FLOATS, dim_aliases
 from .arithmetic import unary_input
-from .errors import ArgumentError
+from ..errors import ArgumentError
 from .reduction import normalize_dims
 
 
@@ -79,7 +79,7 @@ def _truth_reduction(np_fn, op):
         out = np_fn(x.numpy(), axis=normalize_dims(dim, x.ndim, op), keepdims=keepdim)
         return Tensor(np.asarray(out, dtype=np.uint8 if x.dtype == np.uint8 else bool))
     reduce.__name__ = reduce.__qualname__ = op
-    return reduce
+    return dim_aliases(reduce)
 
 
 any = _truth_reduction(np.any, "any")  # noqa: A001

@@ -16,7 +16,7 @@ import numpy as np
 from ..autograd import Function
 from ..tensor import Tensor, ShapeError
 from .arithmetic import unary_input, where
-from .errors import ArgumentError
+from ..errors import ArgumentError
 from .reduction import expand
 from .shape import GetItem, IndexAdd, reshape, permute, _dim, _shape_arg
 

@@ -88,9 +88,9 @@ def _geometry(op, shape, kernel_size, stride, padding, dilation, ceil_mode):
     for name, pair, low in (("kernel_size", k, 1), ("stride", s, 1),
                             ("dilation", d, 1), ("padding", p, 0)):
         if min(pair) < low:
-            raise ValueError(f"{op}: {name} must be >= {low}, got {pair}")
+            raise ShapeError(f"{op}: {name} must be >= {low}, got {pair}")
     if p[0] > k[0] // 2 or p[1] > k[1] // 2:
-        raise ValueError(f"{op}: padding {p} must be at most half the kernel size {k} "
+        raise ShapeError(f"{op}: padding {p} must be at most half the kernel size {k} "
                          f"(padding <= kernel_size // 2), so that every window holds "
                          f"part of the input")
     out_hw = tuple(pool_output_size(shape[2 + i], k[i], s[i], p[i], d[i], ceil_mode)

@@ -14,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..autograd import Function
-from ..tensor import Tensor, _FLOATS, int64
+from ..tensor import Tensor, _FLOATS, int64, dim_aliases
 from .arithmetic import unary_input, cast
 from .movement import flip
 from .scan import cumprod
@@ -59,6 +59,7 @@ def products_of_others(x, d):
     return before * after
 
 
+@dim_aliases
 def prod(input, dim=None, keepdim=False, *, dtype=None):  # noqa: A002
     """The product of all elements, or along one dimension `dim` (an int). Integer and
     bool tensors give int64, as in PyTorch; dtype= casts the input first."""

@@ -13,7 +13,7 @@ from collections import namedtuple
 import numpy as np
 
 from ..autograd import Function, is_grad_enabled
-from ..tensor import Tensor, _FLOATS, int64
+from ..tensor import Tensor, _FLOATS, int64, dim_aliases
 from .arithmetic import unary_input, where, cast, clone, exp, log, abs
 from .elementwise import floats_only
 from .movement import flip
@@ -55,6 +55,7 @@ def _scan_input(input, dim, dtype, op):
     return x, (d if x.ndim else None)
 
 
+@dim_aliases
 def cumsum(input, dim, *, dtype=None):  # noqa: A002
     """Running sum along dim."""
     x, d = _scan_input(input, dim, dtype, "cumsum")
@@ -106,6 +107,7 @@ def cumprod_grad_direct(g, x, d):
     return permute(grad, *np.argsort(order))
 
 
+@dim_aliases
 def cumprod(input, dim, *, dtype=None):  # noqa: A002
     """Running product along dim (its gradient is right with zeros too)."""
     x, d = _scan_input(input, dim, dtype, "cumprod")
@@ -132,11 +134,13 @@ def _running_extremum(input, dim, accumulate, op, result):
     return result(values, indices)
 
 
+@dim_aliases
 def cummax(input, dim):  # noqa: A002
     """(values, indices): the running maximum along dim and where it was found."""
     return _running_extremum(input, dim, np.maximum.accumulate, "cummax", CummaxResult)
 
 
+@dim_aliases
 def cummin(input, dim):  # noqa: A002
     """(values, indices): the running minimum along dim and where it was found."""
     return _running_extremum(input, dim, np.minimum.accumulate, "cummin", CumminResult)
@@ -170,6 +174,7 @@ class LogCumSumExp(Function):
         return part(positive) - part(negative), None
 
 
+@dim_aliases
 def logcumsumexp(input, dim):  # noqa: A002
     """log(cumsum(exp(input))) along dim, without overflow."""
     x = unary_input(input, "logcumsumexp")

@@ -6,11 +6,15 @@ gradient back: reshape it back, permute it back, scatter it back, slice it back.
 """
 from __future__ import annotations
 
+import functools
+import warnings
+
 import numpy as np
 
 from ..autograd import Function
+from ..dtypes import promote_types
 from ..tensor import Tensor, ShapeError, _index_arrays
-from .arithmetic import unary_input
+from .arithmetic import unary_input, cast
 
 
 # ------------------------------------------------------------------ reshape family
@@ -61,7 +65,7 @@ def flatten(x, start_dim=0, end_dim=-1):
         return reshape(x, 1)
     s, e = _dim(start_dim, x.ndim, "flatten"), _dim(end_dim, x.ndim, "flatten")
     if s > e:
-        raise ValueError(f"flatten: start_dim {start_dim} comes after end_dim {end_dim}")
+        raise ShapeError(f"flatten: start_dim {start_dim} comes after end_dim {end_dim}")
     merged = int(np.prod(x.shape[s:e + 1]))  # (not -1: ambiguous when x is empty)
     return reshape(x, x.shape[:s] + (merged,) + x.shape[e + 1:])
 
@@ -102,7 +106,7 @@ def permute(x, *dims):
     given = _shape_arg(dims)
     dims = tuple(_dim(d, x.ndim, "permute") for d in given) if x.ndim else given
     if sorted(dims) != list(range(x.ndim)):
-        raise ValueError(f"permute: dims {given} are not a permutation of the "
+        raise ShapeError(f"permute: dims {given} are not a permutation of the "
                          f"{x.ndim} dimensions of a tensor of shape {x.shape}")
     return x if dims == tuple(range(x.ndim)) else Permute.apply(x, dims)
 
@@ -155,18 +159,67 @@ def _is_basic(index) -> bool:
 def _normalize_index(index):
     index = _index_arrays(index)
     items = index if isinstance(index, tuple) else (index,)
-    items = tuple(np.asarray(i) if isinstance(i, list) else i for i in items)
-    for i in items:
-        if isinstance(i, np.ndarray) and i.dtype.kind not in "iub":
-            raise IndexError(f"getitem: index arrays must hold integers or bools, got "
-                             f"dtype {i.dtype}")
+    items = tuple(_index_item(i) for i in items)
     return items if isinstance(index, tuple) else items[0]
 
 
+def _index_item(i):
+    if isinstance(i, list):
+        i = np.asarray(i)
+    if isinstance(i, np.ndarray):
+        if i.dtype.kind not in "iub":
+            raise IndexError(f"getitem: index arrays must hold integers or bools, got "
+                             f"dtype {i.dtype}")
+        if i.dtype == np.uint8:  # PyTorch's old byte masks: still masks, with a warning
+            warnings.warn("getitem: indexing with a uint8 tensor is deprecated (it is a "
+                          "mask, as in PyTorch); use a bool tensor", stacklevel=4)
+            i = i.astype(bool)
+        if i.ndim == 0 and i.dtype.kind in "iu":  # a 0-d integer tensor is an integer
+            return int(i)
+    if isinstance(i, slice) and i.step is not None and i.step <= 0:
+        raise ValueError(f"getitem: slice step must be greater than zero, got {i.step} "
+                         "(as in PyTorch; to reverse, use flip)")
+    return i
+
+
+def _is_int(i) -> bool:
+    return isinstance(i, (int, np.integer)) and not isinstance(i, (bool, np.bool_))
+
+
+def split_integer_indices(index):
+    """PyTorch's indexing order: integers first, then the rest.
+
+    PyTorch applies each integer index first (removing its dim), then indexes what is
+    left as numpy does. numpy instead treats an integer standing next to index arrays
+    as one more index array, which changes where the result's dims go: for x of shape
+    (5, 6, 7), x[1, :, [0, 1]] has shape (6, 2) in PyTorch but (2, 6) in numpy.
+    Returns (integers, rest) -- two indexes to apply one after the other -- or None
+    when there is nothing to split (numpy's answer is PyTorch's).
+    """
+    items = index if isinstance(index, tuple) else (index,)
+    arrays = [i for i in items if isinstance(i, (np.ndarray, bool, np.bool_))]
+    if not arrays or not any(_is_int(i) for i in items):
+        return None
+    integers = []
+    for i in items:  # keep each integer at its dim; every other dim stays whole
+        if _is_int(i) or i is Ellipsis:
+            integers.append(i)
+        elif isinstance(i, slice):
+            integers.append(slice(None))
+        elif isinstance(i, np.ndarray):  # an index array covers 1 dim, a mask ndim
+            integers.extend([slice(None)] * (i.ndim if i.dtype == np.bool_ else 1))
+        # (None and Python bools cover no dim of x)
+    return tuple(integers), tuple(i for i in items if not _is_int(i))
+
+
 def getitem(x, index):
-    """x[index] with ints, slices, None, ..., integer arrays and boolean masks."""
+    """x[index] with ints, slices, None, ..., integer arrays and boolean masks, with
+    PyTorch's rules (integers applied first; no negative steps)."""
     x = unary_input(x, "getitem")
     index = _normalize_index(index)
+    split = split_integer_indices(index)
+    if split is not None:
+        return getitem(getitem(x, split[0]), split[1])
     try:
         x._data[index]  # validate first, so the error names the op and shapes
     except IndexError as e:
@@ -208,7 +261,8 @@ def cat(tensors, dim=0):
                                      enumerate(zip(t.shape, ref.shape)) if i != d):
             raise ShapeError(f"cat: shapes {ref.shape} and {t.shape} differ outside "
                              f"dimension {dim}")
-    return Cat.apply(d, *tensors)
+    dtype = functools.reduce(promote_types, [t.dtype for t in tensors])  # as for +
+    return Cat.apply(d, *[cast(t, dtype) for t in tensors])
 
 
 concatenate = cat

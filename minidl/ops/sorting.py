@@ -19,9 +19,9 @@ import numpy as np
 
 from ..autograd import Function
 from ..kernels import select
-from ..tensor import Tensor, _FLOATS
+from ..tensor import Tensor, _FLOATS, dim_aliases
 from .arithmetic import unary_input
-from .errors import ArgumentError
+from ..errors import ArgumentError
 from .indexing import gather
 from .shape import _dim
 
@@ -112,6 +112,7 @@ def topk(input, k, dim=-1, largest=True, sorted=True):  # noqa: A002
     return TopkResult(gather(x, d, indices), indices)
 
 
+@dim_aliases
 def kthvalue(input, k, dim=-1, keepdim=False):  # noqa: A002
     """(values, indices) of the k-th smallest element along dim (k counts from 1)."""
     x, d = _select_input(input, k, dim, "kthvalue", 1)
@@ -148,6 +149,7 @@ class MedianAll(Function):
         return g * Tensor(ctx.share.astype(g.dtype))
 
 
+@dim_aliases
 def median(input, dim=None, keepdim=False):  # noqa: A002
     """median(x): the lower median of all elements (NaN if there is one).
     median(x, dim): (values, indices) per slice; of tied values the one first in
