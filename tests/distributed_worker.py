@@ -1,6 +1,6 @@
 """What tests/test_distributed.py runs under `mpiexec -n 2`: one scenario per run.
 
-    mpiexec -n 2 python tests/distributed_worker.py collectives|ddp|mismatch|fails
+    mpiexec -n 2 python tests/distributed_worker.py collectives|ddp|syncbn|mismatch|fails
 
 Each scenario checks with plain asserts on every rank (an assertion that fails aborts
 the job with that rank's traceback) and rank 0 prints "ok" at the end.
@@ -132,6 +132,37 @@ def unused_parameters_are_an_error():
         assert "spare.weight" in str(error) and "spare.bias" in str(error), error
     else:
         raise AssertionError("an unused parameter was not reported")
+
+
+def syncbn(rank, size):
+    """SyncBatchNorm inside DistributedDataParallel, each rank on half of a batch of 8:
+    the outputs, gradients and running statistics of one BatchNorm on all 8."""
+    minidl.manual_seed(0)
+    one = nn.Sequential(nn.Conv2d(1, 3, 3), nn.BatchNorm2d(3), nn.ReLU(), nn.Flatten(),
+                        nn.Linear(12, 2))
+    x, y = minidl.randn(8, 1, 4, 4), minidl.randint(0, 2, (8,))
+    model = DistributedDataParallel(nn.SyncBatchNorm.convert_sync_batchnorm(
+        tiny_copy(one)))
+    mine = slice(rank * 4, rank * 4 + 4)
+    out = model(x[mine])
+    F.cross_entropy(out, y[mine]).backward()
+    want = one(x)
+    F.cross_entropy(want, y).backward()
+    np.testing.assert_allclose(out.detach().numpy(), want.detach().numpy()[mine],
+                               rtol=1e-5, atol=1e-6)
+    for got, expected in zip(model.parameters(), one.parameters()):
+        np.testing.assert_allclose(got.grad.numpy(), expected.grad.numpy(), rtol=1e-4,
+                                   atol=1e-6)
+    for got, expected in zip(model.buffers(), one.buffers()):
+        np.testing.assert_allclose(got.numpy(), expected.numpy(), rtol=1e-5, atol=1e-7)
+
+
+def tiny_copy(model):
+    """A new model of the same layers with the same weights and buffers."""
+    copy = nn.Sequential(nn.Conv2d(1, 3, 3), nn.BatchNorm2d(3), nn.ReLU(), nn.Flatten(),
+                         nn.Linear(12, 2))
+    copy.load_state_dict(model.state_dict())
+    return copy
 
 
 def mismatch(rank, size):

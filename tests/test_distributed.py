@@ -216,6 +216,11 @@ def test_ddp_on_two_ranks_averages_like_one_full_batch(mpiexec):
     assert done.returncode == 0 and done.stdout.strip() == "ok", done.stderr
 
 
+def test_sync_batchnorm_on_two_ranks_is_batchnorm_on_the_whole_batch(mpiexec):
+    done = worker(mpiexec, "syncbn")
+    assert done.returncode == 0 and done.stdout.strip() == "ok", done.stderr
+
+
 def test_models_that_differ_are_refused_at_construction(mpiexec):
     done = worker(mpiexec, "mismatch")
     assert done.returncode != 0
@@ -263,3 +268,73 @@ def test_distributed_cnn_example_only_rank_0_speaks_and_writes(mpiexec, tmp_path
     assert two["history"]["train_loss"] == pytest.approx(one["history"]["train_loss"],
                                                          rel=1e-4)
     assert two["test_accuracy"] == pytest.approx(one["test_accuracy"], abs=0.02)
+
+
+# ------------------------------------------------------------------ ops across ranks
+from hypothesis import given, strategies as st  # noqa: E402
+from registry import covers  # noqa: E402
+from registry_distributed import ALONE  # noqa: E402
+from minidl.distributed import functional as DF  # noqa: E402
+
+
+@covers("distributed.all_reduce")
+@given(shape=st.lists(st.integers(1, 4), max_size=3), seed=st.integers(0, 2**32 - 1))
+def test_all_reduce_of_one_rank_is_the_tensor_and_its_gradient_passes_through(shape,
+                                                                             seed):
+    rng = np.random.default_rng(seed)
+    x = minidl.tensor(rng.standard_normal(shape), requires_grad=True)
+    for op in ("sum", "mean"):
+        y = DF.all_reduce(x, op, group=ALONE)
+        g = rng.standard_normal(shape)
+        y.backward(minidl.tensor(g))
+        np.testing.assert_array_equal(y.detach().numpy(), x.detach().numpy())
+        assert y.detach().numpy() is not x.detach().numpy()  # a new tensor
+        np.testing.assert_array_equal(x.grad.numpy(), g)
+        x.grad = None
+
+
+@covers("distributed.sync_batch_norm")
+@given(shape=st.tuples(st.integers(2, 5), st.integers(1, 4)).flatmap(
+           lambda nc: st.lists(st.integers(1, 3), max_size=2).map(lambda s: nc + tuple(s))),
+       affine=st.booleans(), momentum=st.sampled_from([0.1, 0.5, 1.0]),
+       seed=st.integers(0, 2**32 - 1))
+def test_sync_batch_norm_of_one_rank_is_batch_norm(shape, affine, momentum, seed):
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal(shape) * 3 + 1
+    c = shape[1]
+    w, b = ((minidl.tensor(rng.standard_normal(c)), minidl.tensor(rng.standard_normal(c)))
+            if affine else (None, None))
+    stats = [[minidl.tensor(rng.standard_normal(c)), minidl.tensor(rng.uniform(.5, 2, c))]
+             for _ in range(2)]
+    stats[1] = [s.clone() for s in stats[0]]
+    ours = DF.sync_batch_norm(minidl.tensor(x), *stats[0], w, b, momentum, group=ALONE)
+    theirs = F.batch_norm(minidl.tensor(x), *stats[1], w, b, True, momentum)
+    np.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=1e-12, atol=1e-12)
+    for a, b_ in zip(*stats):
+        np.testing.assert_allclose(a.numpy(), b_.numpy(), rtol=1e-12)
+
+
+def test_sync_batch_norm_checks_its_input():
+    with pytest.raises(ValueError, match="more than 1 value per channel when training, "
+                                         "got 1 on all ranks together"):
+        DF.sync_batch_norm(minidl.ones(1, 3), None, None, group=ALONE)
+    with pytest.raises(ValueError, match="all_reduce: op must be 'sum' or 'mean'"):
+        DF.all_reduce(minidl.ones(2), "max", group=ALONE)
+
+
+def test_sync_batchnorm_layer_converts_and_falls_back_to_batchnorm(alone):
+    model = nn.Sequential(nn.Conv2d(1, 2, 3), nn.BatchNorm2d(2), nn.ReLU())
+    reference = nn.Sequential(nn.Conv2d(1, 2, 3), nn.BatchNorm2d(2), nn.ReLU())
+    reference.load_state_dict(model.state_dict())
+    weight = model[1].weight
+    assert nn.SyncBatchNorm.convert_sync_batchnorm(model) is model
+    assert isinstance(model[1], nn.SyncBatchNorm) and model[1].weight is weight
+    x = minidl.randn(4, 1, 5, 5)
+    for mode in ("train", "eval"):
+        getattr(model, mode)()
+        getattr(reference, mode)()
+        np.testing.assert_allclose(model(x).numpy(), reference(x).numpy(), rtol=1e-5,
+                                   atol=1e-6)
+    assert model[1].num_batches_tracked.item() == 1
+    np.testing.assert_allclose(model[1].running_var.numpy(),
+                               reference[1].running_var.numpy(), rtol=1e-6)

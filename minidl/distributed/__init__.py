@@ -23,6 +23,8 @@ half the compute time each, plus the time to exchange the gradients.
                   an all-reduce is, the ring algorithm and its cost
   buckets.py      how DistributedDataParallel averages gradients: in buckets, after
                   backward or overlapped with it -- why buckets, why overlap
+  functional.py   ops that span the ranks, with gradients: a differentiable all_reduce,
+                  sync_batch_norm (nn.SyncBatchNorm)
 Elsewhere: nn/parallel.py (DistributedDataParallel), data/sampler.py
 (DistributedSampler: each rank's share of the data). mpi4py is the optional extra
 `pip install -e ".[mpi]"`; without it everything here works as a world of one.

@@ -38,6 +38,9 @@ it. MPI moves the data only while this rank is inside some MPI call (MPICH has n
 background progress thread unless MPIR_CVAR_ASYNC_PROGRESS=1), so whoever wants the
 transfer to advance while computing calls work.is_completed() now and then.
 
+group: PyTorch's collectives take a process group (a subset of the ranks); minidl has
+one, the whole world, so group=None (or the World that init() made) is all there is.
+
 With `minidl.trace()` recording, each collective is a row in the phase
 "communication", so a profile shows what the ranks spent talking, apart from compute.
 """
@@ -130,11 +133,17 @@ def _run(name: str, where, blocking, nonblocking, finish, async_op: bool, alone=
     return None
 
 
-def all_reduce(tensor: Tensor, op: str = ReduceOp.SUM, async_op: bool = False):
+def _group(group, op: str):
+    """The World a collective runs in: the job's, unless one is given."""
+    return world(op) if group is None else group
+
+
+def all_reduce(tensor: Tensor, op: str = ReduceOp.SUM, group=None,
+               async_op: bool = False):
     """Replace `tensor`, on every rank, by the reduction over all ranks of it:
     op "sum" (default), "mean", "max", "min" or "product". In place; returns None,
     or a Work with async_op=True (call .wait() before reading the tensor)."""
-    where = world("all_reduce")
+    where = _group(group, "all_reduce")
     buffer = _buffer(tensor, "all_reduce")
     kind = str(op).lower()
     if kind not in _MPI_OPS:
@@ -158,10 +167,10 @@ def all_reduce(tensor: Tensor, op: str = ReduceOp.SUM, async_op: bool = False):
                 lambda: where.comm.Iallreduce(*mpi_op()), finish, async_op)
 
 
-def broadcast(tensor: Tensor, src: int = 0, async_op: bool = False):
+def broadcast(tensor: Tensor, src: int = 0, group=None, async_op: bool = False):
     """Overwrite `tensor` on every rank with rank src's `tensor` (same shape and
     dtype on every rank). In place; returns None, or a Work with async_op=True."""
-    where = world("broadcast")
+    where = _group(group, "broadcast")
     buffer = _buffer(tensor, "broadcast")
     _check_rank(src, where.size, "broadcast", "src")
     finish = (lambda: _written(tensor, buffer)) if where.rank != src else None
@@ -169,12 +178,12 @@ def broadcast(tensor: Tensor, src: int = 0, async_op: bool = False):
                 lambda: where.comm.Ibcast(buffer, root=src), finish, async_op)
 
 
-def all_gather_into_tensor(output_tensor: Tensor, input_tensor: Tensor,
+def all_gather_into_tensor(output_tensor: Tensor, input_tensor: Tensor, group=None,
                            async_op: bool = False):
     """Write every rank's input_tensor into output_tensor, rank by rank along the first
     dimension: output (p * n, ...) from inputs (n, ...) -- or output (p, n, ...).
     The output's own array receives the data (no copy when it is contiguous)."""
-    where = world("all_gather_into_tensor")
+    where = _group(group, "all_gather_into_tensor")
     send = _buffer(input_tensor, "all_gather_into_tensor")
     receive = _buffer(output_tensor, "all_gather_into_tensor")
     if receive.size != where.size * send.size or receive.dtype != send.dtype:
@@ -185,11 +194,12 @@ def all_gather_into_tensor(output_tensor: Tensor, input_tensor: Tensor,
                    async_op)
 
 
-def all_gather(tensor_list: list, tensor: Tensor, async_op: bool = False):
+def all_gather(tensor_list: list, tensor: Tensor, group=None, async_op: bool = False):
     """Fill tensor_list (one tensor per rank, each shaped like `tensor`) with every
     rank's `tensor`: tensor_list[r] receives rank r's. The data arrives in one array
     (p, *shape) and is then copied into the list's tensors."""
-    size = world("all_gather").size
+    where = _group(group, "all_gather")
+    size = where.size
     if not isinstance(tensor_list, list) or len(tensor_list) != size:
         raise ValueError(f"all_gather: tensor_list must be a list of {size} tensors "
                          f"(one per rank), got {_describe(tensor_list)}")
@@ -205,7 +215,7 @@ def all_gather(tensor_list: list, tensor: Tensor, async_op: bool = False):
         for t, part in zip(tensor_list, receive):
             _written(t, part)
 
-    return _gather(world("all_gather"), send, receive, finish, async_op)
+    return _gather(where, send, receive, finish, async_op)
 
 
 def _gather(where, send, receive, finish, async_op):
@@ -215,28 +225,28 @@ def _gather(where, send, receive, finish, async_op):
                 lambda: where.comm.Iallgather(send, receive), finish, async_op, alone)
 
 
-def barrier() -> None:
+def barrier(group=None) -> None:
     """Wait until every rank has called barrier()."""
-    where = world("barrier")
+    where = _group(group, "barrier")
     if where.size > 1:
         with span("barrier", "communication"):
             where.comm.Barrier()
 
 
 # ------------------------------------------------------------------ Python objects
-def all_gather_object(object_list: list, obj) -> None:
+def all_gather_object(object_list: list, obj, group=None) -> None:
     """object_list[r] = rank r's obj, on every rank (objects travel pickled: use this
     for small things such as a model's parameter shapes, never inside a training step)."""
-    where = world("all_gather_object")
+    where = _group(group, "all_gather_object")
     if not isinstance(object_list, list) or len(object_list) != where.size:
         raise ValueError(f"all_gather_object: object_list must be a list of "
                          f"{where.size} entries, got {_describe(object_list)}")
     object_list[:] = [obj] if where.size == 1 else where.comm.allgather(obj)
 
 
-def broadcast_object_list(object_list: list, src: int = 0) -> None:
+def broadcast_object_list(object_list: list, src: int = 0, group=None) -> None:
     """Replace object_list's entries on every rank by rank src's (in place)."""
-    where = world("broadcast_object_list")
+    where = _group(group, "broadcast_object_list")
     _check_rank(src, where.size, "broadcast_object_list", "src")
     if not isinstance(object_list, list):
         raise TypeError(f"broadcast_object_list: expected a list, got "

@@ -7,6 +7,7 @@
   conv.py        Conv1d, Conv2d, ConvTranspose2d
   pooling.py     MaxPool2d, AvgPool2d, AdaptiveAvgPool2d, AdaptiveMaxPool2d, MaxUnpool2d
   batchnorm.py   BatchNorm1d, BatchNorm2d
+  syncbatchnorm.py SyncBatchNorm: batch statistics over every rank (data parallel)
   instancenorm.py  InstanceNorm1d, InstanceNorm2d, InstanceNorm3d
   normalization.py LayerNorm, GroupNorm
   attention.py   MultiheadAttention
@@ -36,6 +37,7 @@ from .dropout import Dropout, Dropout2d
 from .pooling import MaxPool2d, AvgPool2d, AdaptiveAvgPool2d
 from .pooling import AdaptiveMaxPool2d, MaxUnpool2d
 from .batchnorm import BatchNorm1d, BatchNorm2d
+from .syncbatchnorm import SyncBatchNorm
 from .instancenorm import InstanceNorm1d, InstanceNorm2d, InstanceNorm3d
 from .normalization import LayerNorm, GroupNorm
 from .attention import MultiheadAttention
