@@ -3,8 +3,9 @@
 In this process: the world of one (no mpiexec, or no mpi4py), argument errors, how
 gradients are put into buckets. Under `mpiexec -n 2` (a subprocess, with a timeout,
 when mpi4py and mpiexec are installed -- the [mpi] extra; skipped otherwise): the
-collectives, DistributedDataParallel against the full-batch gradient, a rank that
-fails, models that differ, the exactness check and the distributed CNN example.
+collectives, DistributedDataParallel against the full-batch gradient, SyncBatchNorm,
+a rank that fails, models that differ, the exactness check and the distributed CNN
+example; the ops that span ranks (functional.py) in a world of one.
 """
 import importlib.util
 import json

@@ -34,8 +34,8 @@ up locally and are averaged at the first backward after the block.
 BatchNorm: each rank normalises with the statistics of its own share of the batch
 (PyTorch's default too), which is not what one process would compute on the whole
 batch; its running statistics are rank 0's (broadcast_buffers). For batch statistics
-over the global batch, use SyncBatchNorm. SeedCNN has no batch norm, which is why
-distributed training reproduces single-process training.
+over the global batch, convert the model with nn.SyncBatchNorm.convert_sync_batchnorm.
+SeedCNN has no batch norm, so distributed training reproduces single-process training.
 """
 from __future__ import annotations
 
