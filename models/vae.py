@@ -93,7 +93,7 @@ def as_images(x, op: str) -> tuple[Tensor, bool]:
     Accepts Tensors and numpy arrays of shape (N, 1, 28, 28) or (1, 28, 28) with
     finite values in [0, 1]; anything else raises an error naming `op`."""
     if isinstance(x, Tensor):
-        a = x.numpy()
+        a = x.detach().numpy()
     elif isinstance(x, np.ndarray):
         a = x
     else:
@@ -247,7 +247,7 @@ class VAE(nn.Module):
         log p(target | z),  where p(target | z) is the decoder's own Bernoulli
         (noise_std None) or a Gaussian N(decoded image, noise_std^2) per pixel.
         Returns the decoded images of the final codes."""
-        z = Tensor(z.numpy().copy(), requires_grad=True)
+        z = Tensor(z.detach().numpy().copy(), requires_grad=True)
         optimizer = minidl.optim.Adam([z], lr=0.05)
         target, known = Tensor(target), Tensor(known)
         for _ in range(steps):
@@ -328,7 +328,7 @@ class VAE(nn.Module):
         """Latent arithmetic: decode(mu(x) + strength * vector). Negative strength
         removes the attribute."""
         images, unbatched = as_images(x, "edit")
-        v = vector.numpy() if isinstance(vector, Tensor) else np.asarray(vector)
+        v = vector.detach().numpy() if isinstance(vector, Tensor) else np.asarray(vector)
         if v.shape != (self.latent_dim,) or not np.isfinite(v).all():
             raise ShapeError(f"edit: vector must be {self.latent_dim} finite numbers "
                              f"(shape ({self.latent_dim},)), got shape {v.shape}")
@@ -360,7 +360,7 @@ def _check_steps(op, steps, minimum):
 
 def _mask(mask, images_shape, unbatched) -> np.ndarray:
     """The inpainting mask as a float32 array of 0s and 1s that broadcasts to images."""
-    m = mask.numpy() if isinstance(mask, Tensor) else np.asarray(mask)
+    m = mask.detach().numpy() if isinstance(mask, Tensor) else np.asarray(mask)
     shape = images_shape[1:] if unbatched else images_shape
     allowed = {shape, IMAGE_SHAPE, IMAGE_SHAPE[1:]}
     if m.shape not in allowed:

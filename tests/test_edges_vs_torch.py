@@ -28,7 +28,7 @@ def run(fn, lib, arrays):
     inputs = [make(a) for a in arrays]
     out = fn(*inputs)
     out.sum().backward()
-    value = out.detach().numpy() if lib is torch else out.numpy()
+    value = out.detach().numpy() if lib is torch else out.detach().numpy()
     grads = [np.zeros(np.shape(a)) if x.grad is None else x.grad.numpy()
              for x, a in zip(inputs, arrays)]
     return value, grads

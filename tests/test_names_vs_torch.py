@@ -22,7 +22,7 @@ def compare(md_fn, torch_fn, *arrays, rtol=1e-10):
     theirs = [torch.tensor(a, dtype=torch.float64, requires_grad=True) for a in arrays]
     out_m, out_t = md_fn(*ours), torch_fn(*theirs)
     assert out_m.shape == tuple(out_t.shape)
-    np.testing.assert_allclose(out_m.numpy(), out_t.detach().numpy(), rtol=rtol, atol=1e-12)
+    np.testing.assert_allclose(out_m.detach().numpy(), out_t.detach().numpy(), rtol=rtol, atol=1e-12)
     g = RNG.standard_normal(out_m.shape)
     (out_m * md.tensor(g, dtype=md.float64)).sum().backward()
     (out_t * torch.tensor(g)).sum().backward()
@@ -43,8 +43,8 @@ def test_contiguous_copies_only_non_contiguous_tensors():
     y = x.T
     assert not y.is_contiguous()
     z = y.contiguous()
-    assert z.is_contiguous() and z.numpy().flags.c_contiguous
-    np.testing.assert_array_equal(z.numpy(), X.T)
+    assert z.is_contiguous() and z.detach().numpy().flags.c_contiguous
+    np.testing.assert_array_equal(z.detach().numpy(), X.T)
     z.sum().backward()
     np.testing.assert_array_equal(x.grad.numpy(), np.ones_like(X))
 
@@ -101,7 +101,7 @@ def test_singular_value_norms_refuse_second_derivatives():
     g, = md.autograd.grad(md.linalg.matrix_norm(x, "nuc"), x, create_graph=True)
     expected = torch.autograd.functional.jacobian(
         lambda t: torch.linalg.matrix_norm(t, "nuc"), torch.tensor(X))
-    np.testing.assert_allclose(g.numpy(), expected.numpy(), rtol=1e-10)
+    np.testing.assert_allclose(g.detach().numpy(), expected.detach().numpy(), rtol=1e-10)
     with pytest.raises(NotImplementedError, match="second derivatives"):
         (g * g).sum().backward()
 

@@ -29,7 +29,7 @@ def check(md_fn, torch_fn, *arrays, rtol=1e-10, atol=1e-12, seed=0):
     loss_m = loss_t = 0
     for om, ot in zip(outs_m, outs_t):
         assert tuple(om.shape) == tuple(ot.shape)
-        np.testing.assert_allclose(om.numpy(), ot.detach().numpy(), rtol=rtol, atol=atol)
+        np.testing.assert_allclose(om.detach().numpy(), ot.detach().numpy(), rtol=rtol, atol=atol)
         if ot.dtype.is_floating_point:
             g = rng.standard_normal(tuple(ot.shape))
             loss_m = loss_m + (om * md.tensor(g, dtype=md.float64)).sum()

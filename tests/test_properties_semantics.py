@@ -133,7 +133,7 @@ def test_vector_norms_and_their_gradients_match_the_formula(shape, p, data, seed
                md.linalg.vector_norm(x, ord=p, axis=axes)):
         x = md.tensor(x0, dtype=md.float64, requires_grad=True)
         out = fn(x)
-        np.testing.assert_allclose(out.numpy(), expected, rtol=1e-10)
+        np.testing.assert_allclose(out.detach().numpy(), expected, rtol=1e-10)
         out.sum().backward()
         np.testing.assert_allclose(x.grad.numpy(), reference_norm_grad(x0, p, axes),
                                    rtol=1e-9, atol=1e-12)
@@ -165,7 +165,7 @@ def test_linear_matches_x_times_w_transposed_plus_b(batch, n_in, n_out, bias, se
     g = rng.standard_normal(batch + (n_out,))
     x, w, b = (md.tensor(v, dtype=md.float64, requires_grad=True) for v in (x0, w0, b0))
     out = F.linear(x, w, b if bias else None)
-    np.testing.assert_allclose(out.numpy(), x0 @ w0.T + (b0 if bias else 0), rtol=1e-12)
+    np.testing.assert_allclose(out.detach().numpy(), x0 @ w0.T + (b0 if bias else 0), rtol=1e-12)
     (out * md.tensor(g, dtype=md.float64)).sum().backward()
     np.testing.assert_allclose(x.grad.numpy(), g @ w0, rtol=1e-12)
     np.testing.assert_allclose(w.grad.numpy(), g.reshape(-1, n_out).T @

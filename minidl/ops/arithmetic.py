@@ -159,16 +159,15 @@ class Mul(Function):
 class Div(Function):
     # d(a/b)/da = 1/b, d(a/b)/db = -(a/b)/b  (PyTorch's form: b*b could overflow)
     @staticmethod
-    def forward(ctx, a, b):
-        out = a / b
-        ctx.save_for_backward(b, out)
-        return out
+    def forward(ctx, a, b):  # (saves what PyTorch saves: a only when b needs a gradient)
+        ctx.save_for_backward(a if ctx.needs_input_grad[1] else None, b)
+        return a / b
 
     @staticmethod
     def backward(ctx, g):
-        b, out = ctx.saved_tensors
+        a, b = ctx.saved_tensors
         ga = g / b if ctx.needs_input_grad[0] else None
-        gb = -g * (out / b) if ctx.needs_input_grad[1] else None
+        gb = -g * ((a / b) / b) if ctx.needs_input_grad[1] else None
         return ga, gb
 
 
@@ -197,7 +196,7 @@ class Pow(Function):
             out = 1 / np.sqrt(a)
         else:
             out = np.power(a, b)
-        ctx.save_for_backward(a, b, out)
+        ctx.save_for_backward(a, b, out if ctx.needs_input_grad[1] else None)
         return out
 
     @staticmethod

@@ -224,6 +224,7 @@ class AvgPool2d(Function):
 class AvgPool2dAdjoint(Function):
     # the transpose of AvgPool2d: spread each g[o] / divisor[o] over window o;
     # its own transpose (backward) is AvgPool2d again
+    keep_after_backward = ("windows",)  # (made from sizes: a second backward works)
     @staticmethod
     def forward(ctx, g, windows, in_shape):
         ctx.windows = windows
@@ -359,7 +360,7 @@ def max_unpool2d(input, indices, kernel_size, stride=None, padding=0, output_siz
     if not isinstance(indices, Tensor) or indices.dtype != np.int64:
         raise TypeError(f"{op}: indices must be an int64 Tensor (from max_pool2d with "
                         f"return_indices=True), got {getattr(indices, 'dtype', indices)}")
-    idx = indices.numpy().reshape(x.shape) if indices.shape == input.shape else None
+    idx = indices._data.reshape(x.shape) if indices.shape == input.shape else None
     if idx is None:
         raise ShapeError(f"{op}: indices of shape {indices.shape} must have the input's "
                          f"shape {input.shape}")

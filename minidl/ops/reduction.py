@@ -126,6 +126,20 @@ def expand(x, *shape):
     return Expand.apply(x, shape)
 
 
+class Mean(Function):
+    # d/dx mean(x) = 1/N everywhere: spread g / N back over x's shape
+    # (one op, as PyTorch's: it keeps only sizes, so a second backward works)
+    @staticmethod
+    def forward(ctx, x, dims, keepdim):
+        ctx.in_shape, ctx.kept = x.shape, keepdim_shape(x.shape, dims)
+        ctx.count = int(np.prod([x.shape[d] for d in dims]))
+        return np.sum(x, axis=dims, keepdims=keepdim) / x.dtype.type(ctx.count)
+
+    @staticmethod
+    def backward(ctx, g):
+        return expand(g.reshape(ctx.kept) / ctx.count, ctx.in_shape), None, None
+
+
 def floats_only(x, op: str) -> Tensor:
     """mean, var, std, norms: PyTorch refuses integer input rather than guess a dtype."""
     x = unary_input(x, op)
@@ -143,8 +157,7 @@ def _count(x, dims) -> int:
 def mean(x, dim=None, keepdim=False, *, dtype=None):
     x = unary_input(x, "mean")
     x = floats_only(x if dtype is None else cast(x, dtype), "mean")
-    dims = normalize_dims(dim, x.ndim, "mean")
-    return sum(x, dims, keepdim) / _count(x, dims)
+    return Mean.apply(x, normalize_dims(dim, x.ndim, "mean"), keepdim)
 
 
 # ------------------------------------------------------------------ max and min
@@ -237,7 +250,7 @@ def _take_along_dim(x, indices, dim, keepdim):
     """out[..., j, ...] = x[..., indices[..., j, ...], ...] along dim, written as an
     indexing op so that its backward scatters the gradient to exactly those elements."""
     d, = normalize_dims(dim, x.ndim, "max")
-    idx = indices.numpy() if keepdim else np.expand_dims(indices.numpy(), d)
+    idx = indices._data if keepdim else np.expand_dims(indices._data, d)
     grid = list(np.ix_(*[np.arange(n) for n in idx.shape]))  # open mesh over all axes
     grid[d] = idx
     values = getitem(x, tuple(grid))

@@ -82,7 +82,7 @@ class CumProd(Function):
     def backward(ctx, g):
         x, y = ctx.saved_tensors
         d = ctx.dim
-        zero = x.numpy() == 0
+        zero = x._data == 0
         if not zero.any():
             return reversed_cumsum(g * y, d) / x, None
         if is_grad_enabled():
@@ -122,7 +122,7 @@ def _running_extremum(input, dim, accumulate, op, result):
     d = _dim(dim, max(x.ndim, 1), op)
     if x.ndim == 0:
         return result(GetItem.apply(x, ()), Tensor(np.int64(0)))
-    a = x.numpy()
+    a = x._data
     running = accumulate(a, axis=d)
     hit = a == running
     if a.dtype in _FLOATS:
