@@ -75,7 +75,8 @@ def ddp(rank, size):
         minidl.manual_seed(100 + rank)              # every rank starts elsewhere ...
         model = DistributedDataParallel(tiny_model(), bucket_cap_mb=1e-4, overlap=overlap)
         weights = [None] * size                      # ... and gets rank 0's weights
-        dist.all_gather_object(weights, [p.numpy().copy() for p in model.parameters()])
+        dist.all_gather_object(weights, [p.detach().numpy().copy()
+                                         for p in model.parameters()])
         assert all(np.array_equal(a, b) for a, b in zip(*weights))
         assert len(model.reducer.buckets) > 1
         model.module.eval()                          # batch statistics of all 8 examples

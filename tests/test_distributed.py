@@ -126,6 +126,21 @@ def test_a_bucket_holds_one_dtype():
         (["q"], np.float64), (["p0"], np.float32)]
 
 
+def test_backward_hands_over_each_gradient_as_soon_as_it_is_complete():
+    """What overlap needs from autograd: the last layer's gradients are in .grad (and
+    their post-accumulate-grad hooks have run) before backward reaches the first."""
+    model = nn.Sequential(nn.Linear(3, 4), nn.ReLU(), nn.Linear(4, 4), nn.ReLU(),
+                          nn.Linear(4, 2))
+    events = []
+    for name, p in model.named_parameters():
+        p.register_post_accumulate_grad_hook(lambda p, name=name: events.append(name))
+    hidden = model[0](minidl.randn(5, 3))
+    hidden.register_hook(lambda g: events.append("first layer's output"))
+    model[4](model[3](model[2](model[1](hidden)))).sum().backward()
+    assert events == ["4.bias", "4.weight", "2.bias", "2.weight",
+                      "first layer's output", "0.bias", "0.weight"]
+
+
 def test_ddp_in_a_world_of_one_gives_the_plain_gradients(alone):
     minidl.manual_seed(0)
     model = nn.Sequential(nn.Linear(3, 4), nn.ReLU(), nn.Linear(4, 2))
@@ -334,8 +349,8 @@ def test_sync_batchnorm_layer_converts_and_falls_back_to_batchnorm(alone):
     for mode in ("train", "eval"):
         getattr(model, mode)()
         getattr(reference, mode)()
-        np.testing.assert_allclose(model(x).numpy(), reference(x).numpy(), rtol=1e-5,
-                                   atol=1e-6)
+        np.testing.assert_allclose(model(x).detach().numpy(),
+                                   reference(x).detach().numpy(), rtol=1e-5, atol=1e-6)
     assert model[1].num_batches_tracked.item() == 1
     np.testing.assert_allclose(model[1].running_var.numpy(),
                                reference[1].running_var.numpy(), rtol=1e-6)

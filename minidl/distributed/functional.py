@@ -32,6 +32,7 @@ from .collectives import _group, all_reduce as all_reduce_in_place
 
 class AllReduceSum(Function):
     """y = the sum over ranks of x (a new array); backward: the same for the gradient."""
+    keep_after_backward = ("group",)  # (no tensor saved: a second backward works)
 
     @staticmethod
     def forward(ctx, x, group):
