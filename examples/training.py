@@ -141,6 +141,10 @@ def join_job(args) -> int:
     """--distributed: join the MPI job and check that --batch-size splits evenly
     among its processes; every rank but 0 goes quiet. Returns this process's rank."""
     if not args.distributed:
+        if dist.launched_world_size() > 1:  # P copies would each train the whole run
+            fail(args, f"started by mpiexec as one of {dist.launched_world_size()} "
+                       "processes, but without --distributed: add --distributed to "
+                       "train together, or run without mpiexec")
         return 0
     dist.init()
     size, rank = dist.get_world_size(), dist.get_rank()

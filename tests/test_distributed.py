@@ -81,6 +81,14 @@ def test_started_by_mpiexec_without_mpi4py_is_an_error(monkeypatch):
     assert not dist.is_initialized()
 
 
+def test_the_example_under_mpiexec_without_distributed_refuses(monkeypatch, tmp_path):
+    sys.path.insert(0, str(ROOT / "examples"))
+    import train_cnn
+    monkeypatch.setenv("PMI_SIZE", "2")  # as mpiexec -n 2 sets it
+    with pytest.raises(SystemExit, match="one of 2 processes, but without --distributed"):
+        train_cnn.main(["--limit", "64", "--out", str(tmp_path)])
+
+
 def test_collectives_check_their_arguments(alone):
     with pytest.raises(TypeError, match="all_reduce: expected a minidl Tensor"):
         dist.all_reduce(np.ones(2))

@@ -30,7 +30,7 @@ Elsewhere: nn/parallel.py (DistributedDataParallel), data/sampler.py
 `pip install -e ".[mpi]"`; without it everything here works as a world of one.
 """
 from .world import (init, is_available, is_initialized, get_rank, get_world_size,
-                    abort)
+                    abort, launched_world_size)
 from .collectives import (ReduceOp, Work, all_reduce, broadcast, all_gather,
                           all_gather_into_tensor, barrier, all_gather_object,
                           broadcast_object_list)

@@ -42,7 +42,7 @@ import traceback
 from dataclasses import dataclass
 
 __all__ = ["init", "is_available", "is_initialized", "get_rank", "get_world_size",
-           "abort"]
+           "abort", "launched_world_size"]
 
 # Environment variables through which launchers tell a process its world size: MPICH's
 # and Intel MPI's mpiexec (PMI_SIZE), Open MPI's mpirun (OMPI_COMM_WORLD_SIZE).
@@ -81,7 +81,7 @@ def init() -> None:
     if _world is not None:
         return
     if not is_available():
-        launched = _launcher_world_size()
+        launched = launched_world_size()
         if launched > 1:
             raise RuntimeError(
                 f"minidl.distributed.init: this process was started as one of {launched} "
@@ -97,7 +97,9 @@ def init() -> None:
         _share_cores(comm)
 
 
-def _launcher_world_size() -> int:
+def launched_world_size() -> int:
+    """How many processes the launcher (mpiexec) started, read from the environment
+    it gives each of them (no MPI needed); 1 when not started by a launcher."""
     for name in _LAUNCHER_SIZE_VARIABLES:
         value = os.environ.get(name, "")
         if value.isdigit():
