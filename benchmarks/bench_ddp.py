@@ -15,8 +15,9 @@ Starts itself under `mpiexec -n 1` and `mpiexec -n 2`, every process on one thre
     gradients (93,322 float32 = 365 KiB) and bigger buffers. algbw = bytes / time;
     busbw = algbw * 2 (p - 1) / p, the bytes each process really sends (see
     minidl/distributed/collectives.py) -- comparable across process counts;
-  * one traced step of each mode (minidl.trace): milliseconds per phase, so the
-    communication rows stand beside the compute ones.
+  * ten traced steps of each mode (minidl.trace): milliseconds per step and phase,
+    so the communication rows stand beside the compute ones. An all-reduce row lasts
+    until the slowest rank has joined in: it counts waiting for the other process too.
 Then it prints the cost model's prediction for p machines on a network.
 
 A 2-core machine shows the mechanism, not a speedup to expect: two processes on two
@@ -41,13 +42,14 @@ sys.path.insert(0, str(HERE))
 
 SIZES = {"SeedCNN's gradients (365 KiB)": 93_322 * 4, "4 MiB": 4 * 2**20,
          "32 MiB": 32 * 2**20}
+TRACED = 10  # steps in the trace of each mode
 NETWORK = {"name": "10 Gbit/s Ethernet", "bytes_per_s": 1.1e9, "latency_s": 20e-6}
 
 
 # ------------------------------------------------------------------ inside mpiexec
 def step_ms(batch: int, mode: str, steps: int) -> tuple[float, object]:
     """Median ms of a SeedCNN training step on this rank's `batch` examples; mode is
-    "plain" (no DDP), "overlap" or "after" (DDP). Also returns a trace of one step."""
+    "plain" (no DDP), "overlap" or "after" (DDP). Also returns a trace of TRACED steps."""
     import minidl as md
     import minidl.functional as F
     from minidl.nn.parallel import DistributedDataParallel
@@ -66,17 +68,19 @@ def step_ms(batch: int, mode: str, steps: int) -> tuple[float, object]:
         F.cross_entropy(model(x), y).backward()
         opt.step()
     ms = median_ms(step, steps)
-    with md.trace() as t:
-        step()
+    t = md.trace()
+    for _ in range(TRACED):
+        with t:
+            step()
     return ms, t
 
 
 def phases(t) -> dict:
-    """ms of self time per phase of a trace, and the untraced rest."""
+    """ms of self time per step and phase of a trace, and the untraced rest."""
     out = {}
     for row in t.rows:
-        out[row.phase] = out.get(row.phase, 0.0) + row.self_ms
-    out["untraced"] = t.total_ms - sum(out.values())
+        out[row.phase] = out.get(row.phase, 0.0) + row.self_ms / TRACED
+    out["untraced"] = t.total_ms / TRACED - sum(out.values())
     return {k: round(v, 3) for k, v in out.items()}
 
 
@@ -180,7 +184,8 @@ def report(one, two, args):
             + [f"{ph.get(k, 0):.2f}" for k in ("forward", "backward", "communication",
                                                "optimizer", "untraced")]
             for p, run_ in ((1, one), (2, two)) for key, ph in run_["phases"].items()]
-    print("\nOne traced step (minidl.trace), ms of self time per phase:\n")
+    print(f"\n{TRACED} traced steps (minidl.trace), ms of self time per step and "
+          "phase:\n")
     print(table(["step", "mode", "forward", "backward", "communication", "optimizer",
                  "untraced"], rows, md))
     prediction(one, two, args)
