@@ -125,7 +125,7 @@ def run_script(main, resumable=True):
                                       "--resume" if resumable else ""))
     except SystemExit as stop:
         if stop.code not in (None, 0) and dist.is_initialized():
-            dist.abort(*((stop.code,) if isinstance(stop.code, str) else (None, stop.code)))
+            dist.abort(stop.code)
         raise
 
 

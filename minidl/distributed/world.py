@@ -26,7 +26,9 @@ sys.excepthook: an exception that nothing catches prints its traceback with each
 line marked "[rank r]" and then calls MPI_Abort, which ends every rank of the job
 at once (mpiexec exits with a non-zero status). sys.exit() is not an exception
 Python reports that way; a script that stops one rank with it while the others go
-on should call abort() instead (examples/training.py's run_script does).
+on should call abort() instead (examples/training.py's run_script does). And
+print() writes whole lines at once: what a rank printed before the job was stopped
+is not lost in a buffer.
 
 Threads: each rank would start as many Numba threads as the machine has cores; p
 ranks on one machine would then run p times too many. Like PyTorch's torchrun (which
@@ -95,6 +97,8 @@ def init() -> None:
     if _world.size > 1:
         _abort_on_uncaught_exceptions()
         _share_cores(comm)
+        if hasattr(sys.stdout, "reconfigure"):  # whole lines, never lost to an abort
+            sys.stdout.reconfigure(line_buffering=True)
 
 
 def launched_world_size() -> int:
@@ -139,16 +143,17 @@ def _abort_on_uncaught_exceptions():
     sys.excepthook = report_and_abort
 
 
-def abort(message=None, code: int = 1):
-    """End every rank of the job now: print `message` (if given) on stderr marked with
-    this rank, then MPI_Abort(code). In a world of one this is sys.exit(message)."""
+def abort(status=1):
+    """End every rank of the job now. status is what sys.exit takes: an exit code, or a
+    message, printed on stderr marked with this rank (exit code 1). In a world of one
+    this is sys.exit(status)."""
     if _world is None or _world.size == 1:
-        sys.exit(message if message is not None else code)
-    if message is not None:
-        sys.stderr.write(f"[rank {_world.rank}] {message}\n")
+        sys.exit(status)
+    if isinstance(status, str):
+        sys.stderr.write(f"[rank {_world.rank}] {status}\n")
     sys.stderr.flush()
     sys.stdout.flush()
-    _world.comm.Abort(code)
+    _world.comm.Abort(status if isinstance(status, int) else 1)
 
 
 # ------------------------------------------------------------------ threads
