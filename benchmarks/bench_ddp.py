@@ -1,7 +1,8 @@
 """Data-parallel speed: SeedCNN training steps on 1 and 2 processes, all-reduce
 bandwidth, and where a distributed step's time goes.
 
-    python benchmarks/bench_ddp.py [--batches 32 64] [--steps 40] [--markdown]
+    python benchmarks/bench_ddp.py [--batches 32 64] [--steps 40] [--rounds 3]
+                                   [--markdown]
 
 Starts itself under `mpiexec -n 1` and `mpiexec -n 2`, every process on one thread
 (NUMBA_NUM_THREADS=1, OpenBLAS on one thread), and measures in each:
@@ -18,7 +19,9 @@ Starts itself under `mpiexec -n 1` and `mpiexec -n 2`, every process on one thre
   * ten traced steps of each mode (minidl.trace): milliseconds per step and phase,
     so the communication rows stand beside the compute ones. An all-reduce row lasts
     until the slowest rank has joined in: it counts waiting for the other process too.
-Then it prints the cost model's prediction for p machines on a network.
+Then it prints the cost model's prediction for p machines on a network. With
+--rounds N it runs 1 and 2 processes in turn N times and reports the median of each
+number (other programs on the machine slow 2 processes most: they need every core).
 
 A 2-core machine shows the mechanism, not a speedup to expect: two processes on two
 cores leave nothing for the operating system and other programs, and on one machine
@@ -141,6 +144,14 @@ def run(p: int, args) -> dict:
     return json.loads(line[len("RESULT "):])
 
 
+def median_of(runs: list):
+    """The same nested dict as each run, every number the median over the runs."""
+    first = runs[0]
+    if isinstance(first, dict):
+        return {k: median_of([r[k] for r in runs]) for k in first}
+    return float(np.median(runs)) if isinstance(first, float) else first
+
+
 def table(header, rows, markdown) -> str:
     rows = [[str(c) for c in r] for r in rows]
     if markdown:
@@ -217,15 +228,17 @@ def main():
     parser.add_argument("--batches", type=int, nargs="+", default=[32, 64])
     parser.add_argument("--steps", type=int, default=40)
     parser.add_argument("--repeats", type=int, default=30)
+    parser.add_argument("--rounds", type=int, default=1)
     parser.add_argument("--markdown", action="store_true")
     parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
         return worker(args)
-    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
-    print(f"load average before: {load:.2f} on {os.cpu_count()} cores\n")
-    one, two = run(1, args), run(2, args)
-    report(one, two, args)
+    print(f"load average before: {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores")
+    rounds = [(run(1, args), run(2, args)) for _ in range(args.rounds)]
+    print(f"load average after: {os.getloadavg()[0]:.2f}; medians of {args.rounds} "
+          f"round{'s' * (args.rounds > 1)}\n")
+    report(median_of([r[0] for r in rounds]), median_of([r[1] for r in rounds]), args)
 
 
 if __name__ == "__main__":
