@@ -88,7 +88,8 @@ def phases(t) -> dict:
 
 
 def bandwidth(nbytes: int, repeats: int) -> dict:
-    """Median seconds of an all-reduce of nbytes: minidl's and mpi4py's."""
+    """Median seconds of an all-reduce of nbytes: minidl's and mpi4py's, taking turns
+    (so a slower moment of the machine hits both alike)."""
     import minidl
     import minidl.distributed as dist
     from mpi4py import MPI
@@ -97,16 +98,14 @@ def bandwidth(nbytes: int, repeats: int) -> dict:
     tensor = minidl.Tensor(buffer)
     calls = {"minidl": lambda: dist.all_reduce(tensor),
              "mpi4py": lambda: comm.Allreduce(MPI.IN_PLACE, buffer, MPI.SUM)}
-    result = {}
-    for name, call in calls.items():
-        times = []
-        for _ in range(repeats + 2):
+    times = {name: [] for name in calls}
+    for _ in range(repeats + 2):
+        for name, call in calls.items():
             comm.Barrier()
             t0 = time.perf_counter()
             call()
-            times.append(time.perf_counter() - t0)
-        result[name] = float(np.median(times[2:]))
-    return result
+            times[name].append(time.perf_counter() - t0)
+    return {name: float(np.median(t[2:])) for name, t in times.items()}
 
 
 def worker(args):
