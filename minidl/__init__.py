@@ -32,6 +32,7 @@ from . import nn
 from .serialization import save, load
 from . import optim
 from . import data
+from . import distributed  # data-parallel training over MPI (mpi4py imported by init())
 from . import viz  # backward graphs: viz.graph, viz.to_dot, viz.draw_graph
 
 __version__ = "0.1.0"
