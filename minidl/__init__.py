@@ -5,15 +5,16 @@ it (the README's "How it works" table names the same files and folders):
 
   1. the tensor  tensor.py (the Tensor), dtypes.py (dtypes, type promotion),
                  device.py (the CPU), errors.py (exception classes), creation.py
-                 (zeros, randn, arange, ...), random.py (the seeded generator)
+                 (zeros, randn, arange, ...), random.py (the seeded generator),
+                 handle.py (what removes a hook)
   2. autograd    autograd.py (Function, the graph, backward), gradcheck.py
      the ops     ops/ (every op family with its derivative, losses included), named
                  by functional.py (as torch.nn.functional) and linalg.py (torch.linalg)
   3. kernels     kernels/ (Numba loops); memory.py, threads.py (what they run with)
   4. nn          nn/ (Module and the layers)
   5. optim       optim/ (optimizers, schedules, gradient clipping)
-  beside them    data/ (Dataset, DataLoader, MNIST), tools/ (trace, viz, plot,
-                 save/load, atomic files)
+  beside them    data/ (Dataset, DataLoader, MNIST), distributed/ (data-parallel
+                 training over MPI), tools/ (trace, viz, plot, save/load, atomic files)
   6. models      models/ and examples/, outside the package
 """
 from .memory import keep_freed_memory
@@ -44,6 +45,7 @@ from . import nn
 from .tools.serialization import save, load
 from . import optim
 from . import data
+from . import distributed  # data-parallel training over MPI (mpi4py imported by init())
 from .tools import viz  # backward graphs: viz.graph, viz.to_dot, viz.draw_graph
 
 __version__ = "0.1.0"

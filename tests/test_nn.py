@@ -452,10 +452,11 @@ def test_dropout2d_zeroes_whole_channels():
     per_channel = y.reshape(40, 30, 9)
     assert (per_channel == per_channel[..., :1]).all()  # a channel: all kept or all 0
     assert abs((per_channel[..., 0] == 0).mean() - 0.4) < 0.05
-    unbatched = nn.Dropout2d(0.5)(minidl.ones(50, 2, 2)).numpy().reshape(50, 4)
-    assert (unbatched == unbatched[:, :1]).all() and 0 < (unbatched == 0).mean() < 1
+    with pytest.warns(UserWarning, match=r"interpreted as shape \(N, C, L\)"):
+        rows = nn.Dropout2d(0.5)(minidl.ones(50, 2, 4)).numpy()  # (as PyTorch: N, C, L)
+    assert (rows == rows[..., :1]).all() and 0 < (rows == 0).mean() < 1
     assert nn.Dropout2d().eval()(x) is x
-    with pytest.raises(ValueError, match="dropout2d"):
+    with pytest.warns(UserWarning, match="Received a 2-D input to dropout2d"):
         nn.Dropout2d()(minidl.ones(3, 4))
 
 

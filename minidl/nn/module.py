@@ -21,7 +21,8 @@ import numpy as np
 from ..autograd import no_grad, is_grad_enabled
 from ..optim.optimizer import clear_grads
 from ..tensor import Tensor, ShapeError, float32, float64, _FLOATS, parse_to_args
-from .hooks import BackwardHookCall, RemovableHandle
+from ..handle import RemovableHandle
+from .hooks import BackwardHookCall
 from .parameter import Parameter
 
 _IncompatibleKeys = namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])
@@ -195,11 +196,7 @@ class Module:
         """
         return self._add_hook(self._backward_hooks, hook)
 
-    @staticmethod
-    def _add_hook(hooks, hook):
-        handle = RemovableHandle(hooks)
-        hooks[handle.id] = hook
-        return handle
+    _add_hook = staticmethod(RemovableHandle.add)
 
     # ------------------------------------------------------------------ walking the tree
     def named_modules(self, memo=None, prefix: str = "", remove_duplicate: bool = True):

@@ -15,52 +15,83 @@ import math
 import numpy as np
 
 from ..autograd import Function
-from ..errors import ArgumentError, ShapeError
-from .arithmetic import abs, cast, unary_input
-from .reduction import vector_norm, floats_only, normalize_dims, sum, amax, amin
+from ..errors import ArgumentError, ShapeError, DTypeError
+from .arithmetic import abs, cast, unary_input, floats_only, where
+from .reduction import vector_norm, normalize_dims, sum, amax, amin
 from .shape import permute
 from ..tensor import Tensor, dim_aliases
 
 __all__ = ["svdvals", "norm", "vector_norm", "matrix_norm"]
 
 
+def _svd(a):
+    """The thin SVD (U, S, V^T) of a (batch of) matrices; a matrix holding inf gets NaN
+    results, one holding NaN raises (its singular values are undefined)."""
+    if np.isnan(a).any():
+        raise ArgumentError("svdvals: the matrix holds NaN, so its singular values "
+                            "are undefined")
+    finite = np.isfinite(a).all(axis=(-2, -1), keepdims=True)
+    u, s, vh = np.linalg.svd(np.where(finite, a, 0), full_matrices=False)
+    return (np.where(finite, u, np.nan), np.where(finite[..., 0], s, np.nan),
+            np.where(finite, vh, np.nan))
+
+
 class SingularValues(Function):
-    # A = U diag(S) V^T;  dS_i / dA = u_i v_i^T, so dL/dA = U diag(dL/dS) V^T
+    # A = U diag(S) V^T;  dS_i / dA = u_i v_i^T, so dL/dA = U diag(dL/dS) V^T.
+    # U and V come from SingularVectors, differentiable functions of A: so the
+    # second derivative (how U and V turn as A changes) is right too.
     @staticmethod
     def forward(ctx, a):
-        if np.isnan(a).any():
-            raise ArgumentError("svdvals: the matrix holds NaN, so its singular values "
-                                "are undefined")
-        finite = np.isfinite(a).all(axis=(-2, -1), keepdims=True)  # inf: NaN results
-        u, s, vh = np.linalg.svd(np.where(finite, a, 0), full_matrices=False)
-        ctx.u, ctx.vh = np.where(finite, u, np.nan), np.where(finite, vh, np.nan)
         ctx.save_for_backward(a)
-        return np.where(finite[..., 0], s, np.nan)
+        return _svd(a)[1]
 
     @staticmethod
     def backward(ctx, g):
         a, = ctx.saved_tensors
-        return SingularValuesGrad.apply(g, a, ctx.u, ctx.vh)
+        U, V = SingularVectors.apply(a, "U"), SingularVectors.apply(a, "V")
+        return (U * g.unsqueeze(-2)) @ V.transpose(-1, -2)
 
 
-class SingularValuesGrad(Function):
-    # U diag(g) V^T, as an op of its own (taking A, which U and V depend on): the
-    # formula leaves out how U and V change with A, so differentiating it again
-    # raises instead of giving a wrong second derivative
+class SingularVectors(Function):
+    # U (which="U", m x k) or V (which="V", n x k) of the thin SVD A = U diag(S) V^T.
+    # Backward: PyTorch's svd_backward with only gU or only gV,
+    #   gA = U [(skew(U^T gU) / E) S] V^T + (I - U U^T) gU S^-1 V^T        (U)
+    #   gA = U [S (skew(V^T gV) / E)] V^T + U S^-1 ((I - V V^T) gV)^T      (V)
+    # with skew(X) = X - X^T and E_jk = S_k^2 - S_j^2 (1 on the diagonal): infinite
+    # where singular values repeat, where the singular vectors are not unique.
     @staticmethod
-    def forward(ctx, g, a, u, vh):
-        return (u * g[..., None, :]) @ vh
+    def forward(ctx, a, which):
+        ctx.which = which
+        ctx.save_for_backward(a)
+        u, _, vh = _svd(a)
+        return u if which == "U" else np.swapaxes(vh, -1, -2)
 
     @staticmethod
-    def backward(ctx, gg):
-        raise NotImplementedError(
-            "svdvals (and the matrix norms 'nuc', 2, -2): second derivatives are not "
-            "implemented; use ord='fro', 1, -1, inf or -inf")
+    def backward(ctx, g):
+        a, = ctx.saved_tensors
+        U, S, V = (SingularVectors.apply(a, "U"), SingularValues.apply(a),
+                   SingularVectors.apply(a, "V"))
+        W, own = (U, V) if ctx.which == "U" else (V, U)  # W: the vectors g belongs to
+        Wt_g = W.transpose(-1, -2) @ g
+        with np.errstate(divide="ignore", invalid="ignore"):  # (repeated or zero S)
+            middle = (Wt_g - Wt_g.transpose(-1, -2)) / _gaps(S)
+            rest = (g - W @ Wt_g) / S.unsqueeze(-2)  # (I - W W^T) g S^-1
+        if ctx.which == "U":
+            return (U @ (middle * S.unsqueeze(-2)) + rest) @ V.transpose(-1, -2), None
+        return U @ (S.unsqueeze(-1) * middle @ V.transpose(-1, -2)
+                    + rest.transpose(-1, -2)), None
+
+
+def _gaps(S):
+    """E_jk = S_k^2 - S_j^2, with 1 on the diagonal (svd_backward's denominators)."""
+    s2 = S * S
+    diagonal = Tensor(np.eye(S.shape[-1], dtype=bool))
+    return where(diagonal, 1.0, s2.unsqueeze(-2) - s2.unsqueeze(-1))
 
 
 def svdvals(A):
     """The singular values of A (..., m, n), largest first: shape (..., min(m, n))."""
-    A = floats_only(unary_input(A, "svdvals"), "svdvals")
+    A = floats_only(A, "svdvals", DTypeError)
     if A.ndim < 2:
         raise ShapeError(f"svdvals: needs a matrix (at least 2 dims), got shape "
                          f"{A.shape}")
@@ -73,7 +104,7 @@ def matrix_norm(A, ord="fro", dim=(-2, -1), keepdim=False, *, dtype=None):  # no
     smallest singular value), 1 / -1 (largest / smallest column sum of |A|), inf / -inf
     (largest / smallest row sum)."""
     A = unary_input(A, "matrix_norm")
-    A = floats_only(A if dtype is None else cast(A, dtype), "matrix_norm")
+    A = floats_only(A if dtype is None else cast(A, dtype), "matrix_norm", DTypeError)
     if A.ndim < 2 or not isinstance(dim, (tuple, list)) or len(dim) != 2:
         raise ShapeError(f"matrix_norm: needs a tensor with at least 2 dims and dim a "
                          f"pair of dims, got shape {A.shape} and dim {dim!r}")
