@@ -34,7 +34,6 @@ Exits with status 1 when the check fails. --after-backward averages the gradient
 after backward instead of overlapped with it; --bucket-cap-mb sets the bucket size.
 """
 import itertools
-import pathlib
 import sys
 
 import numpy as np
@@ -45,11 +44,9 @@ import minidl.functional as F
 from minidl import optim
 from minidl.data import MNIST, DataLoader, DistributedSampler
 from minidl.nn.parallel import DistributedDataParallel
+from models import SeedCNN
 
-sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))
-sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
-from models import SeedCNN  # noqa: E402
-from flags import add_seed, fail, parser, positive_float, positive_int  # noqa: E402
+from flags import add_seed, fail, parser, positive_float, positive_int
 
 FLOAT64_TOLERANCE = 1e-9  # largest |difference| / largest |weight|, vs "in one pass"
 

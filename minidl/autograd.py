@@ -49,7 +49,7 @@ import numpy as np
 # tensor.py imports this module first, so it is imported here as a (half-initialised)
 # module object; _tensor.Tensor is looked up when called, by then it exists.
 from . import tensor as _tensor
-from . import trace as _trace
+from .tools import trace as _trace
 
 __all__ = [
     "Function", "Context", "no_grad", "enable_grad", "set_grad_enabled",

@@ -44,7 +44,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..tensor import Tensor
-from ..trace import span
+from ..tools.trace import span
 from .collectives import all_reduce
 
 

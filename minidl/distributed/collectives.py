@@ -49,7 +49,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..tensor import Tensor
-from ..trace import span
+from ..tools.trace import span
 from .world import world
 
 __all__ = ["ReduceOp", "Work", "all_reduce", "broadcast", "all_gather",
