@@ -21,7 +21,7 @@ from .ops.activation import (selu, celu, hardtanh, relu6, hardsigmoid,  # ops/ac
                              hardswish, logsigmoid, mish, softsign, softmin, normalize,
                              threshold)
 from .ops.attention import scaled_dot_product_attention           # ops/attention.py
-from .losses import (cross_entropy, nll_loss, binary_cross_entropy,  # losses.py
+from .ops.losses import (cross_entropy, nll_loss, binary_cross_entropy,  # ops/losses.py
                      binary_cross_entropy_with_logits, mse_loss, l1_loss,
                      smooth_l1_loss, huber_loss, kl_div)
 

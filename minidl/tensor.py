@@ -2,8 +2,9 @@
 
 The array lives in `_data` (a numpy ndarray); `.numpy()` hands it to you without a
 copy (for a tensor that requires grad, take `.detach().numpy()`, as in PyTorch: an
-edit made through the array would be invisible to autograd). Every math method below is a thin wrapper that calls an op from `minidl.ops`,
-so the real work -- and its derivative -- is always in one place: the op's Function.
+edit made through the array would be invisible to autograd). Every math method below
+is a thin wrapper that calls an op from `minidl.ops`, so the real work -- and its
+derivative -- is always in one place: the op's Function.
 
 dtypes: float32 is the default for floating data (as in PyTorch); float64 is fully
 supported (gradient checks use it); integer and bool tensors hold labels and masks.

@@ -20,6 +20,7 @@ LAYERS = {
     "MaxPool2d": ((2,), (0, 2, 4, 4)), "AvgPool2d": ((2,), (0, 2, 4, 4)),
     "AdaptiveAvgPool2d": ((3,), (0, 2, 5, 5)), "AdaptiveMaxPool2d": ((3,), (0, 2, 5, 5)),
     "BatchNorm1d": ((3,), (0, 3)), "BatchNorm2d": ((3,), (0, 3, 2, 2)),
+    "SyncBatchNorm": ((3,), (0, 3, 2, 2)),   # (without init: a BatchNorm, in both)
     "InstanceNorm1d": ((3,), (0, 3, 4)), "InstanceNorm2d": ((3,), (0, 3, 2, 2)),
     "InstanceNorm3d": ((3,), (0, 3, 2, 2, 2)), "LayerNorm": ((4,), (0, 4)),
     "GroupNorm": ((2, 4), (0, 4, 3)), "Flatten": ((), (0, 2, 3)),

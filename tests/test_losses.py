@@ -1,4 +1,4 @@
-"""Loss functions (minidl/losses.py): values and gradients against PyTorch for every
+"""Loss functions (minidl/ops/losses.py): values and gradients against PyTorch for every
 option, closed-form cases that need no PyTorch, slow loop-based references, hypothesis
 properties, dtypes, and the errors bad inputs must raise."""
 import itertools

@@ -624,3 +624,26 @@ def test_nn_utils_clip_grad():
     assert norm == pytest.approx(1.0, rel=1e-3)
     nn.utils.clip_grad_value_(model.parameters(), 0.01)
     assert max(np.abs(p.grad.numpy()).max() for p in model.parameters()) <= 0.01
+
+
+def test_module_zero_grad_is_the_optimizer_s_against_torch():
+    """One implementation (optim/optimizer.py clear_grads), PyTorch's rules: zeroing
+    in place keeps the gradient tensor, and cuts a create_graph gradient from its graph."""
+    torch = pytest.importorskip("torch")
+    model = mlp(3, 2)
+    x = minidl.randn(4, 3)
+    minidl.autograd.backward(model(x).pow(2).sum(), create_graph=True)
+    kept = [p.grad for p in model.parameters()]
+    assert all(g.grad_fn is not None for g in kept)
+    model.zero_grad(set_to_none=False)
+    assert all(p.grad.grad_fn is None and not p.grad.numpy().any()
+               for p in model.parameters())
+    model(x).sum().backward()
+    kept = [p.grad for p in model.parameters()]
+    model.zero_grad(set_to_none=False)
+    assert all(p.grad is g for p, g in zip(model.parameters(), kept))
+    t = torch.nn.Linear(3, 2)
+    t(torch.randn(4, 3)).sum().backward()
+    kept = [p.grad for p in t.parameters()]
+    t.zero_grad(set_to_none=False)
+    assert all(p.grad is g for p, g in zip(t.parameters(), kept))

@@ -13,9 +13,11 @@ With Numba, `kernel` compiles the function to machine code the first time it is 
 (and caches that on disk, so later runs load it), and `prange` splits its loop over
 Numba's threads. A parallel kernel is compiled twice: as written, and as `.serial`,
 the same loops on the calling thread only (prange read as range) -- for small work,
-where waking the other threads would cost more than the loop (see threads.py). Without Numba the same function runs as it is written, with `prange`
-meaning `range`: hundreds of times slower, but it is the very code you read, so you can
-put a breakpoint in im2col and watch it fill the matrix. That happens when
+where waking the other threads would cost more than the loop (see threads.py).
+
+Without Numba the same function runs as it is written, with `prange` meaning `range`:
+hundreds of times slower, but it is the very code you read, so you can put a
+breakpoint in im2col and watch it fill the matrix. That happens when
 
   * the environment variable MINIDL_JIT=0 is set before minidl is imported (minidl's
     switch), or Numba's own NUMBA_DISABLE_JIT=1; or

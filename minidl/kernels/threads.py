@@ -33,7 +33,7 @@ import os
 
 import numpy as np
 
-from ..trace import span
+from ..tools.trace import span
 from .compile import JIT, numba
 
 PARALLEL_MIN_ELEMENTS = 1 << 16  # below this much work one thread is faster

@@ -7,6 +7,7 @@
   conv.py        Conv1d, Conv2d, ConvTranspose2d
   pooling.py     MaxPool2d, AvgPool2d, AdaptiveAvgPool2d, AdaptiveMaxPool2d, MaxUnpool2d
   batchnorm.py   BatchNorm1d, BatchNorm2d
+  syncbatchnorm.py SyncBatchNorm: batch statistics over every rank (data parallel)
   instancenorm.py  InstanceNorm1d, InstanceNorm2d, InstanceNorm3d
   normalization.py LayerNorm, GroupNorm
   attention.py   MultiheadAttention
@@ -19,6 +20,7 @@
   init.py        weight initialisation (nn.init.kaiming_uniform_, ...)
   summary.py     Module.summary's table
   utils.py       clip_grad_norm_, clip_grad_value_
+  parallel.py    DistributedDataParallel (nn.parallel), over minidl.distributed
 """
 from .parameter import Parameter
 from .module import Module
@@ -36,6 +38,7 @@ from .dropout import Dropout1d, Dropout3d, AlphaDropout, FeatureAlphaDropout
 from .pooling import MaxPool2d, AvgPool2d, AdaptiveAvgPool2d
 from .pooling import AdaptiveMaxPool2d, MaxUnpool2d
 from .batchnorm import BatchNorm1d, BatchNorm2d
+from .syncbatchnorm import SyncBatchNorm
 from .instancenorm import InstanceNorm1d, InstanceNorm2d, InstanceNorm3d
 from .normalization import LayerNorm, GroupNorm
 from .attention import MultiheadAttention
@@ -47,3 +50,4 @@ from .loss import SmoothL1Loss, HuberLoss, KLDivLoss
 from . import init
 from .. import functional  # noqa: F401  (minidl.nn.functional, as torch.nn.functional)
 from . import utils
+from . import parallel

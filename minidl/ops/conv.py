@@ -41,7 +41,7 @@ import numpy as np
 from ..autograd import Function, is_grad_enabled
 from ..kernels import im2col as kernels, matmul, output, run_kernel, scratch
 from ..tensor import Tensor, ShapeError, _FLOATS
-from ..trace import span
+from ..tools.trace import span
 from .reduction import sum
 from .shape import pad, reshape, squeeze, unsqueeze
 

@@ -78,13 +78,14 @@ def matmul(a, b):
 
 
 class Linear(Function):
-    # y = x @ W^T + b, for x (*, in), W (out, in), b (out,) or None; the rows of all
+    # y = b + x @ W^T, for x (*, in), W (out, in), b (out,) or None; the rows of all
     # leading dims of x form one matrix X (m, in), so Y = X @ W^T is one product and
     #   dL/dx = g @ W,   dL/dW = G^T @ X,   dL/db = the column sums of G   (G = g as rows)
     # (one op instead of a transpose, a matmul and an add, and dL/dW comes out in W's
-    # own layout: the fused optimizer updates it in one pass)
+    # own layout: the fused optimizer updates it in one pass). The inputs come in
+    # PyTorch's addmm order, bias first: backward completes b's gradient before W's.
     @staticmethod
-    def forward(ctx, x, w, b):
+    def forward(ctx, b, x, w):
         ctx.save_for_backward(x, w)
         y = _matmul_on_threads(_rows(x), w.T)
         if b is not None:
@@ -94,15 +95,15 @@ class Linear(Function):
     @staticmethod
     def backward(ctx, g):
         x, w = ctx.saved_tensors
-        gx = gw = gb = None
+        gb = gx = gw = None
         rows = reshape(g, _rows(g).shape)
         if ctx.needs_input_grad[0]:
-            gx = reshape(matmul(rows, w), x.shape)
-        if ctx.needs_input_grad[1]:
-            gw = matmul(transpose(rows, 0, 1), reshape(x, _rows(x).shape))
-        if ctx.needs_input_grad[2]:
             gb = sum(rows, 0)
-        return gx, gw, gb
+        if ctx.needs_input_grad[1]:
+            gx = reshape(matmul(rows, w), x.shape)
+        if ctx.needs_input_grad[2]:
+            gw = matmul(transpose(rows, 0, 1), reshape(x, _rows(x).shape))
+        return gb, gx, gw
 
 
 def _rows(a):
@@ -122,7 +123,7 @@ def linear(input, weight, bias=None):  # noqa: A002  (PyTorch's argument name)
                          f"shape {weight.shape}; expected input (*, in_features) and "
                          "weight (out_features, in_features)")
     if _one_op(input, weight, bias):
-        return Linear.apply(input, weight, bias)
+        return Linear.apply(bias, input, weight)
     y = matmul(input, transpose(weight, 0, 1) if weight.ndim == 2 else weight)
     return y if bias is None else y + bias
 

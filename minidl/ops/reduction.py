@@ -466,6 +466,6 @@ def norm(x, p="fro", dim=None, keepdim=False, dtype=None):
         return vector_norm(x, 2 if p is None else p, dim, keepdim, dtype=dtype)
     if p == "fro" and (dim is None or isinstance(dim, int) or len(dim) <= 2):
         return vector_norm(x, 2, dim, keepdim, dtype=dtype)
-    from ..linalg import matrix_norm  # (linalg builds on this file: import it late)
+    from .linalg import matrix_norm  # (linalg builds on this file: import it late)
     dim = tuple(range(unary_input(x, "norm").ndim)) if dim is None else dim
     return matrix_norm(x, p, dim, keepdim, dtype=dtype)

@@ -31,7 +31,7 @@ import numpy as np
 from ..autograd import Function
 from ..kernels import interpolate as kernels, threads_for
 from ..tensor import ShapeError, _FLOATS
-from ..trace import span
+from ..tools.trace import span
 from .activation import DTypeError
 from .arithmetic import unary_input
 from .shape import GetItem, IndexAdd, reshape

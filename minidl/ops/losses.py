@@ -25,15 +25,15 @@ import warnings
 
 import numpy as np
 
-from .autograd import Function
-from .dtypes import promote_types
-from .errors import ArgumentError, DTypeError, NotImplementedForDType
-from .tensor import Tensor, ShapeError, _FLOATS, _KIND_RANK
-from .ops.arithmetic import (floats_only, unary_input, cast, log, exp, abs as _abs, clamp,
-                             where, refuse_bool)
-from .ops.reduction import sum, mean
-from .ops.shape import getitem, reshape
-from .ops.activation import log_softmax, softplus
+from ..autograd import Function
+from ..dtypes import promote_types
+from ..errors import ArgumentError, DTypeError, NotImplementedForDType
+from ..tensor import Tensor, ShapeError, _FLOATS, _KIND_RANK
+from .arithmetic import (floats_only, unary_input, cast, log, exp, abs as _abs, clamp,
+                         where, refuse_bool)
+from .reduction import sum, mean
+from .shape import getitem, reshape
+from .activation import log_softmax, softplus
 
 __all__ = ["cross_entropy", "nll_loss", "binary_cross_entropy",
            "binary_cross_entropy_with_logits", "mse_loss", "l1_loss", "smooth_l1_loss",
