@@ -43,6 +43,7 @@ from ..kernels import im2col as kernels, matmul, output, run_kernel, scratch
 from ..tensor import Tensor, ShapeError, _FLOATS
 from ..tools.trace import span
 from .reduction import sum
+from .arguments import int_tuple, add_batch_dim, drop_batch_dim
 from .shape import pad, reshape, squeeze, unsqueeze
 
 
@@ -218,18 +219,6 @@ class Conv2dWeight(Function):
 # --------------------------------------------------------------------------------------
 # Public functions (torch.nn.functional signatures): argument checks, then a Function.
 # --------------------------------------------------------------------------------------
-def _pair(value, name, op, minimum):
-    pair = (value, value) if isinstance(value, (int, np.integer)) else value
-    if (not isinstance(pair, (tuple, list)) or len(pair) != 2
-            or not all(isinstance(v, (int, np.integer)) and not isinstance(v, bool)
-                       for v in pair)):
-        raise TypeError(f"{op}: {name} must be an int or a pair of ints, got {value!r}")
-    if min(pair) < minimum:
-        rule = "positive" if minimum == 1 else "non-negative"
-        raise ShapeError(f"{op}: {name} must be {rule}, got {value!r}")
-    return int(pair[0]), int(pair[1])
-
-
 def _check_types(op, ndim, **tensors):
     """Tensors, floating point, one dtype, `ndim`-D: the checks every op here shares."""
     for name, t in tensors.items():
@@ -272,18 +261,6 @@ def _check_channels(op, x, w, b, groups, transposed):
                          f"({out_channels},), got {b.shape}")
 
 
-def _batched(x, unbatched_ndim):
-    """Unbatched input ((C, H, W) for 2-D ops) -> a batch of one; returns (x,
-    was_unbatched)."""
-    if isinstance(x, Tensor) and x.ndim == unbatched_ndim:
-        return reshape(x, (1,) + x.shape), True
-    return x, False
-
-
-def _unbatched(y, was_unbatched):
-    return reshape(y, y.shape[1:]) if was_unbatched else y
-
-
 def _same_padding(x, kernel_hw, dilation):
     """padding='same': total padding d*(k-1) per axis, the odd unit on the right/bottom
     (as PyTorch). Returns the (possibly padded) input and the symmetric padding left."""
@@ -319,25 +296,16 @@ def _string_padding(op, padding, stride):
     return padding
 
 
-def _single(value, name, op, minimum):
-    """An int or a 1-tuple (PyTorch's 1-D arguments) -> a 1-tuple of ints."""
-    if isinstance(value, (tuple, list)) and len(value) == 1:
-        value = value[0]
-    if not isinstance(value, (int, np.integer)) or isinstance(value, bool):
-        raise TypeError(f"{op}: {name} must be an int or a 1-tuple of ints, got {value!r}")
-    return _pair(int(value), name, op, minimum)[:1]
-
-
 def _conv_arguments(op, n, x, weight, bias, stride, padding, dilation, groups):
     """Check an n-D convolution's tensors and arguments (x already batched); return
     stride, padding and dilation as tuples with one entry per spatial dim ('valid' /
     'same' padding stays a string)."""
     _check_types(op, n + 2, input=x, weight=weight, bias=bias)
     _check_channels(op, x, weight, bias, groups, transposed=False)
-    per_dim = _pair if n == 2 else _single
-    stride = per_dim(stride, "stride", op, 1)
-    dilation = per_dim(dilation, "dilation", op, 1)
-    padding = _string_padding(op, padding, stride) or per_dim(padding, "padding", op, 0)
+    stride = int_tuple(stride, n, "stride", op, 1)
+    dilation = int_tuple(dilation, n, "dilation", op, 1)
+    padding = (_string_padding(op, padding, stride)
+               or int_tuple(padding, n, "padding", op, 0))
     if not isinstance(padding, str):
         _check_fits(op, x.shape, weight.shape, padding, dilation)
     return stride, padding, dilation
@@ -362,11 +330,11 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     padding an int, a pair, 'valid' (no padding) or 'same' (output size = input size,
     stride 1 only). Output (N, O, OH, OW) with OH = (H + 2p - d(KH-1) - 1) // s + 1.
     """
-    x, unbatched = _batched(input, 3)
+    x, unbatched = add_batch_dim(input, 3)
     stride, padding, dilation = _conv_arguments("conv2d", 2, x, weight, bias, stride,
                                                 padding, dilation, groups)
     y = _convolve(x, weight, bias, stride, padding, dilation, groups)
-    return _unbatched(y, unbatched)
+    return drop_batch_dim(y, unbatched)
 
 
 def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
@@ -377,13 +345,13 @@ def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     (N, C, L) is run as (N, C, 1, L) with a (O, C/groups, 1, K) kernel, so the im2col
     machinery, the backward ops and their derivatives are conv2d's.
     """
-    x, unbatched = _batched(input, 2)
+    x, unbatched = add_batch_dim(input, 2)
     stride, padding, dilation = _conv_arguments("conv1d", 1, x, weight, bias, stride,
                                                 padding, dilation, groups)
     padding = padding if isinstance(padding, str) else (0,) + padding
     y = _convolve(unsqueeze(x, 2), unsqueeze(weight, 2), bias, (1,) + stride, padding,
                   (1,) + dilation, groups)
-    return _unbatched(squeeze(y, 2), unbatched)
+    return drop_batch_dim(squeeze(y, 2), unbatched)
 
 
 def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_padding=0,
@@ -396,14 +364,14 @@ def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_paddi
     OH = (H - 1)s - 2p + d(KH - 1) + output_padding + 1.
     """
     op = "conv_transpose2d"
-    x, unbatched = _batched(input, 3)
+    x, unbatched = add_batch_dim(input, 3)
     w, b = weight, bias
     _check_types(op, 4, input=x, weight=w, bias=b)
     _check_channels(op, x, w, b, groups, transposed=True)
-    stride = _pair(stride, "stride", op, 1)
-    padding = _pair(padding, "padding", op, 0)
-    output_padding = _pair(output_padding, "output_padding", op, 0)
-    dilation = _pair(dilation, "dilation", op, 1)
+    stride = int_tuple(stride, 2, "stride", op, 1)
+    padding = int_tuple(padding, 2, "padding", op, 0)
+    output_padding = int_tuple(output_padding, 2, "output_padding", op, 0)
+    dilation = int_tuple(dilation, 2, "dilation", op, 1)
     if any(o >= max(s, d) for o, s, d in zip(output_padding, stride, dilation)):
         raise ValueError(f"{op}: output_padding must be smaller than either stride or "
                          f"dilation, got output_padding={output_padding}, "
@@ -416,7 +384,7 @@ def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_paddi
                          f"weight {w.shape}, stride {stride}, padding {padding}, "
                          f"dilation {dilation}); use less padding")
     geom = Geometry(stride, padding, dilation, int(groups))
-    return _unbatched(ConvTranspose2d.apply(x, w, b, geom, out_hw), unbatched)
+    return drop_batch_dim(ConvTranspose2d.apply(x, w, b, geom, out_hw), unbatched)
 
 
 def conv2d_weight(input, weight_size, grad_output, stride=1, padding=0, dilation=1,
@@ -431,9 +399,9 @@ def conv2d_weight(input, weight_size, grad_output, stride=1, padding=0, dilation
         raise ShapeError(f"{op}: weight_size must have 4 entries (O, C/groups, KH, KW), "
                          f"got {weight_size}")
     _check_types(op, 4, input=x, grad_output=y)
-    stride = _pair(stride, "stride", op, 1)
-    padding = _pair(padding, "padding", op, 0)
-    dilation = _pair(dilation, "dilation", op, 1)
+    stride = int_tuple(stride, 2, "stride", op, 1)
+    padding = int_tuple(padding, 2, "padding", op, 0)
+    dilation = int_tuple(dilation, 2, "dilation", op, 1)
     if not isinstance(groups, (int, np.integer)) or groups < 1 or weight_size[0] % groups:
         raise ValueError(f"{op}: groups must be a positive int dividing the output "
                          f"channels of weight_size {weight_size}, got {groups!r}")

@@ -31,6 +31,7 @@ from ..autograd import Function
 from ..kernels import pool as kernels, output, run_kernel
 from ..tensor import Tensor, ShapeError, _FLOATS
 from .activation import DTypeError
+from .arguments import int_tuple, add_batch_dim, drop_batch_dim
 from .arithmetic import unary_input
 from .shape import getitem, reshape
 
@@ -38,16 +39,6 @@ INTEGERS = tuple(np.dtype(t) for t in (np.int8, np.int16, np.int32, np.int64, np
 
 
 # ------------------------------------------------------------------ argument handling
-def _pair(value, name: str, op: str) -> tuple:
-    """An int or a pair of ints (height, width) -> a pair of ints."""
-    pair = (value, value) if isinstance(value, (int, np.integer)) else tuple(value)
-    if len(pair) == 1:
-        pair = pair * 2
-    if len(pair) != 2 or not all(isinstance(v, (int, np.integer)) for v in pair):
-        raise TypeError(f"{op}: {name} must be an int or a pair of ints, got {value!r}")
-    return int(pair[0]), int(pair[1])
-
-
 def _planes(x, op: str, integers=()):
     """Check a pooling input; return it as (N, C, H, W) and whether it was (C, H, W).
     `integers`: the integer dtypes the op accepts besides float32 and float64."""
@@ -58,13 +49,7 @@ def _planes(x, op: str, integers=()):
     if x.ndim not in (3, 4):
         raise ShapeError(f"{op}: expected a 4-D input (N, C, H, W) or a 3-D unbatched "
                          f"input (C, H, W), got shape {x.shape}")
-    if x.ndim == 3:
-        return reshape(x, (1,) + x.shape), True
-    return x, False
-
-
-def _unbatch(out, unbatched: bool):
-    return reshape(out, out.shape[1:]) if unbatched else out
+    return add_batch_dim(x, 3)
 
 
 def pool_output_size(size, kernel, stride, padding, dilation=1, ceil_mode=False) -> int:
@@ -80,11 +65,11 @@ def pool_output_size(size, kernel, stride, padding, dilation=1, ceil_mode=False)
 def _geometry(op, shape, kernel_size, stride, padding, dilation, ceil_mode):
     """Validate a pooling's arguments against the input shape; return them as pairs
     plus the output's (OH, OW)."""
-    k = _pair(kernel_size, "kernel_size", op)
+    k = int_tuple(kernel_size, 2, "kernel_size", op)
     no_stride = stride is None or (isinstance(stride, (tuple, list)) and not stride)
-    s = k if no_stride else _pair(stride, "stride", op)
-    p = _pair(padding, "padding", op)
-    d = _pair(dilation, "dilation", op)
+    s = k if no_stride else int_tuple(stride, 2, "stride", op)
+    p = int_tuple(padding, 2, "padding", op)
+    d = int_tuple(dilation, 2, "dilation", op)
     for name, pair, low in (("kernel_size", k, 1), ("stride", s, 1),
                             ("dilation", d, 1), ("padding", p, 0)):
         if min(pair) < low:
@@ -187,7 +172,7 @@ class MaxPool2dScatter(Function):
 def _max_pool(x, unbatched, windows, out_hw, return_indices):
     """Shared by max_pool2d and adaptive_max_pool2d: x (N, C, H, W) checked."""
     argmax = output(x.shape[:2] + tuple(out_hw), np.int64)
-    out = _unbatch(MaxPool2d.apply(x, windows, argmax), unbatched)
+    out = drop_batch_dim(MaxPool2d.apply(x, windows, argmax), unbatched)
     if return_indices:
         return out, Tensor(argmax[0] if unbatched else argmax)
     return out
@@ -271,7 +256,7 @@ def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False,
     else:
         divisor = np.outer(h_count, w_count).astype(np.float64)
     out = AvgPool2d.apply(x, Windows(h_first, h_count, w_first, w_count, divisor))
-    return _unbatch(out, unbatched)
+    return drop_batch_dim(out, unbatched)
 
 
 def _adaptive_windows(x, output_size, op):
@@ -297,7 +282,7 @@ def adaptive_avg_pool2d(input, output_size):
     x, unbatched = _planes(input, "adaptive_avg_pool2d")
     taps, _ = _adaptive_windows(x, output_size, "adaptive_avg_pool2d")
     divisor = np.outer(taps[1], taps[3]).astype(np.float64)
-    return _unbatch(AvgPool2d.apply(x, Windows(*taps, divisor)), unbatched)
+    return drop_batch_dim(AvgPool2d.apply(x, Windows(*taps, divisor)), unbatched)
 
 
 def adaptive_max_pool2d(input, output_size, return_indices=False):
@@ -360,14 +345,16 @@ def max_unpool2d(input, indices, kernel_size, stride=None, padding=0, output_siz
     if idx is None:
         raise ShapeError(f"{op}: indices of shape {indices.shape} must have the input's "
                          f"shape {input.shape}")
-    k = _pair(kernel_size, "kernel_size", op)
-    s = k if stride is None else _pair(stride, "stride", op)
-    out_hw = _unpool_size(op, x.shape, k, s, _pair(padding, "padding", op), output_size)
+    k = int_tuple(kernel_size, 2, "kernel_size", op)
+    s = k if stride is None else int_tuple(stride, 2, "stride", op)
+    padding = int_tuple(padding, 2, "padding", op)
+    out_hw = _unpool_size(op, x.shape, k, s, padding, output_size)
     bad = (idx < 0) | (idx >= out_hw[0] * out_hw[1])
     if bad.any():
         raise ShapeError(f"{op}: found an invalid max index {idx[bad].flat[0]}; the "
                          f"output planes have size {out_hw[0]}x{out_hw[1]}")
-    return _unbatch(MaxUnpool2d.apply(x, np.ascontiguousarray(idx), out_hw), unbatched)
+    out = MaxUnpool2d.apply(x, np.ascontiguousarray(idx), out_hw)
+    return drop_batch_dim(out, unbatched)
 
 
 __all__ = ["max_pool2d", "avg_pool2d", "adaptive_avg_pool2d", "adaptive_max_pool2d",
