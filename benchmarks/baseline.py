@@ -6,6 +6,10 @@ speed it up or slow it down.
     with TorchBaseline() as torch_side:          # None-safe: .available is False
         times = torch_side.step_times("seed_cnn", batch=32, repeats=20)
 
+`TorchBaseline(threads=1)` sets torch.set_num_threads(1) in the child instead: not how
+users run it, but on a machine busy with other processes it shows how much of
+PyTorch's time is its thread pool waiting for a core.
+
 The child is this file run as a script (`python baseline.py --serve`): it reads one
 JSON request per line on stdin and answers one JSON line on stdout. Between requests
 it sleeps in that read, so the two processes never compute at the same time, and a
@@ -41,9 +45,9 @@ def median_ms(times) -> float:
 class TorchBaseline:
     """A child process that times the PyTorch side of benchmarks/workloads.py."""
 
-    def __init__(self):
+    def __init__(self, threads: int | None = None):
         self.process = subprocess.Popen(
-            [sys.executable, os.path.abspath(__file__), "--serve"],
+            [sys.executable, os.path.abspath(__file__), "--serve", str(threads or 0)],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
         hello = json.loads(self.process.stdout.readline() or "{}")
         self.available = hello.get("torch") is not None
@@ -64,12 +68,14 @@ class TorchBaseline:
         return False
 
 
-def serve():
+def serve(threads: int):
     try:
         import torch  # first, before anything else can touch the environment
     except ImportError:
         print(json.dumps({"torch": None}), flush=True)
         return
+    if threads:
+        torch.set_num_threads(threads)
     import workloads
     print(json.dumps({"torch": torch.__version__, "threads": torch.get_num_threads()}),
           flush=True)
@@ -83,6 +89,6 @@ def serve():
         print(json.dumps({"times": times}), flush=True)
 
 
-if __name__ == "__main__" and sys.argv[1:] == ["--serve"]:
+if __name__ == "__main__" and sys.argv[1:2] == ["--serve"]:
     sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-    serve()
+    serve(int(sys.argv[2]))

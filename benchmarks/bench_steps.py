@@ -1,11 +1,13 @@
 """How fast does minidl train? Whole training steps, minidl vs PyTorch 2.x on the CPU.
 
     env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE python benchmarks/bench_steps.py \
-        [--workloads seed_cnn dcgan wgan_gp vae] [--rounds 5] [--repeats 10]
+        [--workloads seed_cnn dcgan wgan_gp vae] [--rounds 5] [--repeats 10] \
+        [--torch-threads N]
 
 The workloads are in benchmarks/workloads.py (the SeedCNN step at batch 32 and 64, a
 DCGAN iteration, a WGAN-GP critic step, a conv VAE step). PyTorch runs in its own
-process, imported first in its default configuration (benchmarks/baseline.py). The
+process, imported first in its default configuration (benchmarks/baseline.py;
+`--torch-threads N` sets its thread count instead, which users do not do). The
 two sides take turns, `--rounds` times, each timing `--repeats` steps; the table shows
 the median step time over all rounds, and a VAE epoch is 469 steps of batch 128 (the
 full 60,000 MNIST training images).
@@ -58,13 +60,15 @@ def main():
     parser.add_argument("--workloads", nargs="+", choices=list(CASES), default=list(CASES))
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--repeats", type=int, default=10)
+    parser.add_argument("--torch-threads", type=int, default=None)
     args = parser.parse_args()
-    with TorchBaseline() as torch_side:
+    with TorchBaseline(args.torch_threads) as torch_side:
         import minidl.kernels
         print(f"machine: {machine()}")
         print(f"minidl: kernels {'compiled by Numba' if minidl.kernels.JIT else 'as Python'}"
               f"; PyTorch {torch_side.version or '(not installed)'} in its own process, "
-              f"default configuration ({torch_side.threads} threads)")
+              f"{'set_num_threads' if args.torch_threads else 'default configuration'} "
+              f"({torch_side.threads} threads)")
         print(f"medians over {args.rounds} rounds x {args.repeats} steps, ms\n")
         print(f"| workload | batch | minidl | PyTorch | ratio |\n|---|---:|---:|---:|---:|")
         for name in args.workloads:
