@@ -10,6 +10,7 @@ from .ops.conv import conv2d, conv_transpose2d, conv2d_weight        # ops/conv.
 from .ops.pooling import max_pool2d, avg_pool2d, adaptive_avg_pool2d  # ops/pooling.py
 from .ops.normalization import batch_norm, layer_norm                # ops/normalization.py
 from .ops.upsample import interpolate                                # ops/upsample.py
+from .ops.spatial import affine_grid, grid_sample                    # ops/spatial.py
 from .losses import (cross_entropy, nll_loss, binary_cross_entropy,  # losses.py
                      binary_cross_entropy_with_logits, mse_loss, l1_loss,
                      smooth_l1_loss, huber_loss, kl_div)
@@ -20,6 +21,7 @@ __all__ = list(_core_ops) + [
     "max_pool2d", "avg_pool2d", "adaptive_avg_pool2d",
     "batch_norm", "layer_norm",
     "interpolate",
+    "affine_grid", "grid_sample",
     "cross_entropy", "nll_loss", "binary_cross_entropy",
     "binary_cross_entropy_with_logits", "mse_loss", "l1_loss", "smooth_l1_loss",
     "huber_loss", "kl_div",
