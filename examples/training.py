@@ -107,9 +107,11 @@ def maybe_resume(args, checkpoint, model, optimizer, history, scheduler=None):
     return state["history"], state["epoch"]
 
 
-def fit(model, optimizer, train_set, test_set, args, checkpoint, scheduler=None):
+def fit(model, optimizer, train_set, test_set, args, checkpoint, scheduler=None,
+        augment=None):
     """Train for args.epochs (resuming from `checkpoint` if asked); returns history.
-    `scheduler` (optional) is stepped once per batch."""
+    `scheduler` (optional) is stepped once per batch; `augment` (optional) maps an
+    epoch number to the transform applied to that epoch's training batches."""
     history = {"train_loss": [], "test_loss": [], "train_acc": [], "test_acc": [],
                "seconds": []}
     history, start = maybe_resume(args, checkpoint, model, optimizer, history,
@@ -118,7 +120,8 @@ def fit(model, optimizer, train_set, test_set, args, checkpoint, scheduler=None)
     for epoch in range(start, args.epochs):
         # a fresh order per epoch from (seed, epoch): a resumed run sees the same batches
         train_loader = DataLoader(train_set, args.batch_size, shuffle=True,
-                                  seed=args.seed * 1000 + epoch)
+                                  seed=args.seed * 1000 + epoch,
+                                  transform=augment(epoch) if augment else None)
         t0 = time.perf_counter()
         train_loss, train_acc = train_epoch(model, train_loader, optimizer,
                                             f"epoch {epoch + 1}/{args.epochs}",
