@@ -22,6 +22,7 @@ writes to --out:
                     images, with the negative ELBO of those same images), minutes,
                     machine
 """
+import math
 import pathlib
 import sys
 import time
@@ -37,22 +38,41 @@ from minidl.plot import plot_history
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
 from models.vae import build_vae, negative_elbo  # noqa: E402
+from models import frechet, health  # noqa: E402
 from training import parse_args, load_mnist, save_metrics, maybe_resume  # noqa: E402
 from edit_images import tile_figure, manifold_figure  # noqa: E402
 
 
 def vae_flags(p):
-    p.add_argument("--model", choices=("conv", "mlp"), default="conv",
-                   help="convolutional VAE or Kingma & Welling's MLP VAE")
+    p.add_argument("--model", choices=("conv", "mlp", "cvae"), default="conv",
+                   help="convolutional VAE, Kingma & Welling's MLP VAE, or the "
+                        "conditional conv VAE (told the digit's label)")
     p.add_argument("--latent-dim", type=int, default=16, help="2 gives a manifold plot")
     p.add_argument("--batch-norm", action="store_true",
                    help="BatchNorm after each hidden conv/dense layer (conv model)")
+    p.add_argument("--channels", type=int, nargs=2, default=(32, 64),
+                   help="the conv model's two conv widths")
+    p.add_argument("--hidden", type=int, default=None,
+                   help="dense hidden units (default: 256 conv, 500 mlp)")
+    p.add_argument("--schedule", choices=("constant", "cosine"), default="constant",
+                   help="learning rate: constant, or cosine decay to 0 over the run")
     p.add_argument("--warmup", type=float, default=0.0,
                    help="epochs over which the KL weight rises from 0 to 1")
     p.add_argument("--iw-samples", type=int, default=100,
                    help="k of the importance-weighted bound (0: skip it)")
     p.add_argument("--iw-images", type=int, default=1000,
                    help="test images the importance-weighted bound is computed on")
+    p.add_argument("--classifier", default=frechet.DEFAULT_CLASSIFIER,
+                   help="SeedCNN checkpoint that scores the cvae's samples")
+    p.add_argument("--score-samples", type=int, default=1000,
+                   help="cvae samples per digit scored by the classifier (0: skip)")
+
+
+def forward(model, x, labels, generator=None):
+    """(logits, mu, logvar): a conditional model is also given the labels."""
+    if getattr(model, "conditional", False):
+        return model(x, labels, generator=generator)
+    return model(x, generator=generator)
 
 
 def kl_weight(step, steps_per_epoch, warmup_epochs):
@@ -62,18 +82,20 @@ def kl_weight(step, steps_per_epoch, warmup_epochs):
     return min(1.0, step / (warmup_epochs * steps_per_epoch))
 
 
-def train_epoch(model, loader, optimizer, epoch, args, desc):
+def train_epoch(model, loader, optimizer, epoch, args, desc, scheduler=None):
     """One pass; returns the mean (beta = 1) negative ELBO of the training batches."""
     model.train()
     total, seen = 0.0, 0
     bar = tqdm(loader, desc=desc, leave=False, disable=args.no_progress, unit="batch")
-    for i, (x, _) in enumerate(bar):
+    for i, (x, y) in enumerate(bar):
         beta = kl_weight(epoch * len(loader) + i, len(loader), args.warmup)
         optimizer.zero_grad()
-        logits, mu, logvar = model(x)
+        logits, mu, logvar = forward(model, x, y)
         terms = negative_elbo(logits, x, mu, logvar, beta)
         terms.loss.backward()
         optimizer.step()
+        if scheduler is not None:
+            scheduler.step()
         total += (terms.reconstruction.item() + terms.kl.item()) * len(x)
         seen += len(x)
         bar.set_postfix(neg_elbo=f"{total / seen:.2f}", kl=f"{terms.kl.item():.1f}",
@@ -83,17 +105,19 @@ def train_epoch(model, loader, optimizer, epoch, args, desc):
 
 @minidl.no_grad()
 def evaluate(model, dataset, seed=0):
-    """(negative ELBO, reconstruction, KL) averaged over a data set, in nats/image.
-    The one z per image comes from a generator seeded with `seed`: repeatable."""
+    """(negative ELBO, reconstruction, KL, KL per latent unit) averaged over a data
+    set, in nats/image. The one z per image comes from a generator seeded with
+    `seed`: repeatable."""
     model.eval()
     generator = minidl.Generator(seed)
-    sums, n = np.zeros(3), 0
-    for x, _ in DataLoader(dataset, 500):
-        logits, mu, logvar = model(x, generator=generator)
+    sums, per_unit, n = np.zeros(3), 0.0, 0
+    for x, y in DataLoader(dataset, 500):
+        logits, mu, logvar = forward(model, x, y, generator)
         terms = negative_elbo(logits, x, mu, logvar)
         sums += len(x) * np.array([t.item() for t in terms])
+        per_unit = per_unit + health.kl_per_unit(mu.numpy(), logvar.numpy())
         n += len(x)
-    return tuple(sums / n)
+    return (*(sums / n), per_unit / n)
 
 
 @minidl.no_grad()
@@ -112,40 +136,84 @@ def importance_weighted_bound(model, dataset, images, k, seed=0):
     return iw / len(x), elbo / len(x)
 
 
-def fit(model, optimizer, train_set, test_set, args, checkpoint):
-    """Train for args.epochs (resuming from `checkpoint` if asked); returns history."""
+def fit(model, optimizer, train_set, test_set, args, checkpoint, scheduler=None):
+    """Train for args.epochs (resuming from `checkpoint` if asked); returns history.
+    `scheduler` (optional) steps once per batch."""
     history = {"train_neg_elbo": [], "test_neg_elbo": [], "test_reconstruction": [],
-               "test_kl": [], "seconds": []}
-    history, start = maybe_resume(args, checkpoint, model, optimizer, history)
+               "test_kl": [], "seconds": [], "kl_per_unit": []}
+    history, start = maybe_resume(args, checkpoint, model, optimizer, history, scheduler)
     for epoch in range(start, args.epochs):
         loader = DataLoader(train_set, args.batch_size, shuffle=True,
                             seed=args.seed * 1000 + epoch)
         minidl.manual_seed(args.seed * 1000 + epoch)  # the eps of this epoch
         t0 = time.perf_counter()
         train_loss = train_epoch(model, loader, optimizer, epoch, args,
-                                 f"epoch {epoch + 1}/{args.epochs}")
+                                 f"epoch {epoch + 1}/{args.epochs}", scheduler)
         seconds = time.perf_counter() - t0
-        test_loss, test_rec, test_kl = evaluate(model, test_set, args.seed)
+        test_loss, test_rec, test_kl, per_unit = evaluate(model, test_set, args.seed)
         for key, value in zip(history, (train_loss, test_loss, test_rec, test_kl,
-                                        seconds)):
+                                        seconds, per_unit.tolist())):
             history[key].append(value)
         print(f"epoch {epoch + 1}/{args.epochs}: train -ELBO {train_loss:.2f}, test "
-              f"-ELBO {test_loss:.2f} (reconstruction {test_rec:.2f} + KL "
-              f"{test_kl:.2f}) nats ({seconds:.1f} s)", flush=True)
-        minidl.save({"model": model.state_dict(), "optimizer": optimizer.state_dict(),
-                     "config": model.config, "history": history, "epoch": epoch + 1},
-                    checkpoint)
+              f"-ELBO {test_loss:.2f} nats ({seconds:.1f} s)\n  "
+              f"{health.vae_health_line(test_rec, test_kl, per_unit)}", flush=True)
+        health.plot_vae_health(history, checkpoint.parent / "health.png")
+        state = {"model": model.state_dict(), "optimizer": optimizer.state_dict(),
+                 "config": model.config, "history": history, "epoch": epoch + 1}
+        if scheduler is not None:
+            state["scheduler"] = scheduler.state_dict()
+        minidl.save(state, checkpoint)
     return history
 
 
 def reconstruction_grid(model, test_set, path, n=10, pairs=3):
     """Rows of n test digits, each row followed by its reconstructions."""
-    x = test_set.get_batch(np.arange(n * pairs))[0]
-    recon = model.reconstruct(x).numpy()
+    x, y = test_set.get_batch(np.arange(n * pairs))
+    recon = (model.reconstruct(x, y) if getattr(model, "conditional", False)
+             else model.reconstruct(x)).numpy()
     rows = [block for i in range(pairs) for block in (x[i * n:(i + 1) * n],
                                                         recon[i * n:(i + 1) * n])]
     tile_figure(rows, path, "Test digits and their reconstructions",
                 ["input", "output"] * pairs)
+
+
+def conditional_outputs(model, test_set, args, out):
+    """The conditional VAE's pictures and numbers: samples.png ("draw a 0" ... "draw
+    a 9", one row each), style.png (test digits redrawn as every digit), and -- with
+    the classifier -- how often the SeedCNN sees the requested digit, and the
+    Frechet distance per class. Returns the scores (or None)."""
+    digits = np.arange(10)
+    samples = model.sample(np.repeat(digits, 10), minidl.Generator(args.seed)).numpy()
+    tile_figure(samples.reshape(10, 10, 28, 28), out / "samples.png",
+                "Conditional VAE: z ~ N(0, I), decoded as each digit",
+                [f"draw a {d}" for d in digits])
+    x, y = test_set.get_batch(np.arange(min(len(test_set), 200)))
+    picks = [int(np.flatnonzero(y == d)[0]) for d in (3, 7, 2, 4) if (y == d).any()]
+    rows = model.transfer_style(x[picks], y[picks]).numpy()
+    tile_figure([np.concatenate([x[i][None], r]) for i, r in zip(picks, rows)],
+                out / "style.png", "Style transfer: a test digit (left), redrawn as "
+                "0-9 with its own style code", [f"a {y[i]}" for i in picks],
+                ["input"] + [str(d) for d in digits])
+    if args.score_samples <= 0:
+        return None
+    try:
+        classifier = frechet.load_classifier(args.classifier)
+    except FileNotFoundError as error:
+        print(f"scores skipped: {error}")
+        return None
+    requested = np.repeat(digits, args.score_samples)
+    images = np.concatenate([model.sample(requested[i:i + 1000], minidl.Generator(
+        args.seed + 1 + i)).numpy() for i in range(0, len(requested), 1000)])
+    test_x, test_y = test_set.get_batch(np.arange(len(test_set)))
+    test_features, _ = frechet.classifier_features(classifier, test_x)
+    scores = frechet.conditional_scores(images, requested, classifier, test_features,
+                                        test_y)
+    print(f"the SeedCNN sees the requested digit in {scores['accuracy']:.1%} of "
+          f"{len(requested)} samples (per digit: "
+          f"{', '.join(f'{a:.0%}' for a in scores['per_class_accuracy'])}); Frechet "
+          f"distance per digit: {', '.join(f'{d:.1f}' for d in scores['frechet_per_class'])}"
+          f" (all: {scores['frechet']:.2f})")
+    return scores
 
 
 def main(argv=None):
@@ -155,17 +223,24 @@ def main(argv=None):
     out = pathlib.Path(args.out)
     train_set, test_set = load_mnist(args)
     config = {"model": args.model, "latent_dim": args.latent_dim}
-    if args.model == "conv":
-        config["batch_norm"] = args.batch_norm
+    if args.model in ("conv", "cvae"):
+        config.update(batch_norm=args.batch_norm, channels=list(args.channels))
+    if args.hidden is not None:
+        config["hidden"] = args.hidden
     model = build_vae(config)
     print(f"{type(model).__name__} {config}: {model.num_parameters():,} parameters")
     optimizer = optim.Adam(model.parameters(), lr=args.lr)
-    history = fit(model, optimizer, train_set, test_set, args, out / "model.npz")
+    scheduler = None
+    if args.schedule == "cosine":
+        steps = args.epochs * math.ceil(len(train_set) / args.batch_size)
+        scheduler = optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=steps)
+    history = fit(model, optimizer, train_set, test_set, args, out / "model.npz",
+                  scheduler)
 
     name = f"{type(model).__name__} (latent {args.latent_dim})"
     test_loss = history["test_neg_elbo"][-1]
     iw = iw_elbo = None
-    if args.iw_samples > 0:
+    if args.iw_samples > 0 and args.model != "cvae":
         t0 = time.perf_counter()
         iw, iw_elbo = importance_weighted_bound(model, test_set, args.iw_images,
                                                 args.iw_samples, args.seed)
@@ -175,16 +250,21 @@ def main(argv=None):
     plot_history({k: history[k] for k in ("train_neg_elbo", "test_neg_elbo")},
                  out / "curves.png", title=f"{name}: negative ELBO (nats per image)")
     reconstruction_grid(model, test_set, out / "reconstructions.png")
-    samples = model.sample(64, minidl.Generator(args.seed)).numpy()
-    tile_figure(samples.reshape(8, 8, 28, 28), out / "samples.png",
-                f"{name}: samples from the prior N(0, I)")
+    scores = None
+    if args.model == "cvae":
+        scores = conditional_outputs(model, test_set, args, out)
+    else:
+        samples = model.sample(64, minidl.Generator(args.seed)).numpy()
+        tile_figure(samples.reshape(8, 8, 28, 28), out / "samples.png",
+                    f"{name}: samples from the prior N(0, I)")
     if args.latent_dim == 2:
         manifold_figure(model, out / "manifold.png")
     minutes = sum(history["seconds"]) / 60
     save_metrics(out / "metrics.json", args, history, config=config,
                  test_neg_elbo=test_loss, iw_bound=iw, iw_images_neg_elbo=iw_elbo,
                  iw_samples=args.iw_samples, iw_images=min(args.iw_images, len(test_set)),
-                 data=train_set.source,
+                 data=train_set.source, conditional_scores=scores,
+                 active_units=health.active_units(history["kl_per_unit"][-1]),
                  epochs=len(history["seconds"]), training_minutes=minutes)
     print(f"test negative ELBO {test_loss:.2f} nats after {len(history['seconds'])} "
           f"epochs ({minutes:.1f} min); results in {out}/")

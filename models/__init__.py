@@ -2,12 +2,18 @@
 
   cnn.py      SeedCNN (the seed's Keras CNN) and LeNet5
   vae.py      ConvVAE and MLPVAE, their loss, and the image-editing API
+  cvae.py     ConditionalVAE: "draw a 7", style transfer across digits
+  deformation.py, tone.py, enhancement.py   edits: warps and their plausible
+              versions; brightness, contrast, gamma, stroke thickness; deblurring
+              and super-resolution with the VAE as prior
   gan.py      DCGAN, WGAN-GP critic and MLP GAN, with their losses
   frechet.py  the Frechet distance and class coverage of generated digits
 """
 from .cnn import SeedCNN, LeNet5
 from .gan import DCGANGenerator, DCGANDiscriminator, MLPGenerator, MLPDiscriminator
 from .vae import ConvVAE, MLPVAE, load_vae
+from .cvae import ConditionalVAE
 
-__all__ = ["SeedCNN", "LeNet5", "ConvVAE", "MLPVAE", "load_vae", "DCGANGenerator",
+__all__ = ["SeedCNN", "LeNet5", "ConvVAE", "MLPVAE", "load_vae", "ConditionalVAE",
+           "DCGANGenerator",
            "DCGANDiscriminator", "MLPGenerator", "MLPDiscriminator"]

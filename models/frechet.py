@@ -166,6 +166,35 @@ def score_samples(samples, model, reference_features):
             "confident": confident_fraction(probabilities)}
 
 
+def conditional_scores(samples, requested, model, reference_features, reference_labels,
+                       num_classes=10):
+    """How well class-conditional samples (N, 1, 28, 28) in [0, 1] match the classes
+    they were asked for (requested (N,) ints), by the SeedCNN `model`:
+      "accuracy"            fraction classified as the requested digit
+      "per_class_accuracy"  the same for each digit
+      "frechet_per_class"   the Frechet distance between the samples of digit c and
+                            the reference images of digit c (e.g. the test set's;
+                            given by their classifier_features and labels)
+      "frechet"             between all samples and all reference images."""
+    requested = np.asarray(requested).astype(np.int64)
+    if requested.shape != (len(samples),):
+        raise ValueError(f"conditional_scores: need one requested class per sample "
+                         f"({len(samples)}), got shape {requested.shape}")
+    features, probabilities = classifier_features(model, samples)
+    reference = reference_features
+    reference_labels = np.asarray(reference_labels)
+    hit = probabilities.argmax(1) == requested
+    per_class, frechet = [], []
+    for c in range(num_classes):
+        mine, theirs = requested == c, reference_labels == c
+        per_class.append(float(hit[mine].mean()) if mine.any() else float("nan"))
+        frechet.append(frechet_distance_features(features[mine], reference[theirs])
+                       if mine.sum() > 1 and theirs.sum() > 1 else float("nan"))
+    return {"accuracy": float(hit.mean()), "per_class_accuracy": per_class,
+            "frechet_per_class": frechet,
+            "frechet": frechet_distance_features(features, reference)}
+
+
 def main(argv=None):
     p = argparse.ArgumentParser(description="Frechet distance and class coverage of "
                                             "generated MNIST digits")

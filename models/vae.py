@@ -19,7 +19,9 @@ mu and sigma). The file holds, top to bottom:
   as_images      the input check every editing method uses
   VAE            the base Module: encode / decode / forward, importance-weighted
                  bound, and the editing API (reconstruct, sample, interpolate,
-                 denoise, inpaint, attribute_vector, edit, manifold)
+                 map_fit, denoise, inpaint, attribute_vector, edit, manifold;
+                 more edits built on it: models/deformation.py, tone.py,
+                 enhancement.py)
   ConvVAE        two stride-2 convolutions + a 256-unit dense layer, and back
   MLPVAE         Kingma & Welling's one-hidden-layer MLP, for comparison
   build_vae, load_vae   a model from its config / from a train_vae.py checkpoint
@@ -93,7 +95,7 @@ def as_images(x, op: str) -> tuple[Tensor, bool]:
     Accepts Tensors and numpy arrays of shape (N, 1, 28, 28) or (1, 28, 28) with
     finite values in [0, 1]; anything else raises an error naming `op`."""
     if isinstance(x, Tensor):
-        a = x.numpy()
+        a = x.detach().numpy()
     elif isinstance(x, np.ndarray):
         a = x
     else:
@@ -197,6 +199,12 @@ class VAE(nn.Module):
         return self.decode(z).sigmoid()
 
     @_inference
+    def code(self, x) -> Tensor:
+        """The mean latent code mu(x) of images x: (N, latent_dim)."""
+        images, _ = as_images(x, "code")
+        return self._codes(images)
+
+    @_inference
     def reconstruct(self, x) -> Tensor:
         """Encode to the mean code and decode: x -> sigmoid(decode(mu(x)))."""
         images, unbatched = as_images(x, "reconstruct")
@@ -241,23 +249,37 @@ class VAE(nn.Module):
         out = out.reshape(n, steps, *IMAGE_SHAPE)
         return _unbatch(out, unbatched)
 
-    def _fit_codes(self, z, target, known, steps: int, noise_std=None) -> Tensor:
-        """Maximum a posteriori codes: starting from z, `steps` Adam steps (the
-        decoder fixed) that maximise  log p(z) + sum over known pixels of
-        log p(target | z),  where p(target | z) is the decoder's own Bernoulli
-        (noise_std None) or a Gaussian N(decoded image, noise_std^2) per pixel.
-        Returns the decoded images of the final codes."""
-        z = Tensor(z.numpy().copy(), requires_grad=True)
+    @_inference
+    def map_fit(self, z, target, known=None, steps: int = 50, noise_std=None,
+                degrade=None) -> Tensor:
+        """Maximum a posteriori codes, and their decoded images. Starting from codes
+        z (N, latent_dim), `steps` Adam steps (lr 0.05; the decoder fixed) maximise
+
+            log p(z) + sum over known pixels of log p(target | z)
+
+        where p(z) = N(0, I) (so -log p(z) = |z|^2 / 2 + const) and p(target | z) is
+          * the decoder's own Bernoulli on the decoded image (noise_std None), or
+          * a Gaussian N(degrade(decoded image), noise_std^2) per observed pixel: the
+            observation is the decoded image passed through a known degradation
+            (blur, downscaling; `degrade` maps (N, 1, 28, 28) images to the
+            observation's shape with differentiable ops; default: none).
+        known (0/1, broadcasting to the observation) marks the pixels that count
+        (default: all). Returns the decoded images sigmoid(decode(z*))."""
+        z = Tensor(z.detach().numpy().copy(), requires_grad=True)
         optimizer = minidl.optim.Adam([z], lr=0.05)
-        target, known = Tensor(target), Tensor(known)
+        target = Tensor(np.asarray(target, dtype=np.float32))
+        known = Tensor(np.ones(target.shape, np.float32) if known is None
+                       else np.asarray(known, dtype=np.float32))
         for _ in range(steps):
             with minidl.enable_grad():
                 logits = self.decode(z)
                 if noise_std is None:  # -log Bernoulli(target; sigmoid(logits))
                     nll = F.binary_cross_entropy_with_logits(logits, target,
                                                              reduction="none")
-                else:                  # -log N(target; sigmoid(logits), std^2) + const
-                    nll = (logits.sigmoid() - target) ** 2 / (2 * noise_std ** 2)
+                else:                  # -log N(target; degrade(image), std^2) + const
+                    image = logits.sigmoid()
+                    seen = image if degrade is None else degrade(image)
+                    nll = (seen - target) ** 2 / (2 * noise_std ** 2)
                 loss = (nll * known).sum() + 0.5 * (z * z).sum()  # -log p(z) = |z|^2/2
                 z.grad, = minidl.autograd.grad(loss, [z])  # leaves the weights' .grad
             optimizer.step()
@@ -266,7 +288,7 @@ class VAE(nn.Module):
     @_inference
     def denoise(self, x_noisy, noise_std: float = 0.3, steps: int = 50) -> Tensor:
         """Remove noise by finding the digit the model would draw: the decoded image
-        whose code best explains the noisy one (see _fit_codes) under Gaussian pixel
+        whose code best explains the noisy one (see map_fit) under Gaussian pixel
         noise of std noise_std, starting from the encoder's code. The decoder can
         only draw digits, so the noise is left out. steps=0 gives the plain
         reconstruction (weaker: noise shifts the encoder's code). Clip noisy images
@@ -276,8 +298,7 @@ class VAE(nn.Module):
             raise ValueError(f"denoise: noise_std must be > 0, got {noise_std!r}")
         images, unbatched = as_images(x_noisy, "denoise")
         codes = self._codes(images)
-        out = self._fit_codes(codes, images.numpy(), np.ones(images.shape, np.float32),
-                              steps, noise_std)
+        out = self.map_fit(codes, images.numpy(), steps=steps, noise_std=noise_std)
         return _unbatch(out, unbatched)
 
     @_inference
@@ -288,7 +309,7 @@ class VAE(nn.Module):
 
         method="optimize" (default): start the missing pixels at the prior's mean
           image sigmoid(decode(0)), encode, then fit the code to the known pixels
-          only (`steps` steps, see _fit_codes) and fill in its decoded image.
+          only (`steps` steps, see map_fit) and fill in its decoded image.
         method="iterate": the classic loop: start the missing pixels as background
           (0), then `steps` times reconstruct the current image and copy the
           reconstruction into the missing pixels. Simpler, but it can settle on a
@@ -305,7 +326,7 @@ class VAE(nn.Module):
         if method == "optimize":
             prior_mean = self._images(minidl.zeros(1, self.latent_dim)).numpy()
             filled = known * x_np + (1 - known) * prior_mean
-            guess = self._fit_codes(self._codes(Tensor(filled)), x_np, known, steps)
+            guess = self.map_fit(self._codes(Tensor(filled)), x_np, known, steps)
             filled = known * x_np + (1 - known) * guess.numpy()
         else:
             filled = known * x_np
@@ -371,42 +392,64 @@ def _mask(mask, images_shape, unbatched) -> np.ndarray:
     return np.broadcast_to(m.astype(np.float32), images_shape)
 
 
-class ConvVAE(VAE):
-    """Convolutional VAE (latent_dim 16 by default; 2 for the manifold plot):
+def _layers(batch_norm: bool):
+    """block(layer, norm): layer -> [norm] -> ReLU, the norm only with batch_norm."""
+    def block(layer, norm):
+        return [layer, norm, nn.ReLU()] if batch_norm else [layer, nn.ReLU()]
+    return block
 
-        encoder 1x28x28 -> Conv 3x3/2 (32) -> 32x14x14 -> Conv 3x3/2 (64) -> 64x7x7
-                -> Dense 256 -> Dense 2*latent_dim (mu, log sigma^2)
-        decoder latent_dim -> Dense 256 -> Dense 64*7*7 -> 64x7x7
-                -> ConvTranspose 3x3/2 (32) -> 32x14x14 -> ConvTranspose 3x3/2 (1)
+
+def conv_trunk(c1: int, c2: int, batch_norm: bool) -> list:
+    """1x28x28 -> Conv 3x3/2 (c1) -> Conv 3x3/2 (c2) -> flat c2*7*7 features."""
+    block = _layers(batch_norm)
+    return [*block(nn.Conv2d(1, c1, 3, stride=2, padding=1), nn.BatchNorm2d(c1)),
+            *block(nn.Conv2d(c1, c2, 3, stride=2, padding=1), nn.BatchNorm2d(c2)),
+            nn.Flatten()]
+
+
+def encoder_head(n_in: int, hidden: int, latent_dim: int, batch_norm: bool) -> list:
+    """n_in features -> Dense hidden -> Dense 2*latent_dim (mu, log sigma^2)."""
+    block = _layers(batch_norm)
+    return [*block(nn.Linear(n_in, hidden), nn.BatchNorm1d(hidden)),
+            nn.Linear(hidden, 2 * latent_dim)]
+
+
+def deconv_decoder(n_in: int, c1: int, c2: int, hidden: int, batch_norm: bool) -> list:
+    """n_in numbers -> Dense hidden -> Dense c2*7*7 -> ConvTranspose 3x3/2 (c1)
+    -> ConvTranspose 3x3/2 (1) -> 1x28x28 logits."""
+    block = _layers(batch_norm)
+    return [*block(nn.Linear(n_in, hidden), nn.BatchNorm1d(hidden)),
+            *block(nn.Linear(hidden, c2 * 7 * 7), nn.BatchNorm1d(c2 * 7 * 7)),
+            nn.Unflatten(1, (c2, 7, 7)),
+            *block(nn.ConvTranspose2d(c2, c1, 3, stride=2, padding=1, output_padding=1),
+                   nn.BatchNorm2d(c1)),
+            nn.ConvTranspose2d(c1, 1, 3, stride=2, padding=1, output_padding=1)]
+
+
+class ConvVAE(VAE):
+    """Convolutional VAE (latent_dim 16 by default; 2 for the manifold plot); with the
+    default widths c1, c2 = channels = (32, 64) and hidden = 256:
+
+        encoder 1x28x28 -> Conv 3x3/2 (c1) -> c1x14x14 -> Conv 3x3/2 (c2) -> c2x7x7
+                -> Dense hidden -> Dense 2*latent_dim (mu, log sigma^2)
+        decoder latent_dim -> Dense hidden -> Dense c2*7*7 -> c2x7x7
+                -> ConvTranspose 3x3/2 (c1) -> c1x14x14 -> ConvTranspose 3x3/2 (1)
                 -> 1x28x28 logits
     ("3x3/2": 3x3 kernel, stride 2, padding 1; the transposed convolutions add
     output_padding=1 so that 7 -> 14 -> 28 exactly.) Every hidden layer is followed
     by ReLU -- with BatchNorm in between when batch_norm=True."""
 
-    def __init__(self, latent_dim: int = 16, batch_norm: bool = False):
+    def __init__(self, latent_dim: int = 16, batch_norm: bool = False,
+                 channels=(32, 64), hidden: int = 256):
         super().__init__(latent_dim)
+        c1, c2 = (int(c) for c in channels)
         self.config = {"model": "conv", "latent_dim": latent_dim,
-                       "batch_norm": batch_norm}
-
-        def block(layer, norm):  # layer -> [BatchNorm] -> ReLU
-            return [layer, norm, nn.ReLU()] if batch_norm else [layer, nn.ReLU()]
-
-        self.encoder = nn.Sequential(
-            *block(nn.Conv2d(1, 32, 3, stride=2, padding=1), nn.BatchNorm2d(32)),
-            *block(nn.Conv2d(32, 64, 3, stride=2, padding=1), nn.BatchNorm2d(64)),
-            nn.Flatten(),
-            *block(nn.Linear(64 * 7 * 7, 256), nn.BatchNorm1d(256)),
-            nn.Linear(256, 2 * latent_dim),
-        )
-        self.decoder = nn.Sequential(
-            *block(nn.Linear(latent_dim, 256), nn.BatchNorm1d(256)),
-            *block(nn.Linear(256, 64 * 7 * 7), nn.BatchNorm1d(64 * 7 * 7)),
-            nn.Unflatten(1, (64, 7, 7)),
-            *block(nn.ConvTranspose2d(64, 32, 3, stride=2, padding=1,
-                                      output_padding=1),
-                   nn.BatchNorm2d(32)),
-            nn.ConvTranspose2d(32, 1, 3, stride=2, padding=1, output_padding=1),
-        )
+                       "batch_norm": batch_norm, "channels": [c1, c2], "hidden": hidden}
+        self.encoder = nn.Sequential(*conv_trunk(c1, c2, batch_norm),
+                                     *encoder_head(c2 * 7 * 7, hidden, latent_dim,
+                                                   batch_norm))
+        self.decoder = nn.Sequential(*deconv_decoder(latent_dim, c1, c2, hidden,
+                                                     batch_norm))
 
 
 class MLPVAE(VAE):

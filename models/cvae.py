@@ -1,0 +1,122 @@
+"""A conditional VAE (Sohn, Lee & Yan, 2015): a VAE told which digit it is looking at.
+
+The label y (one-hot) is fed to both halves:
+    encoder q(z | x, y) = N(mu(x, y), diag sigma(x, y)^2)   conv features of x, with
+                                                            y appended, -> Dense
+    decoder p(x | z, y) = Bernoulli(sigmoid(logits(z, y)))  [z, y] -> Dense -> deconvs
+    prior   p(z) = N(0, I)
+and it is trained on the same negative ELBO as the VAE (models/vae.py), now of
+log p(x | y). Because the decoder is given the class, z is free to hold everything
+else -- slant, stroke width, size: the *style*. That gives two edits for free:
+
+    draw a y        sample(labels):  z ~ N(0, I), image = sigmoid(decode(z, y))
+    style transfer  transfer_style(x, y, targets):  z = mu(x, y) (the style of x),
+                    then image_t = sigmoid(decode(z, t)) for every target digit t --
+                    your 3, redrawn as 0..9 in your handwriting.
+
+The network is the ConvVAE's (models/vae.py: conv_trunk, encoder_head,
+deconv_decoder) with the one-hot label concatenated after the conv features and
+to z.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+import minidl
+from minidl import nn
+from minidl.tensor import Tensor, ShapeError
+
+from .vae import (MODELS, IMAGE_SHAPE, as_images, _unbatch, _inference, reparameterize,
+                  conv_trunk, encoder_head, deconv_decoder)
+
+NUM_CLASSES = 10
+
+
+def one_hot(labels, num_classes: int = NUM_CLASSES, n=None) -> Tensor:
+    """Labels (N,) (int array, list, Tensor, or one int for all n) -> one-hot (N, K)
+    float32. Raises if a label is not an integer in [0, num_classes)."""
+    y = labels.detach().numpy() if isinstance(labels, Tensor) else np.asarray(labels)
+    if y.ndim == 0 and n is not None:
+        y = np.full(n, y)
+    if y.ndim != 1 or (y.size and (y.dtype.kind not in "iu" or y.min() < 0
+                                   or y.max() >= num_classes)):
+        raise ValueError(f"one_hot: labels must be integers in [0, {num_classes}), one "
+                         f"per image, got {labels!r}")
+    out = np.zeros((len(y), num_classes), np.float32)
+    out[np.arange(len(y)), y] = 1
+    return Tensor(out)
+
+
+class ConditionalVAE(nn.Module):
+    """Conditional conv VAE: forward(x, labels) -> (logits, mu, logvar) as the VAE's;
+    the loss is models.vae.negative_elbo. Sizes as ConvVAE (channels, hidden)."""
+
+    conditional = True
+
+    def __init__(self, latent_dim: int = 16, num_classes: int = NUM_CLASSES,
+                 batch_norm: bool = False, channels=(32, 64), hidden: int = 256):
+        super().__init__()
+        c1, c2 = (int(c) for c in channels)
+        self.latent_dim, self.num_classes = latent_dim, num_classes
+        self.config = {"model": "cvae", "latent_dim": latent_dim,
+                       "num_classes": num_classes, "batch_norm": batch_norm,
+                       "channels": [c1, c2], "hidden": hidden}
+        self.trunk = nn.Sequential(*conv_trunk(c1, c2, batch_norm))
+        self.head = nn.Sequential(*encoder_head(c2 * 7 * 7 + num_classes, hidden,
+                                                latent_dim, batch_norm))
+        self.decoder = nn.Sequential(*deconv_decoder(latent_dim + num_classes, c1, c2,
+                                                     hidden, batch_norm))
+
+    def _labels(self, labels, n: int) -> Tensor:
+        y = one_hot(labels, self.num_classes, n)
+        if len(y) != n:
+            raise ShapeError(f"{type(self).__name__}: got {len(y)} labels for {n} "
+                             "images")
+        return y
+
+    def encode(self, x, labels):
+        """q(z | x, y): images (N, 1, 28, 28), labels (N,) -> mu, logvar (N, latent)."""
+        h = self.head(minidl.cat([self.trunk(x), self._labels(labels, len(x))], dim=1))
+        return h[:, :self.latent_dim], h[:, self.latent_dim:]
+
+    def decode(self, z, labels):
+        """p(x | z, y): codes (N, latent), labels (N,) -> logits (N, 1, 28, 28)."""
+        return self.decoder(minidl.cat([z, self._labels(labels, len(z))], dim=1))
+
+    def forward(self, x, labels, generator=None):
+        mu, logvar = self.encode(x, labels)
+        return self.decode(reparameterize(mu, logvar, generator), labels), mu, logvar
+
+    @_inference
+    def reconstruct(self, x, labels) -> Tensor:
+        """sigmoid(decode(mu(x, y), y)): each image through its mean code."""
+        images, unbatched = as_images(x, "reconstruct")
+        y = self._labels(labels, len(images)).numpy().argmax(1)
+        return _unbatch(self.decode(self.encode(images, y)[0], y).sigmoid(), unbatched)
+
+    @_inference
+    def sample(self, labels, generator=None) -> Tensor:
+        """Draw the requested digits: one image per label, z ~ N(0, I) from
+        `generator`: (N, 1, 28, 28) pixel probabilities."""
+        y = self._labels(labels, np.size(labels))
+        z = minidl.randn(len(y), self.latent_dim, generator=generator)
+        return self.decode(z, y.numpy().argmax(1)).sigmoid()
+
+    @_inference
+    def transfer_style(self, x, labels, targets=range(NUM_CLASSES)) -> Tensor:
+        """Each image redrawn as every target digit, in its own style: z = mu(x, y),
+        out[n, t] = sigmoid(decode(z_n, targets[t])). Returns (N, T, 1, 28, 28)
+        ((T, 1, 28, 28) for one image)."""
+        images, unbatched = as_images(x, "transfer_style")
+        z = self.encode(images, self._labels(labels, len(images)).numpy().argmax(1))[0]
+        targets = np.asarray(list(targets))
+        one_hot(targets, self.num_classes)  # checks them
+        n, t = len(images), len(targets)
+        codes = z.reshape(n, 1, -1).expand(n, t, self.latent_dim).reshape(n * t, -1)
+        out = self.decode(codes, np.tile(targets, n)).sigmoid()
+        return _unbatch(out.reshape(n, t, *IMAGE_SHAPE), unbatched)
+
+
+MODELS["cvae"] = ConditionalVAE
+
+__all__ = ["ConditionalVAE", "one_hot"]
