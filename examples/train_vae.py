@@ -37,7 +37,7 @@ from minidl.plot import plot_history
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
-from models.vae import build_vae, negative_elbo  # noqa: E402
+from models.vae import build_vae  # noqa: E402
 from models import frechet, health  # noqa: E402
 from training import parse_args, load_mnist, save_metrics, maybe_resume  # noqa: E402
 from edit_images import tile_figure, manifold_figure  # noqa: E402
@@ -56,6 +56,9 @@ def vae_flags(p):
                    help="dense hidden units (default: 256 conv, 500 mlp)")
     p.add_argument("--schedule", choices=("constant", "cosine"), default="constant",
                    help="learning rate: constant, or cosine decay to 0 over the run")
+    p.add_argument("--flows", type=int, default=0,
+                   help="inverse autoregressive flow steps after the conv model's "
+                        "Gaussian posterior (models/iaf.py; 0: none)")
     p.add_argument("--warmup", type=float, default=0.0,
                    help="epochs over which the KL weight rises from 0 to 1")
     p.add_argument("--iw-samples", type=int, default=100,
@@ -68,11 +71,18 @@ def vae_flags(p):
                    help="cvae samples per digit scored by the classifier (0: skip)")
 
 
-def forward(model, x, labels, generator=None):
-    """(logits, mu, logvar): a conditional model is also given the labels."""
+def elbo(model, x, labels, beta=1.0, generator=None):
+    """The model's loss terms on a batch (a conditional model is given the labels)."""
     if getattr(model, "conditional", False):
-        return model(x, labels, generator=generator)
-    return model(x, generator=generator)
+        return model.elbo(x, labels, beta, generator)
+    return model.elbo(x, beta, generator)
+
+
+def encode(model, x, labels):
+    """(mu, logvar) of the model's Gaussian posterior (before any flow)."""
+    if getattr(model, "conditional", False):
+        return model.encode(x, labels)
+    return model.encode(x)
 
 
 def kl_weight(step, steps_per_epoch, warmup_epochs):
@@ -90,8 +100,7 @@ def train_epoch(model, loader, optimizer, epoch, args, desc, scheduler=None):
     for i, (x, y) in enumerate(bar):
         beta = kl_weight(epoch * len(loader) + i, len(loader), args.warmup)
         optimizer.zero_grad()
-        logits, mu, logvar = forward(model, x, y)
-        terms = negative_elbo(logits, x, mu, logvar, beta)
+        terms = elbo(model, x, y, beta)
         terms.loss.backward()
         optimizer.step()
         if scheduler is not None:
@@ -112,9 +121,9 @@ def evaluate(model, dataset, seed=0):
     generator = minidl.Generator(seed)
     sums, per_unit, n = np.zeros(3), 0.0, 0
     for x, y in DataLoader(dataset, 500):
-        logits, mu, logvar = forward(model, x, y, generator)
-        terms = negative_elbo(logits, x, mu, logvar)
+        terms = elbo(model, x, y, generator=generator)
         sums += len(x) * np.array([t.item() for t in terms])
+        mu, logvar = encode(model, x, y)
         per_unit = per_unit + health.kl_per_unit(mu.numpy(), logvar.numpy())
         n += len(x)
     return (*(sums / n), per_unit / n)
@@ -127,13 +136,12 @@ def importance_weighted_bound(model, dataset, images, k, seed=0):
     model.eval()
     generator = minidl.Generator(seed)
     x = dataset.get_batch(np.arange(min(images, len(dataset))))[0]
-    iw, elbo = 0.0, 0.0
+    iw, neg_elbo = 0.0, 0.0
     for i in range(0, len(x), 100):
         batch = minidl.tensor(x[i:i + 100])
         iw += model.importance_weighted_bound(batch, k, generator).sum().item()
-        logits, mu, logvar = model(batch, generator)
-        elbo += negative_elbo(logits, batch, mu, logvar).loss.item() * len(batch)
-    return iw / len(x), elbo / len(x)
+        neg_elbo += model.elbo(batch, generator=generator).loss.item() * len(batch)
+    return iw / len(x), neg_elbo / len(x)
 
 
 def fit(model, optimizer, train_set, test_set, args, checkpoint, scheduler=None):
@@ -225,6 +233,10 @@ def main(argv=None):
     config = {"model": args.model, "latent_dim": args.latent_dim}
     if args.model in ("conv", "cvae"):
         config.update(batch_norm=args.batch_norm, channels=list(args.channels))
+    if args.flows > 0:
+        if args.model != "conv":
+            raise SystemExit("--flows needs --model conv")
+        config.update(model="iaf", flows=args.flows)
     if args.hidden is not None:
         config["hidden"] = args.hidden
     model = build_vae(config)

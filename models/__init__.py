@@ -3,6 +3,7 @@
   cnn.py      SeedCNN (the seed's Keras CNN) and LeNet5
   vae.py      ConvVAE and MLPVAE, their loss, and the image-editing API
   cvae.py     ConditionalVAE: "draw a 7", style transfer across digits
+  iaf.py      IAFVAE: the conv VAE with an inverse autoregressive flow posterior
   deformation.py, tone.py, enhancement.py   edits: warps and their plausible
               versions; brightness, contrast, gamma, stroke thickness; deblurring
               and super-resolution with the VAE as prior
@@ -13,7 +14,8 @@ from .cnn import SeedCNN, LeNet5
 from .gan import DCGANGenerator, DCGANDiscriminator, MLPGenerator, MLPDiscriminator
 from .vae import ConvVAE, MLPVAE, load_vae
 from .cvae import ConditionalVAE
+from .iaf import IAFVAE
 
 __all__ = ["SeedCNN", "LeNet5", "ConvVAE", "MLPVAE", "load_vae", "ConditionalVAE",
-           "DCGANGenerator",
+           "IAFVAE", "DCGANGenerator",
            "DCGANDiscriminator", "MLPGenerator", "MLPDiscriminator"]

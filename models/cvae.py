@@ -26,8 +26,9 @@ import minidl
 from minidl import nn
 from minidl.tensor import Tensor, ShapeError
 
-from .vae import (MODELS, IMAGE_SHAPE, as_images, _unbatch, _inference, reparameterize,
-                  conv_trunk, encoder_head, deconv_decoder)
+from .vae import (MODELS, IMAGE_SHAPE, ELBOTerms, as_images, _unbatch, _inference,
+                  negative_elbo, reparameterize, conv_trunk, encoder_head,
+                  deconv_decoder)
 
 NUM_CLASSES = 10
 
@@ -63,7 +64,7 @@ class ConditionalVAE(nn.Module):
                        "channels": [c1, c2], "hidden": hidden}
         self.trunk = nn.Sequential(*conv_trunk(c1, c2, batch_norm))
         self.head = nn.Sequential(*encoder_head(c2 * 7 * 7 + num_classes, hidden,
-                                                latent_dim, batch_norm))
+                                                2 * latent_dim, batch_norm))
         self.decoder = nn.Sequential(*deconv_decoder(latent_dim + num_classes, c1, c2,
                                                      hidden, batch_norm))
 
@@ -86,6 +87,11 @@ class ConditionalVAE(nn.Module):
     def forward(self, x, labels, generator=None):
         mu, logvar = self.encode(x, labels)
         return self.decode(reparameterize(mu, logvar, generator), labels), mu, logvar
+
+    def elbo(self, x, labels, beta: float = 1.0, generator=None) -> ELBOTerms:
+        """The loss of a batch: negative_elbo of log p(x | y), one z per image."""
+        logits, mu, logvar = self(x, labels, generator)
+        return negative_elbo(logits, x, mu, logvar, beta)
 
     @_inference
     def reconstruct(self, x, labels) -> Tensor:

@@ -15,8 +15,15 @@ A large warp makes digits no one writes (a 5 sheared by 40 degrees). The VAE has
 learnt which images are likely digits, so it can say how implausible the warp is
 and what the nearest plausible digit looks like:
 
-    plausibility  -log p(x) estimated with k importance samples (in nats; lower is
-                  more digit-like; see VAE.importance_weighted_bound)
+    plausibility  how many nats the model needs for x beyond what its grey levels
+                  cost anyway: -log p(x) - H(x), with -log p(x) estimated with k
+                  importance samples (VAE.importance_weighted_bound) and
+                  H(x) = sum_i -x_i log x_i - (1 - x_i) log(1 - x_i) the entropy of
+                  its pixels as Bernoulli variables. The decoder's Bernoulli costs
+                  a pixel of grey level x_i at least H(x_i) nats whatever the digit,
+                  so -log p(x) alone would call every blurry image implausible;
+                  the difference is 0 only for an image the model draws exactly,
+                  and lower is more digit-like.
     project       the nearest digit the decoder can draw: either decode(mu(x)) (one
                   encoder pass, "encode"), or the MAP fit ("map", as denoise uses):
                   z* = argmax_z log p(z) + log p(x | z),  starting from mu(x);
@@ -69,12 +76,22 @@ def warp_elastic(images, displacement=None, alpha=34.0, sigma=4.0, generator=Non
     return _unbatch(out, unbatched)
 
 
+def pixel_entropy(images) -> np.ndarray:
+    """H(x) = sum_i -x_i log x_i - (1 - x_i) log(1 - x_i) per image, in nats (N,)."""
+    x, _ = as_images(images, "pixel_entropy")
+    p = x.numpy().astype(np.float64).reshape(len(x), -1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        h = -(np.where(p > 0, p * np.log(p), 0) + np.where(p < 1, (1 - p) * np.log1p(-p),
+                                                             0))
+    return h.sum(1)
+
+
 def plausibility(model: VAE, images, k: int = 50, generator=None) -> np.ndarray:
-    """-log p(x) per image in nats under the VAE (importance-weighted bound with k
-    samples): how digit-like each image is to the model. (N,) float64."""
+    """-log p(x) - H(x) per image in nats (module docstring): how far from a digit
+    the model draws each image is; lower is more digit-like. (N,) float64."""
     x, _ = as_images(images, "plausibility")
     bound = model.importance_weighted_bound(x, k, generator or minidl.Generator(0))
-    return bound.numpy().astype(np.float64)
+    return bound.numpy().astype(np.float64) - pixel_entropy(x)
 
 
 def project(model: VAE, images, method: str = "map", steps: int = 50) -> Tensor:
@@ -89,4 +106,5 @@ def project(model: VAE, images, method: str = "map", steps: int = 50) -> Tensor:
     return _unbatch(model.map_fit(model.code(x), x.numpy(), steps=steps), unbatched)
 
 
-__all__ = ["warp_affine", "warp_elastic", "smooth_field", "plausibility", "project"]
+__all__ = ["warp_affine", "warp_elastic", "smooth_field", "plausibility", "project",
+           "pixel_entropy"]

@@ -14,11 +14,19 @@ image, degraded the same way, matches the observation y:
     z* = argmax_z  log N(z; 0, I) + log N(y; D(sigmoid(decode(z))), s^2 I)
        = argmin_z  |z|^2 / 2 + |D(image(z)) - y|^2 / (2 s^2)
 
-by Adam from the encoder's guess (the code of the blurred or upscaled digit), and
-return image(z*). s (noise_std) is how far the observation may differ from an exact
-degradation of a drawable digit: small s trusts the observation, large s the prior.
-The result can only be a digit the model can draw -- sharp, but sometimes the wrong
-digit when the observation is ambiguous.
+by Adam from the encoder's guess (the code of the blurred or upscaled digit). s
+(noise_std) is how far the observation may differ from an exact degradation of a
+drawable digit: small s trusts the observation, large s the prior. image(z*) can
+only be a digit the model can draw -- sharp, but it misses what the model cannot
+draw (an unusual loop, a stroke's exact width). So a last step puts back what the
+observation says and image(z*) lacks (data consistency, one step of iterative
+back-projection, Irani & Peleg 1991):
+
+    out = clip(image(z*) + U(y - D(image(z*))), 0, 1)
+
+with U a rough inverse of D: bilinear upscaling for downscale, the identity for the
+blur (which is its own transpose). Then D(out) is close to y again, and the model
+supplies only what y does not determine.
 """
 from __future__ import annotations
 
@@ -81,36 +89,43 @@ def upscale_bilinear(images, size=IMAGE_SHAPE[1:]) -> Tensor:
 
 
 def restore(model: VAE, observed, degrade, start, steps: int = 100,
-            noise_std: float = 0.1) -> Tensor:
+            noise_std: float = 0.1, back_project=None) -> Tensor:
     """The MAP restoration (module docstring): the decoded image of the code that
     best explains `observed` through `degrade`, starting from the codes of the
-    images `start` (N, 1, 28, 28). observed: numpy or Tensor, degrade's output
-    shape."""
+    images `start` (N, 1, 28, 28); then, if back_project (observation -> image
+    space) is given, the data-consistency step. observed: numpy or Tensor, of
+    degrade's output shape."""
     noise_std = _positive(noise_std, "noise_std", "restore")
     if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) or steps < 0:
         raise ValueError(f"restore: steps must be an integer >= 0, got {steps!r}")
     y = observed.detach().numpy() if isinstance(observed, Tensor) else \
         np.asarray(observed, np.float32)
-    return model.map_fit(model.code(start), y, steps=steps, noise_std=noise_std,
-                         degrade=degrade)
+    image = model.map_fit(model.code(start), y, steps=steps, noise_std=noise_std,
+                          degrade=degrade)
+    if back_project is None:
+        return image
+    with minidl.no_grad():
+        return (image + back_project(Tensor(y) - degrade(image))).clamp(0.0, 1.0)
 
 
 def deblur(model: VAE, blurred, sigma: float, steps: int = 100,
-           noise_std: float = 0.1) -> Tensor:
+           noise_std: float = 0.1, consistent: bool = True) -> Tensor:
     """Restore digits blurred by gaussian_blur(sigma): MAP fit through the blur,
-    starting from the blurred digit's own code."""
+    starting from the blurred digit's own code; then (consistent=True) add back the
+    residual blurred - blur(result)."""
     x, unbatched = as_images(blurred, "deblur")
     _positive(sigma, "sigma", "deblur")
     out = restore(model, x, lambda image: gaussian_blur(image, sigma), x, steps,
-                  noise_std)
+                  noise_std, (lambda r: r) if consistent else None)
     return _unbatch(out, unbatched)
 
 
 def super_resolve(model: VAE, low_res, factor: int = 2, steps: int = 100,
-                  noise_std: float = 0.1) -> Tensor:
+                  noise_std: float = 0.1, consistent: bool = True) -> Tensor:
     """Restore 28x28 digits from their downscale(factor) (N, 1, 28/f, 28/f) in [0, 1]
     (or (1, 28/f, 28/f)): MAP fit through the downscaling, starting from the code
-    of the bilinear upscaling."""
+    of the bilinear upscaling; then (consistent=True) add back the upscaled residual
+    low_res - downscale(result)."""
     a = low_res.detach().numpy() if isinstance(low_res, Tensor) else np.asarray(low_res)
     unbatched = a.ndim == 3
     a = a[None] if unbatched else a
@@ -123,7 +138,7 @@ def super_resolve(model: VAE, low_res, factor: int = 2, steps: int = 100,
     with minidl.no_grad():
         start = upscale_bilinear(Tensor(a.astype(np.float32))).clamp(0.0, 1.0)
     out = restore(model, a.astype(np.float32), lambda image: downscale(image, factor),
-                  start, steps, noise_std)
+                  start, steps, noise_std, upscale_bilinear if consistent else None)
     return _unbatch(out, unbatched)
 
 

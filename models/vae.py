@@ -158,7 +158,8 @@ class VAE(nn.Module):
     def encode(self, x):
         """q(z|x): (N, 1, 28, 28) -> mu, logvar, each (N, latent_dim)."""
         h = self.encoder(x)
-        return h[:, :self.latent_dim], h[:, self.latent_dim:]
+        d = self.latent_dim
+        return h[:, :d], h[:, d:2 * d]
 
     def decode(self, z):
         """p(x|z): (N, latent_dim) -> Bernoulli logits (N, 1, 28, 28)."""
@@ -168,6 +169,21 @@ class VAE(nn.Module):
         mu, logvar = self.encode(x)
         return self.decode(reparameterize(mu, logvar, generator)), mu, logvar
 
+    def elbo(self, x, beta: float = 1.0, generator=None) -> ELBOTerms:
+        """The loss of a batch: negative_elbo with one z per image (analytic KL)."""
+        logits, mu, logvar = self(x, generator)
+        return negative_elbo(logits, x, mu, logvar, beta)
+
+    def _posterior(self, x):
+        """What the encoder says about x: (mu, logvar) here; subclasses add more."""
+        return self.encode(x)
+
+    def _draw(self, posterior, eps):
+        """z ~ q(z|x) from standard normal eps, and log q(z|x) up to the constant
+        -D/2 log(2 pi):  z = mu + sigma * eps,  log q = -1/2 sum(eps^2 + logvar)."""
+        mu, logvar = posterior
+        return mu + (0.5 * logvar).exp() * eps, -0.5 * (eps * eps + logvar).sum(dim=1)
+
     # ---------------------------------------------------------- evaluation
     @_inference
     def importance_weighted_bound(self, x, k: int = 100, generator=None) -> Tensor:
@@ -176,16 +192,15 @@ class VAE(nn.Module):
         q(z_i|x):   log p(x) >= log (1/k) sum_i w_i,   a bound that tightens as k
         grows (k = 1 is the ELBO). Computed with logsumexp, so no w_i overflows."""
         x, _ = as_images(x, "importance_weighted_bound")
-        mu, logvar = self.encode(x)
-        n, d = mu.shape
+        posterior = self._posterior(x)
+        n, d = len(x), self.latent_dim
         log_w = []
         for _ in range(k):  # one sample per image at a time: k decoder passes of N
-            eps = minidl.randn((n, d), generator=generator, dtype=mu.dtype)
-            z = mu + (0.5 * logvar).exp() * eps
+            eps = minidl.randn((n, d), generator=generator, dtype=x.dtype)
+            z, log_qz = self._draw(posterior, eps)  # log q(z|x) + const
             log_px_z = -F.binary_cross_entropy_with_logits(
                 self.decode(z), x, reduction="none").reshape(n, -1).sum(dim=1)
-            log_pz = -0.5 * (z * z).sum(dim=1)              # log N(z; 0, I) + const
-            log_qz = -0.5 * (eps * eps + logvar).sum(dim=1)  # log q(z|x) + same const
+            log_pz = -0.5 * (z * z).sum(dim=1)      # log N(z; 0, I) + the same const
             log_w.append(log_px_z + log_pz - log_qz)
         log_w = minidl.stack(log_w, dim=1)  # (N, k)
         return -(log_w.logsumexp(dim=1) - math.log(k))
@@ -407,11 +422,12 @@ def conv_trunk(c1: int, c2: int, batch_norm: bool) -> list:
             nn.Flatten()]
 
 
-def encoder_head(n_in: int, hidden: int, latent_dim: int, batch_norm: bool) -> list:
-    """n_in features -> Dense hidden -> Dense 2*latent_dim (mu, log sigma^2)."""
+def encoder_head(n_in: int, hidden: int, n_out: int, batch_norm: bool) -> list:
+    """n_in features -> Dense hidden -> Dense n_out (2 * latent_dim: mu, log sigma^2;
+    and more for a richer posterior)."""
     block = _layers(batch_norm)
     return [*block(nn.Linear(n_in, hidden), nn.BatchNorm1d(hidden)),
-            nn.Linear(hidden, 2 * latent_dim)]
+            nn.Linear(hidden, n_out)]
 
 
 def deconv_decoder(n_in: int, c1: int, c2: int, hidden: int, batch_norm: bool) -> list:
@@ -446,10 +462,15 @@ class ConvVAE(VAE):
         self.config = {"model": "conv", "latent_dim": latent_dim,
                        "batch_norm": batch_norm, "channels": [c1, c2], "hidden": hidden}
         self.encoder = nn.Sequential(*conv_trunk(c1, c2, batch_norm),
-                                     *encoder_head(c2 * 7 * 7, hidden, latent_dim,
+                                     *encoder_head(c2 * 7 * 7, hidden,
+                                                   2 * latent_dim + self.extra_outputs(),
                                                    batch_norm))
         self.decoder = nn.Sequential(*deconv_decoder(latent_dim, c1, c2, hidden,
                                                      batch_norm))
+
+    def extra_outputs(self) -> int:
+        """Encoder outputs beyond mu and log sigma^2 (none here; see models/iaf.py)."""
+        return 0
 
 
 class MLPVAE(VAE):

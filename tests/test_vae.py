@@ -3,8 +3,8 @@ and its input checks, and the two example scripts.
 
 Quality checks (denoising, inpainting, latent arithmetic, the IW bound) use a small
 MLP VAE trained for 300 steps (batch 128) on 5,000 built-in MNIST images in a
-module-scoped, seeded fixture (a few CPU seconds); the conv VAE is checked for
-shapes and that it learns.
+session-scoped, seeded fixture (conftest.py; a few CPU seconds); the conv VAE is
+checked for shapes and that it learns.
 """
 import json
 import math
@@ -16,7 +16,7 @@ import pytest
 
 import minidl
 from minidl import optim
-from minidl.data import MNIST, DataLoader
+from minidl.data import MNIST
 from minidl.tensor import ShapeError
 from models.vae import (ConvVAE, MLPVAE, as_images, build_vae, gaussian_kl,
                         load_vae, negative_elbo, reparameterize)
@@ -28,34 +28,7 @@ import train_vae  # noqa: E402
 import edit_images  # noqa: E402
 
 
-# ------------------------------------------------------------------ fixtures
-@pytest.fixture(scope="module")
-def digits():
-    """5,000 training and 500 test images (float32 (N, 1, 28, 28)) with labels."""
-    train = MNIST(train=True, limit=5000)
-    test = MNIST(train=False, limit=500)
-    return train, test.get_batch(np.arange(len(test)))
-
-
-@pytest.fixture(scope="module")
-def trained(digits):
-    """A small MLP VAE after 300 Adam steps (seeded: the same model every run)."""
-    minidl.manual_seed(0)
-    train, _ = digits
-    model = MLPVAE(latent_dim=16, hidden=400)
-    opt = optim.Adam(model.parameters(), lr=3e-3)
-    steps = 0
-    while steps < 300:
-        for x, _ in DataLoader(train, 128, shuffle=True, seed=steps):
-            opt.zero_grad()
-            logits, mu, logvar = model(x)
-            negative_elbo(logits, x, mu, logvar).loss.backward()
-            opt.step()
-            steps += 1
-            if steps == 300:
-                break
-    model.zero_grad()
-    return model.eval()
+# (fixtures `digits` and `trained`, a small MLP VAE, live in conftest.py)
 
 
 # ------------------------------------------------------------------ the loss
