@@ -272,11 +272,10 @@ def the_digit(args, x, labels):
     digit = to_mnist(args.image)
     if args.label is not None:
         return digit, args.label
-    try:
-        _, p = frechet.classifier_features(frechet.load_classifier(args.classifier),
-                                           digit[None])
-    except FileNotFoundError:
+    classifier = frechet.try_load_classifier(args.classifier, "guessing your digit")
+    if classifier is None:
         return digit, None
+    _, p = frechet.classifier_features(classifier, digit[None])
     print(f"the SeedCNN reads your digit as a {p.argmax()} (p = {p.max():.2f}); "
           f"pass --label to say otherwise")
     return digit, int(p.argmax())

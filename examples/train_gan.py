@@ -252,14 +252,9 @@ class Scorer:
 
     @classmethod
     def create(cls, args, train_set, test_set):
-        if args.fd_samples <= 0:
-            return None
-        try:
-            model = frechet.load_classifier(args.classifier)
-        except FileNotFoundError as error:
-            print(f"Frechet distance skipped: {error}")
-            return None
-        return cls(model, train_set, test_set)
+        model = (frechet.try_load_classifier(args.classifier, "the Frechet distance")
+                 if args.fd_samples > 0 else None)
+        return None if model is None else cls(model, train_set, test_set)
 
     def __init__(self, model, train_set, test_set):
         self.model = model

@@ -202,12 +202,9 @@ def conditional_outputs(model, test_set, args, out):
                 out / "style.png", "Style transfer: a test digit (left), redrawn as "
                 "0-9 with its own style code", [f"a {y[i]}" for i in picks],
                 ["input"] + [str(d) for d in digits])
-    if args.score_samples <= 0:
-        return None
-    try:
-        classifier = frechet.load_classifier(args.classifier)
-    except FileNotFoundError as error:
-        print(f"scores skipped: {error}")
+    classifier = (frechet.try_load_classifier(args.classifier, "scoring the samples")
+                  if args.score_samples > 0 else None)
+    if classifier is None:
         return None
     requested = np.repeat(digits, args.score_samples)
     images = np.concatenate([model.sample(requested[i:i + 1000], minidl.Generator(

@@ -127,6 +127,16 @@ def load_classifier(path=DEFAULT_CLASSIFIER) -> SeedCNN:
     return model.eval()
 
 
+def try_load_classifier(path=DEFAULT_CLASSIFIER, purpose="the scores"):
+    """load_classifier(path), or None when it does not exist (saying that `purpose`
+    is skipped, and how to make the classifier)."""
+    try:
+        return load_classifier(path)
+    except FileNotFoundError as error:
+        print(f"{purpose} skipped: {error}")
+        return None
+
+
 @minidl.no_grad()
 def classifier_features(model: SeedCNN, images, batch_size=500):
     """(features (N, 64) from the penultimate layer, class probabilities (N, 10)) for

@@ -268,6 +268,7 @@ def test_non_finite_and_huge_coordinates_match_pytorch(mode, padding, align):
     np.testing.assert_allclose(ours.numpy(), theirs.numpy(), equal_nan=True)
 
 
+@pytest.mark.filterwarnings("ignore:Since version 1.3.0")  # PyTorch on unit-size grids
 @pytest.mark.parametrize("size", [(2, 3, 4, 5), (1, 1, 1, 3), (2, 2, 3, 4, 5)])
 @pytest.mark.parametrize("align", [False, True])
 def test_affine_grid_matches_pytorch(size, align):

@@ -118,7 +118,8 @@ def _reflect(u, size: int, align_corners: bool):
         return np.zeros_like(u), np.zeros_like(u)
     shifted = u - low
     distance = np.abs(shifted)
-    extra = distance - np.trunc(distance / twice_span) * twice_span
+    with np.errstate(invalid="ignore"):  # inf - inf: NaN, clipped to 0 below
+        extra = distance - np.trunc(distance / twice_span) * twice_span
     flip = extra > twice_span - extra
     reflected = np.where(flip, twice_span - extra, extra) + low
     sign = np.where(flip ^ (shifted < 0), -1, 1).astype(u.dtype)
@@ -195,13 +196,16 @@ def coordinate_grad(x, g, s, order, mode):
     return stack(parts, dim=-1)
 
 
-def _run(kernel, out_shape, dtype, *args):
-    """Call a sampling kernel on contiguous copies of its arrays; return its output."""
-    out = np.empty(out_shape, dtype)
-    arrays = [np.ascontiguousarray(a) if isinstance(a, np.ndarray) else a for a in args]
-    with threads_for(max(out.size, arrays[0].size)):
-        kernel(*arrays, out)
-    return out
+def _interpolate(image, values, s, order, mode, transpose):
+    """Run the sampling kernel on contiguous arrays: image (N, C, H, W) -> values
+    (N, C, P), or the transpose values -> image. Returns the array written."""
+    image, values, s = (np.ascontiguousarray(a) for a in (image, values, s))
+    with threads_for(max(image.size, values.size)):
+        if mode == "nearest":
+            kernels.nearest(image, values, s, transpose)
+        else:
+            kernels.bilinear(image, values, s, order[0], order[1], transpose)
+    return image if transpose else values
 
 
 class Sample(Function):
@@ -212,10 +216,8 @@ class Sample(Function):
     def forward(ctx, x, s, order, mode):
         ctx.save_for_backward(x, s)
         ctx.order, ctx.mode = order, mode
-        shape = x.shape[:2] + s.shape[1:2]
-        if mode == "nearest":
-            return _run(kernels.sample_nearest, shape, x.dtype, x, s)
-        return _run(kernels.sample_bilinear, shape, x.dtype, x, s, *order)
+        values = np.empty(x.shape[:2] + s.shape[1:2], x.dtype)
+        return _interpolate(x, values, s, order, mode, transpose=False)
 
     @staticmethod
     def backward(ctx, g):
@@ -236,10 +238,8 @@ class SampleAdjoint(Function):
     def forward(ctx, g, s, order, mode, in_hw):
         ctx.save_for_backward(g, s)
         ctx.order, ctx.mode = order, mode
-        shape = g.shape[:2] + in_hw
-        if mode == "nearest":
-            return _run(kernels.scatter_nearest, shape, g.dtype, g, s)
-        return _run(kernels.scatter_bilinear, shape, g.dtype, g, s, *order)
+        image = np.empty(g.shape[:2] + in_hw, g.dtype)
+        return _interpolate(image, g, s, order, mode, transpose=True)
 
     @staticmethod
     def backward(ctx, gg):
