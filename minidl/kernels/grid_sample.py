@@ -55,6 +55,15 @@ def _outside(sx, sy, H, W):
     return not (-2.0 < sx < W + 1.0 and -2.0 < sy < H + 1.0)
 
 
+@njit(cache=True)
+def _clear(image, values, n, transpose):
+    """Zero image n of the array this pass writes."""
+    if transpose:
+        image[n] = 0
+    else:
+        values[n] = 0
+
+
 @njit(parallel=True, cache=True)
 def bilinear(image, values, s, order_x, order_y, transpose):
     """Bilinear reading with weights w^(order): image -> values, or (transpose)
@@ -62,10 +71,7 @@ def bilinear(image, values, s, order_x, order_y, transpose):
     N, C, H, W = image.shape
     P = s.shape[1]
     for n in prange(N):
-        if transpose:
-            image[n] = 0
-        else:
-            values[n] = 0
+        _clear(image, values, n, transpose)
         for p in range(P):
             sx, sy = s[n, p, 0], s[n, p, 1]
             if not (np.isfinite(sx) and np.isfinite(sy)):
@@ -100,10 +106,7 @@ def nearest(image, values, s, transpose):
     N, C, H, W = image.shape
     P = s.shape[1]
     for n in prange(N):
-        if transpose:
-            image[n] = 0
-        else:
-            values[n] = 0
+        _clear(image, values, n, transpose)
         for p in range(P):
             sx, sy = s[n, p, 0], s[n, p, 1]
             if _outside(sx, sy, H, W):
