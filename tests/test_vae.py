@@ -384,10 +384,18 @@ def test_edit_images_example_writes_every_figure_and_edits_a_users_picture(
     picture.save(tmp_path / "seven.jpg")
     out = edit_images.main(["--checkpoint", str(example_run[0] / "model.npz"),
                             "--out", str(tmp_path / "edits"),
-                            "--image", str(tmp_path / "seven.jpg")])
+                            "--image", str(tmp_path / "seven.jpg"), "--label", "7",
+                            "--score", "12", "--cvae-checkpoint",
+                            str(tmp_path / "none.npz")])
     for name in ("interpolation", "denoising", "inpainting", "arithmetic", "manifold",
-                 "user_image"):
+                 "user_image", "deform_affine", "deform_elastic", "tone_brightness",
+                 "tone_contrast", "tone_gamma", "tone_thickness", "enhance_deblur",
+                 "enhance_superres"):
         assert (out / f"{name}.png").stat().st_size > 1000, name
+    assert not (out / "style_transfer.png").exists()   # no conditional VAE given
+    scores = json.loads((out / "scores.json").read_text())
+    assert scores["images"] == 12
+    assert set(scores["super_resolution"]) == {"bilinear", "map", "map_consistent"}
     edited = np.asarray(Image.open(out / "user_image_edited.png"))
     assert edited.shape == (28, 28)
 
