@@ -3,8 +3,9 @@ grid_sample over every mode, padding mode and align_corners (registry.py has the
 format).
 
 Bilinear sampling has kinks where a source coordinate crosses a pixel (integer pixel
-coordinates); reflection folds at half-integers (align_corners=False) or integers,
-and nearest rounding jumps at half-integers. The grids drawn here keep every source
+coordinates), bicubic a jump in its second derivative there; reflection folds at
+half-integers (align_corners=False) or integers, and nearest rounding jumps at
+half-integers. The grids drawn here keep every source
 coordinate's fractional part in [0.15, 0.35] or [0.65, 0.85], far from all of them,
 and place some points outside the image so that the padding is exercised.
 """
@@ -53,6 +54,10 @@ for x_shape, out_hw, kw in [
     ((1, 1, 5, 4), (3, 3), dict(mode="nearest", padding_mode="reflection",
                                 align_corners=True)),
     ((1, 2, 1, 4), (2, 2), dict(padding_mode="border", align_corners=True)),  # H = 1
+    ((1, 2, 4, 5), (3, 3), dict(mode="bicubic")),
+    ((2, 1, 4, 4), (2, 3), dict(mode="bicubic", padding_mode="border",
+                                align_corners=True)),
+    ((1, 2, 5, 4), (3, 2), dict(mode="bicubic", padding_mode="reflection")),
 ]:
     register("grid_sample", lambda x, g, kw=kw: F.grid_sample(x, g, **kw),
              image_and_grid(x_shape, out_hw, kw.get("align_corners", False)))

@@ -21,6 +21,15 @@ interpolated image (minidl/ops/spatial.py builds the gradients out of it).
 Nearest reading copies the one pixel at (rint(sy), rint(sx)) (rounding half to even,
 as PyTorch); its derivatives in s are 0, so only order (0, 0) exists.
 
+Bicubic reading uses the 4x4 pixels around s (offsets -1, 0, 1, 2 from the floor)
+with Keys' cubic convolution weights (A = -0.75, as PyTorch): along x, with fx as
+above, tap a in 0..3 sits at distance d = |fx - (a - 1)| and weighs
+    k(d) = (A + 2) d^3 - (A + 3) d^2 + 1          for d <= 1
+    k(d) = A d^3 - 5 A d^2 + 8 A d - 4 A          for 1 < d < 2
+Its derivatives in fx are nonzero up to order 3. Unlike bilinear, bicubic applies the
+padding to each tap's pixel index (PyTorch's rule): zeros -> outside reads 0,
+border -> the index is clipped, reflection -> mirrored, then clipped.
+
 Reading is linear in the image, so its transpose (what backward needs) visits the
 same taps with the same weights and writes instead of reads:
     transpose=False  values[n, c, p]     += w * image[n, c, tap]    (image -> values)
@@ -118,3 +127,78 @@ def nearest(image, values, s, transpose):
                         image[n, c, row, col] += values[n, c, p]
                     else:
                         values[n, c, p] = image[n, c, row, col]
+
+
+@njit(cache=True)
+def cubic_weight(frac, tap, order):
+    """Weight of tap 0..3 (offset tap - 1 from the floor) for a point at fraction
+    `frac`, or its derivative of order 1..3 in frac (Keys' kernel, A = -0.75)."""
+    A = -0.75
+    d = frac + 1.0 - tap if tap < 2 else tap - 1.0 - frac    # distance, >= 0
+    sign = 1.0 if tap < 2 else -1.0                          # d(d)/d(frac)
+    if tap == 1 or tap == 2:  # d <= 1: (A + 2) d^3 - (A + 3) d^2 + 1
+        c3, c2, c1, c0 = A + 2.0, -(A + 3.0), 0.0, 1.0
+    else:                     # 1 < d < 2: A d^3 - 5A d^2 + 8A d - 4A
+        c3, c2, c1, c0 = A, -5.0 * A, 8.0 * A, -4.0 * A
+    if order == 0:
+        return ((c3 * d + c2) * d + c1) * d + c0
+    if order == 1:
+        return sign * ((3.0 * c3 * d + 2.0 * c2) * d + c1)
+    if order == 2:
+        return 6.0 * c3 * d + 2.0 * c2
+    if order == 3:
+        return sign * 6.0 * c3
+    return 0.0
+
+
+@njit(cache=True)
+def padded_index(x, size, padding, align_corners):
+    """The pixel a tap at whole-number position x (a float: it may be huge) reads:
+    padding 0 (zeros: -1 when outside, meaning "reads 0"), 1 (border: clipped), 2
+    (reflection: mirrored at the edges -- at -0.5 and size - 0.5, or 0 and size - 1
+    with align_corners -- then clipped)."""
+    if padding == 0:
+        return int(x) if 0 <= x < size else -1
+    if padding == 2:
+        low, span = (0.0, size - 1.0) if align_corners else (-0.5, float(size))
+        if span <= 0:
+            return 0
+        x = abs(x - low)
+        extra = x - np.trunc(x / (2 * span)) * 2 * span
+        x = min(extra, 2 * span - extra) + low
+    return int(min(max(x, 0.0), size - 1.0))
+
+
+@njit(parallel=True, cache=True)
+def bicubic(image, values, s, order_x, order_y, transpose, padding, align_corners):
+    """Bicubic reading with weights k^(order) and per-tap padding: image -> values,
+    or (transpose) values -> image (module docstring)."""
+    N, C, H, W = image.shape
+    P = s.shape[1]
+    for n in prange(N):
+        _clear(image, values, n, transpose)
+        for p in range(P):
+            sx, sy = s[n, p, 0], s[n, p, 1]
+            if not (np.isfinite(sx) and np.isfinite(sy)):
+                if not transpose:
+                    values[n, :, p] = np.nan
+                continue
+            if padding == 0 and not (-3.0 < sx < W + 2.0 and -3.0 < sy < H + 2.0):
+                continue  # every tap outside: reads 0
+            x0, y0 = np.floor(sx), np.floor(sy)
+            fx, fy = sx - x0, sy - y0
+            for b in range(4):
+                row = padded_index(y0 + (b - 1), H, padding, align_corners)
+                if row < 0:
+                    continue
+                wy = cubic_weight(fy, b, order_y)
+                for a in range(4):
+                    col = padded_index(x0 + (a - 1), W, padding, align_corners)
+                    if col < 0:
+                        continue
+                    w = wy * cubic_weight(fx, a, order_x)
+                    for c in range(C):
+                        if transpose:
+                            image[n, c, row, col] += w * values[n, c, p]
+                        else:
+                            values[n, c, p] += w * image[n, c, row, col]

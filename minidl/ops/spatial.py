@@ -10,12 +10,15 @@ position* given by a grid, grid[n, i, j] = (x, y) in normalised coordinates, whe
     align_corners=True   -1 and +1 are the centres of the border pixels:
                          sx = (x + 1) / 2 * (W - 1)
 (and likewise sy from y and H). Where the source falls between pixels, grid_sample
-interpolates (bilinear: the 4 neighbours; nearest: the closest one, halves to even);
-where it falls outside the image, padding_mode decides:
+interpolates (bilinear: the 4 neighbours; nearest: the closest one, halves to even;
+bicubic: the 4x4 neighbours, Keys' cubic weights); where it falls outside the
+image, padding_mode decides:
     zeros       pixels outside read 0
     border      the coordinate is clipped to the image: outside reads the edge pixel
     reflection  the coordinate is mirrored at the edges (at the border pixels' outer
                 edges, or their centres with align_corners=True), then clipped.
+(Bicubic, as PyTorch, pads the index of each of its 16 taps instead of the
+coordinate.)
 
 affine_grid(theta, size) makes the grid of an affine map: for each output pixel at
 normalised (x, y), grid = theta @ (x, y, 1), theta (N, 2, 3). So
@@ -50,6 +53,7 @@ from .shape import reshape, stack, transpose
 
 MODES = ("bilinear", "nearest", "bicubic")
 PADDING_MODES = ("zeros", "border", "reflection")
+MAX_ORDER = {"nearest": 0, "bilinear": 1, "bicubic": 3}  # last nonzero derivative in s
 
 
 class DTypeError(TypeError, RuntimeError):
@@ -169,42 +173,48 @@ def _next_order(order, axis):
     return (order[0] + (axis == 0), order[1] + (axis == 1))
 
 
-def sample(x, s, order=(0, 0), mode="bilinear"):
+# `how` = (mode, padding_mode, align_corners): how the kernels read. (Only bicubic
+# needs the last two: it pads each tap's index; the others get padded coordinates.)
+def sample(x, s, order=(0, 0), how=("bilinear", "zeros", False)):
     """Sample (or a derivative of it, see Sample) of images x (N, C, H, W) at pixel
-    coordinates s (N, P, 2) -> (N, C, P). Derivatives of order 2 along one axis are 0
-    for bilinear (the weights are linear), so no kernel runs for them."""
-    if max(order) > 1:
+    coordinates s (N, P, 2) -> (N, C, P). Derivatives beyond the weights' degree are
+    0 (order 2 for bilinear, 4 for bicubic): no kernel runs for them."""
+    if max(order) > MAX_ORDER[how[0]]:
         return Tensor(np.zeros(x.shape[:2] + s.shape[1:2], x.dtype))
-    return Sample.apply(x, s, order, mode)
+    return Sample.apply(x, s, order, how)
 
 
-def sample_adjoint(g, s, order, mode, in_hw):
+def sample_adjoint(g, s, order, how, in_hw):
     """The transpose of sample: g (N, C, P) scattered back to (N, C, H, W)."""
-    if max(order) > 1:
+    if max(order) > MAX_ORDER[how[0]]:
         return Tensor(np.zeros(g.shape[:2] + tuple(in_hw), g.dtype))
-    return SampleAdjoint.apply(g, s, order, mode, tuple(in_hw))
+    return SampleAdjoint.apply(g, s, order, how, tuple(in_hw))
 
 
-def coordinate_grad(x, g, s, order, mode):
+def coordinate_grad(x, g, s, order, how):
     """d/ds of sum(g * sample(x, s, order)): (N, P, 2), the sampling with one more
     derivative along x (then y), summed against g over the channels. Nearest
     sampling is piecewise constant: 0."""
-    if mode == "nearest":
+    if how[0] == "nearest":
         return Tensor(np.zeros(s.shape, s.dtype))
-    parts = [sum_(g * sample(x, s, _next_order(order, axis), mode), dim=1)
+    parts = [sum_(g * sample(x, s, _next_order(order, axis), how), dim=1)
              for axis in (0, 1)]
     return stack(parts, dim=-1)
 
 
-def _interpolate(image, values, s, order, mode, transpose):
+def _interpolate(image, values, s, order, how, transpose):
     """Run the sampling kernel on contiguous arrays: image (N, C, H, W) -> values
     (N, C, P), or the transpose values -> image. Returns the array written."""
     image, values, s = (np.ascontiguousarray(a) for a in (image, values, s))
+    mode, padding_mode, align_corners = how
     with threads_for(max(image.size, values.size)):
         if mode == "nearest":
             kernels.nearest(image, values, s, transpose)
-        else:
+        elif mode == "bilinear":
             kernels.bilinear(image, values, s, order[0], order[1], transpose)
+        else:
+            kernels.bicubic(image, values, s, order[0], order[1], transpose,
+                            PADDING_MODES.index(padding_mode), align_corners)
     return image if transpose else values
 
 
@@ -213,20 +223,20 @@ class Sample(Function):
     # d/dx: the transpose (scatter with the same weights)
     # d/ds: the same sum with one more derivative of the weights along that axis
     @staticmethod
-    def forward(ctx, x, s, order, mode):
+    def forward(ctx, x, s, order, how):
         ctx.save_for_backward(x, s)
-        ctx.order, ctx.mode = order, mode
+        ctx.order, ctx.how = order, how
         values = np.empty(x.shape[:2] + s.shape[1:2], x.dtype)
-        return _interpolate(x, values, s, order, mode, transpose=False)
+        return _interpolate(x, values, s, order, how, transpose=False)
 
     @staticmethod
     def backward(ctx, g):
         x, s = ctx.saved_tensors
         gx = gs = None
         if ctx.needs_input_grad[0]:
-            gx = sample_adjoint(g, s, ctx.order, ctx.mode, x.shape[2:])
+            gx = sample_adjoint(g, s, ctx.order, ctx.how, x.shape[2:])
         if ctx.needs_input_grad[1]:
-            gs = coordinate_grad(x, g, s, ctx.order, ctx.mode)
+            gs = coordinate_grad(x, g, s, ctx.order, ctx.how)
         return gx, gs, None, None
 
 
@@ -235,20 +245,20 @@ class SampleAdjoint(Function):
     # <gg, Sample^T g> = <Sample gg, g>, so d/dg = Sample(gg) and
     # d/ds = coordinate_grad(gg, g, s): the derivative of that same pairing
     @staticmethod
-    def forward(ctx, g, s, order, mode, in_hw):
+    def forward(ctx, g, s, order, how, in_hw):
         ctx.save_for_backward(g, s)
-        ctx.order, ctx.mode = order, mode
+        ctx.order, ctx.how = order, how
         image = np.empty(g.shape[:2] + in_hw, g.dtype)
-        return _interpolate(image, g, s, order, mode, transpose=True)
+        return _interpolate(image, g, s, order, how, transpose=True)
 
     @staticmethod
     def backward(ctx, gg):
         g, s = ctx.saved_tensors
         dg = ds = None
         if ctx.needs_input_grad[0]:
-            dg = sample(gg, s, ctx.order, ctx.mode)
+            dg = sample(gg, s, ctx.order, ctx.how)
         if ctx.needs_input_grad[1]:
-            ds = coordinate_grad(gg, g, s, ctx.order, ctx.mode)
+            ds = coordinate_grad(gg, g, s, ctx.order, ctx.how)
         return dg, ds, None, None, None
 
 
@@ -268,10 +278,10 @@ def _check_grid_sample(x, grid, mode, padding_mode):
     if x.dtype not in _FLOATS or grid.dtype != x.dtype:
         raise DTypeError(f"grid_sample: expected floating point input and grid of the "
                          f"same dtype, got input {x.dtype} and grid {grid.dtype}")
-    if x.ndim == 5 or mode == "bicubic":
+    if x.ndim == 5:
         raise NotImplementedError(
-            f"grid_sample: only 4-D input with mode 'bilinear' or 'nearest' is "
-            f"supported, got {x.ndim}-D input and mode {mode!r}")
+            f"grid_sample: only 4-D input (N, C, H, W) is supported, got 5-D input "
+            f"{x.shape} (volumetric sampling is not implemented)")
     if x.ndim != 4 or grid.ndim != 4:
         raise ShapeError(f"grid_sample: expected 4-D input (N, C, H, W) and grid "
                          f"(N, H_out, W_out, 2), got input {x.shape} and grid "
@@ -288,14 +298,19 @@ def _check_grid_sample(x, grid, mode, padding_mode):
 def grid_sample(input, grid, mode="bilinear", padding_mode="zeros", align_corners=None):
     """Read input (N, C, H, W) at the positions in grid (N, H_out, W_out, 2), given as
     normalised (x, y) in [-1, 1] (torch.nn.functional.grid_sample): out (N, C, H_out,
-    W_out). mode 'bilinear' or 'nearest'; padding_mode 'zeros', 'border' or
-    'reflection'; align_corners=None means False (PyTorch's default). Differentiable
-    in input and grid (nearest mode: the grid's gradient is 0)."""
+    W_out). mode 'bilinear', 'nearest' or 'bicubic'; padding_mode 'zeros', 'border'
+    or 'reflection'; align_corners=None means False (PyTorch's default).
+    Differentiable in input and grid, to any order (nearest mode: the grid's
+    gradient is 0)."""
     _check_grid_sample(input, grid, mode, padding_mode)
     n, c, h, w = input.shape
     out_hw = grid.shape[1:3]
-    s = SourceCoords.apply(grid, (h, w), padding_mode, bool(align_corners))
-    out = sample(input, reshape(s, (n, out_hw[0] * out_hw[1], 2)), (0, 0), mode)
+    align_corners = bool(align_corners)
+    # bicubic pads each tap's index in the kernel: its coordinates stay unpadded
+    s = SourceCoords.apply(grid, (h, w), "zeros" if mode == "bicubic" else padding_mode,
+                           align_corners)
+    out = sample(input, reshape(s, (n, out_hw[0] * out_hw[1], 2)), (0, 0),
+                 (mode, padding_mode, align_corners))
     return reshape(out, (n, c) + out_hw)
 
 
