@@ -33,6 +33,13 @@ def test_affine_moves_a_dot_where_the_conventions_say(kwargs, moved_to):
     assert where(affine(dot(4, 7), interpolation="nearest", **kwargs)) == [moved_to]
 
 
+def test_rotation_about_a_given_centre_keeps_that_pixel():
+    # turning about the dot itself leaves it where it is; about the image centre not
+    assert where(affine(dot(2, 6), angle=90, center=(6, 2), interpolation="nearest")) \
+        == [(2, 6)]
+    assert where(affine(dot(2, 6), angle=90, interpolation="nearest")) == [(2, 2)]
+
+
 def test_x_shear_moves_by_tan_times_y():
     assert where(affine(dot(7, 4), shear=(45, 0), interpolation="nearest")) == [(7, 7)]
 

@@ -110,19 +110,23 @@ def warp(x, grid, interpolation="bilinear", fill=0.0):
     return out
 
 
-def affine_matrices(angle, translate, scale, shear, size) -> np.ndarray:
+def affine_matrices(angle, translate, scale, shear, size, center=None) -> np.ndarray:
     """The theta (N, 2, 3) of F.affine_grid for N affine maps given per image:
     angle (N,) degrees, translate (N, 2) pixels, scale (N,), shear (N, 2) degrees,
-    on images of size (H, W).
+    on images of size (H, W), about `center` (x, y) in pixels (pixel (i, j) has its
+    centre at x = j, y = i; default: the image's centre).
 
     The map that *moves* the picture, in pixel coordinates centred on the image
-    (x right, y down), is  p_out = M p_in + t  with
+    (x right, y down), is  p_out = M (p_in - c) + c + t  with c the centre of the
+    map relative to the image's (0 by default) and
         M = R(angle) * scale * Shy(sy) * Shx(sx),  R(a) = [[cos a, sin a], [-sin a, cos a]]
     (R turns counter-clockwise on screen, because y points down). Sampling needs the
-    opposite direction, p_in = M^-1 (p_out - t), and F.affine_grid wants it in
-    normalised coordinates, p = D p_norm with D = diag(W / 2, H / 2):
-        theta = [D^-1 M^-1 D | -D^-1 M^-1 t]."""
+    opposite direction, p_in = M^-1 (p_out - c - t) + c, and F.affine_grid wants it
+    in normalised coordinates, p = D p_norm with D = diag(W / 2, H / 2):
+        theta = [D^-1 M^-1 D | D^-1 (c - M^-1 (c + t))]."""
     h, w = size
+    c = np.zeros(2) if center is None else \
+        np.asarray(center, np.float64) - [(w - 1) / 2, (h - 1) / 2]
     a, (sx, sy) = np.radians(angle), np.radians(shear).T
     rotation = np.array([[np.cos(a), np.sin(a)], [-np.sin(a), np.cos(a)]])  # (2, 2, N)
     zero, one = np.zeros_like(a), np.ones_like(a)
@@ -133,17 +137,18 @@ def affine_matrices(angle, translate, scale, shear, size) -> np.ndarray:
     inverse = np.linalg.inv(forward)
     d = np.array([w / 2, h / 2])
     linear = inverse * d[None, None, :] / d[None, :, None]              # D^-1 M^-1 D
-    offset = -np.einsum("nij,nj->ni", inverse, translate) / d           # -D^-1 M^-1 t
+    offset = (c - np.einsum("nij,nj->ni", inverse, translate + c)) / d
     return np.concatenate([linear, offset[:, :, None]], axis=2)
 
 
 @no_grad()
 def affine(img, angle=0.0, translate=(0.0, 0.0), scale=1.0, shear=(0.0, 0.0),
-           interpolation="bilinear", fill=0.0):
+           interpolation="bilinear", fill=0.0, center=None):
     """Rotate, shift, scale and shear images (torchvision.transforms.functional.affine's
     arguments): each argument is one value for all images or one per image (angle,
-    scale: (N,); translate, shear: (N, 2)). See the module docstring for the
-    conventions and affine_matrices for the math."""
+    scale: (N,); translate, shear: (N, 2)); center (x, y) in pixels, default the
+    image's centre. See the module docstring for the conventions and
+    affine_matrices for the math."""
     op = "affine"
     x, restore = _as_batch(img, op)
     n, _, h, w = x.shape
@@ -154,7 +159,8 @@ def affine(img, angle=0.0, translate=(0.0, 0.0), scale=1.0, shear=(0.0, 0.0),
         raise ValueError(f"{op}: scale must be positive, got {scale}")
     theta = affine_matrices(_per_image(angle, n, "angle", op),
                             _pairs(translate, n, "translate", op), scale,
-                            _pairs(shear, n, "shear", op), (h, w))
+                            _pairs(shear, n, "shear", op), (h, w),
+                            None if center is None else _pairs(center, n, "center", op))
     grid = F.affine_grid(Tensor(theta.astype(x.dtype)), x.shape, align_corners=False)
     return restore(warp(x, grid, _check_interpolation(interpolation, op), fill))
 
@@ -244,10 +250,12 @@ class RandomAffine(RandomTransform):
                (xmin, xmax, ymin, ymax) -> both; or None
     interpolation  "nearest" (torchvision's default) or "bilinear"
     fill       value of pixels that come from outside the image
+    center     (x, y) in pixels to turn about (default: the image's centre)
     """
 
     def __init__(self, degrees, translate=None, scale=None, shear=None,
-                 interpolation="nearest", fill=0.0, seed=None, generator=None):
+                 interpolation="nearest", fill=0.0, center=None, seed=None,
+                 generator=None):
         super().__init__(seed, generator)
         op = "RandomAffine"
         self.degrees = _range(degrees, "degrees", op)
@@ -267,7 +275,7 @@ class RandomAffine(RandomTransform):
             shear = x_range + y_range
         self.shear = shear
         self.interpolation = _check_interpolation(interpolation, op)
-        self.fill = float(fill)
+        self.fill, self.center = float(fill), center
 
     def draw(self, n: int, size):
         """Parameters for n images of size (H, W): dict of angle (n,), translate
@@ -290,7 +298,8 @@ class RandomAffine(RandomTransform):
 
     def forward(self, x):
         return affine(x, **self.draw(len(x), x.shape[2:]),
-                      interpolation=self.interpolation, fill=self.fill)
+                      interpolation=self.interpolation, fill=self.fill,
+                      center=self.center)
 
 
 def gaussian_kernel(sigma: float) -> np.ndarray:
