@@ -6,7 +6,6 @@ Writes graph_mlp.png and graph_seedcnn.png: every op that loss.backward() passes
 through, from the parameters (green) down to the loss (red), for a batch of 2 images.
 The images need no gradient, so they are not in the graph.
 """
-import argparse
 import pathlib
 import sys
 
@@ -19,6 +18,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "examples"))
 from models import SeedCNN  # noqa: E402
 from train_mlp import make_mlp  # noqa: E402
+from flags import add_out, add_seed, check_out_dir, parser  # noqa: E402
 
 
 def draw(model, title, path):
@@ -30,13 +30,13 @@ def draw(model, title, path):
 
 
 def main(argv=None):
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--out", default=str(ROOT / "examples" / "figures"),
-                   help="folder for graph_mlp.png and graph_seedcnn.png")
-    p.add_argument("--seed", type=int, default=0, help="same seed, same figures")
+    p = parser(pathlib.Path(__file__).name, __doc__.splitlines()[0])
+    add_out(p, str(ROOT / "examples" / "figures"),
+            help="folder for graph_mlp.png and graph_seedcnn.png")
+    add_seed(p, help="same seed, same figures")
     args = p.parse_args(argv)
+    out = check_out_dir(args)
     minidl.manual_seed(args.seed)
-    out = pathlib.Path(args.out)
     draw(make_mlp(), "MLP: the graph behind loss.backward()", out / "graph_mlp.png")
     draw(SeedCNN(), "SeedCNN: the graph behind loss.backward()", out / "graph_seedcnn.png")
     print(f"wrote {out / 'graph_mlp.png'} and {out / 'graph_seedcnn.png'}")

@@ -28,21 +28,22 @@ digit's label is --label, else the test digit's, else the SeedCNN's guess).
 denoising, inpainting, deblurring, super-resolution; plausibility of deformed
 digits; ink of thickness edits), prints them and writes scores.json.
 
-Your image (PNG, JPEG, ...; grayscale or RGB; any size) is converted the way MNIST
-itself was made (see to_mnist): to grayscale; inverted if the digit is dark on a
-light background (judged by the median of the border pixels); background set to 0
-and the brightest ink to 1; cropped to the ink; scaled so its longer side is 20
-pixels (Lanczos filter, aspect ratio kept); and pasted into a 28x28 black square
-with its centre of mass in the middle.
+Your image (PNG, JPEG, ...; grayscale, RGB or with transparency; any size) is read
+upright (a phone photo's EXIF orientation is applied) and converted the way MNIST
+itself was made (see to_mnist): to grayscale (transparent parts become background,
+so a digit drawn only in the alpha channel counts as ink); inverted if the digit is
+dark on a light background (judged by the median of the border pixels); background
+set to 0 and the brightest ink to 1; cropped to the ink; scaled so its longer side
+is 20 pixels (Lanczos filter, aspect ratio kept); and pasted into a 28x28 black
+square with its centre of mass in the middle.
 """
-import argparse
 import json
 import pathlib
 import sys
 
 import numpy as np
 from matplotlib.figure import Figure
-from PIL import Image
+from PIL import Image, ImageOps
 
 import minidl
 from minidl.data import MNIST
@@ -53,21 +54,23 @@ sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
 from models.vae import load_vae  # noqa: E402
 from models import frechet, tone  # noqa: E402
+from flags import (add_data_dir, add_out, add_seed, check_out_dir,  # noqa: E402
+                   existing_file, fail, nonnegative_int, parser)
 import edit_figures  # noqa: E402
 
 NOISE_SIGMA = 0.3
 
 
 def parse_args(argv=None):
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--checkpoint", default="runs/vae/model.npz",
+    p = parser(pathlib.Path(__file__).name, __doc__.splitlines()[0])
+    p.add_argument("--checkpoint", type=existing_file, default="runs/vae/model.npz",
                    help="model.npz written by train_vae.py")
-    p.add_argument("--out", default=None, help="folder for the figures "
-                   "(default: edits/ beside the checkpoint)")
-    p.add_argument("--data-dir", default=None, help="folder with the MNIST IDX files "
-                   "(default: as train_vae.py; falls back to the built-in subset)")
-    p.add_argument("--image", default=None, help="a picture of a digit to edit")
-    p.add_argument("--seed", type=int, default=0, help="seed of the added noise")
+    add_out(p, None, help="folder for the figures (default: edits/ beside the "
+                          "checkpoint)")
+    add_data_dir(p)
+    p.add_argument("--image", type=existing_file, default=None,
+                   help="a picture of a digit to edit")
+    add_seed(p, help="seed of the added noise")
     p.add_argument("--cvae-checkpoint", default="runs/cvae/model.npz",
                    help="a conditional VAE (train_vae.py --model cvae) for the style "
                         "transfer (skipped when missing)")
@@ -76,24 +79,44 @@ def parse_args(argv=None):
     p.add_argument("--classifier", default=frechet.DEFAULT_CLASSIFIER,
                    help="SeedCNN that guesses your digit's label when --label is "
                         "not given")
-    p.add_argument("--score", type=int, default=500,
+    p.add_argument("--score", type=nonnegative_int, default=500,
                    help="test digits to measure the edits on (0: skip)")
     return p.parse_args(argv)
 
 
 # ------------------------------------------------------------------ a user's picture
-def to_mnist(path) -> np.ndarray:
-    """A picture file as an MNIST-style digit: float32 (1, 28, 28) in [0, 1], white
-    ink on black. Steps: grayscale -> invert if the border is light -> background
-    to 0 and brightest ink to 1 -> crop to the ink's bounding box -> longer side to
-    20 px (Lanczos), ink rescaled to peak at 1 -> centre of mass at the centre of a
-    28x28 canvas."""
+def read_picture(path) -> np.ndarray:
+    """A picture file as float32 grayscale in [0, 1], upright (EXIF orientation
+    applied). Transparent pixels become background: the picture is laid on white
+    if its visible pixels are mostly dark, else on black -- so ink that exists only
+    in the alpha channel (uniform colour, varying opacity) shows up as ink."""
     try:
         img = Image.open(path)
+        img = ImageOps.exif_transpose(img)
         img.load()
-    except (OSError, ValueError) as e:
-        raise ValueError(f"to_mnist: cannot read {path} as an image: {e}") from None
-    gray = np.asarray(img.convert("L"), dtype=np.float32) / 255
+    except (OSError, ValueError, SyntaxError, Image.DecompressionBombError) as e:
+        raise ValueError(f"to_mnist: cannot read {path} as an image "
+                         f"({type(e).__name__}: {e})") from None
+    if img.mode in ("I", "I;16", "I;16B", "I;16L", "F"):  # 16-bit or float grayscale
+        gray = np.asarray(img, dtype=np.float32)
+        return (gray - gray.min()) / max(float(np.ptp(gray)), 1e-6)
+    rgba = np.asarray(img.convert("RGBA"), dtype=np.float32) / 255
+    gray = rgba[..., :3] @ np.array([0.299, 0.587, 0.114], np.float32)  # ITU-R 601
+    alpha = rgba[..., 3]
+    if alpha.min() == 1:
+        return gray
+    visible = gray[alpha > 0.5]
+    paper = 1.0 if visible.size and np.median(visible) < 0.5 else 0.0
+    return alpha * gray + (1 - alpha) * paper
+
+
+def to_mnist(path) -> np.ndarray:
+    """A picture file as an MNIST-style digit: float32 (1, 28, 28) in [0, 1], white
+    ink on black. Steps: read upright, grayscale (read_picture) -> invert if the
+    border is light -> background to 0 and brightest ink to 1 -> crop to the ink's
+    bounding box -> longer side to 20 px (Lanczos), ink rescaled to peak at 1 ->
+    centre of mass at the centre of a 28x28 canvas."""
+    gray = read_picture(path)
     border = np.concatenate([gray[0], gray[-1], gray[:, 0], gray[:, -1]])
     if np.median(border) > 0.5:     # dark digit on light paper -> light on dark
         gray, border = 1 - gray, 1 - border
@@ -220,11 +243,10 @@ def arithmetic_figure(model, x, labels, out):
 
 def user_image_figure(model, digit, thick, path, out):
     thinner, recon, thicker = (model.edit(digit, thick, s).numpy() for s in (-1, 0, 1))
-    loaded = np.asarray(Image.open(path).convert("L"), dtype=np.float32) / 255
     edit_figures.panels_figure(
-        [(loaded, "your image"), (digit, "as 28x28"), (recon, "reconstruction"),
-         (thinner, "thinner"), (thicker, "thicker")], out / "user_image.png",
-        "Your digit, as the VAE sees and redraws it")
+        [(read_picture(path), "your image"), (digit, "as 28x28"),
+         (recon, "reconstruction"), (thinner, "thinner"), (thicker, "thicker")],
+        out / "user_image.png", "Your digit, as the VAE sees and redraws it")
     with atomic_path(out / "user_image_edited.png") as tmp:  # the result alone
         Image.fromarray(np.uint8(np.round(thicker[0] * 255))).save(tmp, format="PNG")
     return thicker
@@ -233,10 +255,15 @@ def user_image_figure(model, digit, thick, path, out):
 def main(argv=None):
     args = parse_args(argv)
     checkpoint = pathlib.Path(args.checkpoint)
-    out = pathlib.Path(args.out) if args.out else checkpoint.parent / "edits"
-    model = load_vae(checkpoint)
+    out = check_out_dir(args, args.out or checkpoint.parent / "edits")
+    try:
+        if args.image:
+            to_mnist(args.image)   # a picture that cannot be used stops us now
+        model = load_vae(checkpoint)
+        test = MNIST(args.data_dir, train=False, limit=2000)
+    except (OSError, ValueError) as error:  # incl. CheckpointError, damaged data
+        fail(args, str(error))
     print(f"loaded {type(model).__name__} {model.config} from {checkpoint}")
-    test = MNIST(args.data_dir, train=False, limit=2000)
     x, labels = test.get_batch(np.arange(len(test)))
     rng = np.random.default_rng(args.seed)
     noisy = np.clip(x + NOISE_SIGMA * rng.standard_normal(x.shape), 0, 1)

@@ -18,7 +18,7 @@ layer's output and the gradient of the loss w.r.t. its pre-activation. Writes to
   activation_histograms.png   rows = layers, one curve per recorded step
   gradient_histograms.png     the same for log10 |gradient|, on one x axis for both
   gradient_norms.png          each layer's weight-gradient norm per step, and the loss
-(--epochs and --resume do not apply: a run is --steps long.)
+(A run is --steps long and writes no checkpoint: there is no --epochs or --resume.)
 """
 import pathlib
 import sys
@@ -33,7 +33,8 @@ from minidl.data import DataLoader
 from minidl.plot import plot_layer_histograms, plot_layer_curves
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
-from training import parse_args, load_mnist  # noqa: E402
+from training import parse_args, load_mnist, check_finite, run_script  # noqa: E402
+from flags import check_out_dir, positive_int  # noqa: E402
 
 DEPTH, WIDTH = 8, 256
 
@@ -97,16 +98,18 @@ def train(model, train_set, args, record_at, desc):
                 grads[label][step] = captured.grads[linear]
             weight_grad = model.get_submodule(linear).weight.grad.numpy()
             norms[label][step] = np.linalg.norm(weight_grad)
+        check_finite(f"{desc}, step {step + 1}", args.lr, loss=loss.item())
         optimizer.step()
         losses.append(loss.item())
     return acts, grads, norms, losses
 
 
 def main(argv=None):
-    args = parse_args(__doc__.splitlines()[0], epochs=1, batch_size=128, lr=0.02,
-                      out="runs/gradients", argv=argv,
-                      extra=lambda p: p.add_argument("--steps", type=int, default=400))
-    out = pathlib.Path(args.out)
+    args = parse_args(__doc__.splitlines()[0], epochs=None, batch_size=128, lr=0.02,
+                      out="runs/gradients", argv=argv, prog=pathlib.Path(__file__).name,
+                      resumable=False, extra=lambda p: p.add_argument(
+                          "--steps", type=positive_int, default=400))
+    out = check_out_dir(args)
     train_set, _ = load_mnist(args)
     record_at = sorted({0, args.steps // 8, args.steps // 4, args.steps // 2,
                         args.steps - 1})
@@ -134,4 +137,4 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    main()
+    run_script(main, resumable=False)

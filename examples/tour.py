@@ -16,8 +16,8 @@ step 2), swish.png (the new op and its derivatives) and im2col.png (the convolut
 a matrix product). Runs in a few
 seconds; everything is float64 and deterministic.
 """
-import argparse
 import pathlib
+import sys
 
 import numpy as np
 from matplotlib.figure import Figure
@@ -32,6 +32,9 @@ from minidl.kernels.im2col import im2col
 from minidl.ops.arithmetic import float_input
 from minidl.plot import save_figure
 from minidl.viz import draw_graph
+
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
+from flags import add_out, check_out_dir, parser  # noqa: E402
 
 
 def heading(text):
@@ -327,11 +330,10 @@ def plot_im2col(image, cols, output, path, pick=(1, 2), color="crimson"):
 
 # --------------------------------------------------------------------------------------
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", default="runs/tour", help="folder for the figures")
-    args = parser.parse_args(argv)
-    out = pathlib.Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
+    p = parser(pathlib.Path(__file__).name, __doc__.splitlines()[0])
+    add_out(p, "runs/tour", help="folder for the figures")
+    args = p.parse_args(argv)
+    out = check_out_dir(args)
     minidl.manual_seed(0)
 
     w, b, L, names = step_expression()

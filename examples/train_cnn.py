@@ -2,7 +2,8 @@
 
     python examples/train_cnn.py [--epochs 4] [--batch-size 32] [--lr 1e-3] [--seed 0]
                                  [--schedule cosine|constant] [--augment]
-                                 [--data-dir DIR] [--out runs/cnn] [--limit N] [--resume]
+                                 [--data-dir DIR] [--out runs/cnn] [--limit N]
+                                 [--resume | --overwrite]
 
 The seed keeps Adam's learning rate at 1e-3; here it starts at 1e-3 and, by default,
 decays to 0 along a half cosine over all the run's steps (CosineAnnealingLR, stepped
@@ -44,7 +45,9 @@ from minidl.plot import (plot_history, confusion_matrix, plot_confusion_matrix,
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
 from models import SeedCNN  # noqa: E402
-from training import parse_args, load_mnist, fit, evaluate, save_metrics  # noqa: E402
+from training import (parse_args, load_mnist, fit, evaluate, save_metrics,  # noqa: E402
+                      run_script)
+from run_folder import Run  # noqa: E402
 from minidl.data import DataLoader  # noqa: E402
 
 
@@ -85,26 +88,31 @@ def moved_test_set(test_set, seed=1234):
 
 def main(argv=None):
     args = parse_args(__doc__.splitlines()[0], epochs=4, batch_size=32, lr=1e-3,
-                      out="runs/cnn", argv=argv, extra=cnn_flags)
+                      out="runs/cnn", argv=argv, extra=cnn_flags,
+                      prog=pathlib.Path(__file__).name)
+    cosine = args.schedule == "cosine"
+    run = Run(args, run_flags=("schedule", "augment"),
+              schedule="the cosine learning-rate schedule" if cosine else None)
     minidl.manual_seed(args.seed)
-    out = pathlib.Path(args.out)
-    train_set, test_set = load_mnist(args)
+    out = run.out
+    train_set, test_set = load_mnist(args, run)
     model = SeedCNN()
     model.summary((1, 1, 28, 28))  # prints the Keras-style table
     optimizer = optim.Adam(model.parameters(), lr=args.lr)
     scheduler = None
-    if args.schedule == "cosine":
+    if cosine:
         steps = args.epochs * math.ceil(len(train_set) / args.batch_size)  # all batches
         scheduler = optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=steps)
-    history = fit(model, optimizer, train_set, test_set, args, out / "model.npz",
-                  scheduler, augment=augmentation(args.seed) if args.augment else None)
+    history = fit(model, optimizer, train_set, test_set, args, run, scheduler,
+                  augment=augmentation(args.seed) if args.augment else None)
 
     _, test_acc, preds, targets = evaluate(model, DataLoader(test_set, 500))
     moved = moved_test_set(test_set)
     _, moved_acc, _, _ = evaluate(model, DataLoader(moved, 500))
     print(f"accuracy on the moved test set (turned up to 20 degrees, shifted up to "
           f"3 px): {moved_acc:.4f}")
-    image_grid(moved.get_batch(np.arange(32))[0], out / "moved_test.png", nrow=8,
+    image_grid(moved.get_batch(np.arange(min(32, len(moved))))[0],
+               out / "moved_test.png", nrow=8,
                title="Moved test digits (up to 20 degrees, 3 px)")
     plot_history({k: v for k, v in history.items() if k != "seconds"},
                  out / "curves.png", title="SeedCNN on MNIST")
@@ -126,4 +134,4 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    main()
+    run_script(main)

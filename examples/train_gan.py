@@ -4,7 +4,7 @@ a class-conditional DCGAN.
     python examples/train_gan.py [--model dcgan|mlp|cdcgan]
         [--loss non-saturating|minimax|wgan-gp]
         [--epochs 5] [--batch-size 64] [--lr 2e-4] [--width 64] [--z-dim 64] [--seed 0]
-        [--data-dir DIR] [--out runs/gan] [--limit N] [--resume]
+        [--data-dir DIR] [--out runs/gan] [--limit N] [--resume | --overwrite]
         [--classifier runs/cnn/model.npz] [--fd-samples 10000]
         [--save-samples PATH.npy] [--num-samples 10000]
 
@@ -35,7 +35,6 @@ saving broken samples.
 """
 from __future__ import annotations
 
-import math
 import pathlib
 import sys
 import time
@@ -56,7 +55,11 @@ from models.gan import (build_gan, discriminator_loss, generator_loss,  # noqa: 
                         critic_loss, gradient_penalty)
 from models import frechet, health  # noqa: E402
 from models.cgan import ConditionalGenerator, ProjectionDiscriminator  # noqa: E402
-from training import parse_args, load_mnist, save_metrics  # noqa: E402
+from training import (parse_args, load_mnist, save_metrics, check_finite,  # noqa: E402
+                      run_script, Divergence)
+from flags import (check_out_dir, existing_file, fail, nonnegative_float,  # noqa: E402
+                   number, positive_int)
+from run_folder import Run  # noqa: E402
 
 LOSSES = ("non-saturating", "minimax", "wgan-gp")
 
@@ -66,40 +69,39 @@ def gan_flags(p):
                    help="cdcgan: class-conditional DCGAN (BCE losses only)")
     p.add_argument("--loss", choices=LOSSES, default="non-saturating",
                    help="generator loss; wgan-gp trains a critic with gradient penalty")
-    p.add_argument("--z-dim", type=int, default=64, help="size of the noise vector z")
-    p.add_argument("--width", type=int, default=64, help="DCGAN channels (w and 2w)")
-    p.add_argument("--n-critic", type=int, default=5, help="critic steps per G step "
-                                                           "(wgan-gp only)")
-    p.add_argument("--gp-lambda", type=float, default=10.0,
+    p.add_argument("--z-dim", type=positive_int, default=64,
+                   help="size of the noise vector z")
+    p.add_argument("--width", type=positive_int, default=64,
+                   help="DCGAN channels (w and 2w)")
+    p.add_argument("--n-critic", type=positive_int, default=5,
+                   help="critic steps per G step (wgan-gp only)")
+    p.add_argument("--gp-lambda", type=nonnegative_float, default=10.0,
                    help="gradient penalty weight")
-    p.add_argument("--classifier", default=frechet.DEFAULT_CLASSIFIER,
-                   help="SeedCNN checkpoint for the Frechet distance (train_cnn.py)")
-    p.add_argument("--fd-samples", type=int, default=10_000,
+    p.add_argument("--classifier", type=existing_file, default=None,
+                   help="SeedCNN checkpoint for the Frechet distance (train_cnn.py; "
+                        f"default: {frechet.DEFAULT_CLASSIFIER}, if it exists)")
+    p.add_argument("--fd-samples", type=number(int, lambda v: v == 0 or v >= 2,
+                                               "0 (no metric) or at least 2"),
+                   default=10_000,
                    help="generated images scored per epoch (0: skip the metric)")
     p.add_argument("--save-samples", default=None, metavar="PATH.npy",
                    help="at the end, write --num-samples images (N,1,28,28) in [0,1]")
-    p.add_argument("--num-samples", type=int, default=10_000)
+    p.add_argument("--num-samples", type=positive_int, default=10_000)
 
 
 # ------------------------------------------------------------------ divergence
-class Divergence(RuntimeError):
-    """Training went wrong in a way more steps will not fix."""
-
-
 class DivergenceMonitor:
-    """Checks every step's numbers: any NaN/inf loss, or (for the BCE losses) a
-    discriminator loss below `floor` for `patience` steps in a row -- D then rejects
-    every fake with certainty and G's gradient carries no information."""
+    """Checks every step's numbers: any NaN/inf loss (training.check_finite, as in
+    every training loop), or (for the BCE losses) a discriminator loss below `floor`
+    for `patience` steps in a row -- D then rejects every fake with certainty and G's
+    gradient carries no information."""
 
-    def __init__(self, watch_collapse=True, floor=1e-3, patience=200):
+    def __init__(self, watch_collapse=True, floor=1e-3, patience=200, lr=None):
         self.watch_collapse, self.floor, self.patience = watch_collapse, floor, patience
-        self.low_steps = 0
+        self.lr, self.low_steps = lr, 0
 
     def check(self, where, **values):
-        bad = {k: v for k, v in values.items() if not math.isfinite(v)}
-        if bad:
-            raise Divergence(f"training diverged at {where}: {bad} is not finite "
-                             f"(all values: {values}). Try a lower --lr.")
+        check_finite(where, self.lr, **values)
         if not self.watch_collapse:
             return
         self.low_steps = self.low_steps + 1 if values["d_loss"] < self.floor else 0
@@ -154,6 +156,11 @@ def random_labels(G, n, generator):
     if not getattr(G, "conditional", False):
         return None
     return generator.np.integers(0, G.num_classes, n)
+
+
+def spread_labels(G, n):
+    """n digits for a conditional G to draw, each equally often; else None."""
+    return np.arange(n) % G.num_classes if getattr(G, "conditional", False) else None
 
 
 def train_epoch(G, D, g_opt, d_opt, loader, args, epoch, history, monitor, norms):
@@ -252,7 +259,8 @@ class Scorer:
 
     @classmethod
     def create(cls, args, train_set, test_set):
-        model = (frechet.try_load_classifier(args.classifier, "the Frechet distance")
+        model = (frechet.try_load_classifier(args.classifier or frechet.DEFAULT_CLASSIFIER,
+                                             "the Frechet distance")
                  if args.fd_samples > 0 else None)
         return None if model is None else cls(model, train_set, test_set)
 
@@ -286,14 +294,42 @@ def checkpoint_config(args):
             "width": args.width}
 
 
+def default_lr(args):
+    """The paper's rate: 2e-4 for DCGAN, 1e-4 for WGAN-GP, unless --lr gives one."""
+    return args.lr if args.lr is not None else (1e-4 if args.loss == "wgan-gp" else 2e-4)
+
+
 def optimizers(G, D, args):
     """Adam for both players: lr 2e-4, betas (0.5, 0.999) (DCGAN), or for WGAN-GP
     lr 1e-4, betas (0, 0.9) (Gulrajani et al.); --lr overrides the rate."""
-    wgan = args.loss == "wgan-gp"
-    lr = args.lr if args.lr is not None else (1e-4 if wgan else 2e-4)
-    betas = (0.0, 0.9) if wgan else (0.5, 0.999)
-    return (optim.Adam(G.parameters(), lr=lr, betas=betas),
-            optim.Adam(D.parameters(), lr=lr, betas=betas))
+    betas = (0.0, 0.9) if args.loss == "wgan-gp" else (0.5, 0.999)
+    return (optim.Adam(G.parameters(), lr=args.lr, betas=betas),
+            optim.Adam(D.parameters(), lr=args.lr, betas=betas))
+
+
+def check_outputs(args, train_set, test_set):
+    """What can be checked before the first epoch: a full batch of data exists (the
+    loader drops incomplete ones), the classifier (if any) loads and has test images
+    to compare with, and --save-samples can be written."""
+    if args.batch_size > len(train_set):
+        fail(args, f"--batch-size {args.batch_size} is more than the {len(train_set)} "
+                   "training images: every batch would be incomplete and dropped")
+    classifier = args.classifier or frechet.DEFAULT_CLASSIFIER
+    if args.fd_samples > 0 and pathlib.Path(classifier).exists():
+        if len(test_set) < 2:
+            fail(args, f"the Frechet distance needs at least 2 test images, --limit "
+                       f"{args.limit} leaves {len(test_set)}; pass --fd-samples 0 or a "
+                       "larger --limit")
+        try:
+            frechet.load_classifier(classifier)
+        except Exception as error:  # a damaged or foreign checkpoint
+            fail(args, f"--classifier {classifier}: {error}")
+    if args.save_samples:
+        path = pathlib.Path(args.save_samples)
+        if path.is_dir():
+            fail(args, f"--save-samples {path} is a folder; name a file, e.g. "
+                       f"{path / 'samples.npy'}")
+        check_out_dir(args, path.parent, files=(path.name,), flag="--save-samples")
 
 
 def build_players(args):
@@ -301,8 +337,6 @@ def build_players(args):
     if args.model != "cdcgan":
         return build_gan(args.model, "wasserstein" if args.loss == "wgan-gp"
                          else args.loss, args.z_dim, args.width)
-    if args.loss == "wgan-gp":
-        raise SystemExit("--model cdcgan trains with the BCE losses only, not wgan-gp")
     return (ConditionalGenerator(args.z_dim, args.width),
             ProjectionDiscriminator(args.width))
 
@@ -362,40 +396,35 @@ def score_epoch(scorer, G, args, noise):
     if scorer is None:
         return {}
     z = minidl.randn(args.fd_samples, args.z_dim, generator=noise)
-    labels = random_labels(G, 0, noise)
-    if labels is not None:
-        labels = np.arange(args.fd_samples) % G.num_classes
+    labels = spread_labels(G, args.fd_samples)
     return {**scorer(generate(G, z, labels), labels), "frechet_floor": scorer.floor}
 
 
 def main(argv=None):
     args = parse_args(__doc__.splitlines()[0], epochs=5, batch_size=64, lr=None,
-                      out="runs/gan", argv=argv, extra=gan_flags)
+                      out="runs/gan", argv=argv, extra=gan_flags,
+                      prog=pathlib.Path(__file__).name)
+    args.lr = default_lr(args)
+    if args.model == "cdcgan" and args.loss == "wgan-gp":
+        fail(args, "--model cdcgan trains with the BCE losses only, not --loss wgan-gp")
+    run = Run(args, run_flags=("model", "loss", "z_dim", "width", "n_critic",
+                               "gp_lambda"))
     minidl.manual_seed(args.seed)
-    out = pathlib.Path(args.out)
-    checkpoint = out / "model.npz"
-    train_set, test_set = load_mnist(args)
+    out = run.out
+    train_set, test_set = load_mnist(args, run)
+    check_outputs(args, train_set, test_set)
     G, D = build_players(args)
     g_opt, d_opt = optimizers(G, D, args)
     display = display_inputs(G, args)
     history = {"steps": {"d_loss": [], "g_loss": [], "d_real": [], "d_fake": []},
                "epochs": [], "steps_per_epoch": 0}
-    start = 0
-    if args.resume and checkpoint.exists():
-        state = minidl.load(checkpoint)
-        if state["config"] != checkpoint_config(args):
-            raise SystemExit(f"--resume: {checkpoint} was trained with "
-                             f"{state['config']}, not {checkpoint_config(args)}")
-        for module, key in ((G, "generator"), (D, "discriminator"),
-                            (g_opt, "g_optimizer"), (d_opt, "d_optimizer")):
-            module.load_state_dict(state[key])
-        history, start = state["history"], state["epoch"]
-        print(f"resumed from {checkpoint} after epoch {start}")
+    history, start = run.restore(history, generator=G, discriminator=D,
+                                 g_optimizer=g_opt, d_optimizer=d_opt)
     if not getattr(G, "conditional", False):
         G.summary((2, args.z_dim))
         D.summary((2, 1, 28, 28))
     scorer = None
-    monitor = DivergenceMonitor(watch_collapse=args.loss != "wgan-gp")
+    monitor = DivergenceMonitor(watch_collapse=args.loss != "wgan-gp", lr=args.lr)
     score_noise = minidl.Generator(args.seed + 2)
     norms = {"g": health.GradNormLog(), "d": health.GradNormLog()}
 
@@ -421,10 +450,8 @@ def main(argv=None):
         history["epochs"].append(record)
         print(describe(record, args.epochs))
         print(health.gan_health_line(record), flush=True)
-        minidl.save({"generator": G.state_dict(), "discriminator": D.state_dict(),
-                     "g_optimizer": g_opt.state_dict(), "d_optimizer": d_opt.state_dict(),
-                     "history": history, "epoch": epoch + 1,
-                     "config": checkpoint_config(args)}, checkpoint)
+        run.save(epoch + 1, history, {"config": checkpoint_config(args)}, generator=G,
+                 discriminator=D, g_optimizer=g_opt, d_optimizer=d_opt)
         save_epoch_outputs(G, out, epoch + 1, display, history, args)
         seconds = [e["seconds"] for e in history["epochs"]]
         save_metrics(out / "metrics.json", args, history, final=record,
@@ -433,10 +460,7 @@ def main(argv=None):
     if args.save_samples:
         z = minidl.randn(args.num_samples, args.z_dim, generator=minidl.Generator(
             args.seed + 3))
-        labels = random_labels(G, 0, score_noise)
-        if labels is not None:
-            labels = np.arange(args.num_samples) % G.num_classes
-        images = generate(G, z, labels).astype(np.float32)
+        images = generate(G, z, spread_labels(G, args.num_samples)).astype(np.float32)
         with atomic_path(args.save_samples) as tmp:
             with open(tmp, "wb") as f:
                 np.save(f, images)
@@ -447,7 +471,4 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    try:
-        main()
-    except Divergence as error:
-        sys.exit(f"stopped: {error}")
+    run_script(main)

@@ -2,6 +2,7 @@
 
     python examples/train_mlp.py [--epochs 2] [--batch-size 32] [--lr 1e-3] [--seed 0]
                                  [--data-dir DIR] [--out runs/mlp] [--limit N]
+                                 [--resume | --overwrite]
 
 Prints the loss and test accuracy per epoch and writes to --out: model.npz (model
 and optimizer, for --resume), curves.png (loss and accuracy per epoch), metrics.json.
@@ -14,7 +15,8 @@ from minidl import nn, optim
 from minidl.plot import plot_history
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
-from training import parse_args, load_mnist, fit, save_metrics  # noqa: E402
+from training import parse_args, load_mnist, fit, save_metrics, run_script  # noqa: E402
+from run_folder import Run  # noqa: E402
 
 
 def make_mlp():
@@ -24,13 +26,14 @@ def make_mlp():
 
 def main(argv=None):
     args = parse_args(__doc__.splitlines()[0], epochs=2, batch_size=32, lr=1e-3,
-                      out="runs/mlp", argv=argv)
+                      out="runs/mlp", argv=argv, prog=pathlib.Path(__file__).name)
+    run = Run(args)
     minidl.manual_seed(args.seed)
-    out = pathlib.Path(args.out)
-    train_set, test_set = load_mnist(args)
+    out = run.out
+    train_set, test_set = load_mnist(args, run)
     model = make_mlp()
     optimizer = optim.Adam(model.parameters(), lr=args.lr)
-    history = fit(model, optimizer, train_set, test_set, args, out / "model.npz")
+    history = fit(model, optimizer, train_set, test_set, args, run)
     plot_history({k: v for k, v in history.items() if k != "seconds"},
                  out / "curves.png", title="MLP on MNIST")
     save_metrics(out / "metrics.json", args, history,
@@ -40,4 +43,4 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    main()
+    run_script(main)

@@ -1,26 +1,38 @@
 """Train a variational autoencoder on MNIST (Adam, lr 1e-3, batch 64, 10 epochs).
 
-    python examples/train_vae.py [--model conv|mlp] [--latent-dim 16] [--epochs 10]
+    python examples/train_vae.py [--model conv|mlp|cvae] [--latent-dim 16] [--epochs 10]
                                  [--batch-size 64] [--lr 1e-3] [--warmup 0] [--seed 0]
-                                 [--data-dir DIR] [--out runs/vae] [--limit N] [--resume]
+                                 [--batch-norm] [--channels 32 64] [--hidden H]
+                                 [--flows T] [--schedule constant|cosine]
+                                 [--data-dir DIR] [--out runs/vae] [--limit N]
+                                 [--resume | --overwrite]
 
 The loss is the negative ELBO in nats per image (see models/vae.py): pixel
 intensities in [0, 1] are the Bernoulli targets, so the reconstruction term cannot go
 below the entropy of the grey levels (about 45.5 nats per image on MNIST); numbers
 are not comparable to binarized-MNIST papers. --warmup E raises the KL weight beta
 linearly from 0 to 1 over the first E epochs (KL warm-up); the reported test
-negative ELBO always uses beta = 1. Prints per-epoch train / test negative ELBO, then
-writes to --out:
+negative ELBO always uses beta = 1. --flows T adds T steps of an inverse
+autoregressive flow to the conv model's Gaussian posterior (models/iaf.py);
+--model cvae is the conditional VAE (models/cvae.py), told each digit's label.
+
+Prints per-epoch train / test negative ELBO and a health report (models/health.py:
+reconstruction and KL in nats, and how many latent units are active), then writes
+to --out:
   model.npz         model (+ its config) and optimizer state (continue with --resume;
                     edit images with examples/edit_images.py --checkpoint)
   curves.png        train and test negative ELBO per epoch
+  health.png        reconstruction, KL, active units per epoch; KL per latent unit
   reconstructions.png  rows of test digits, each over its reconstructions
-  samples.png       64 digits decoded from z ~ N(0, I)
+  samples.png       64 digits decoded from z ~ N(0, I); for cvae, a row per digit
+                    ("draw a 7"), and style.png: test digits redrawn as every digit
   manifold.png      (latent size 2 only) the decoded grid of the latent plane
   metrics.json      settings, history, test negative ELBO, importance-weighted bound
                     on -log p(x) (k = --iw-samples on the first --iw-images test
                     images, with the negative ELBO of those same images), minutes,
-                    machine
+                    machine; for cvae, how often the SeedCNN (--classifier) sees the
+                    requested digit in --score-samples samples per digit, and the
+                    Frechet distance per digit
 """
 import math
 import pathlib
@@ -39,35 +51,42 @@ sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
 from models.vae import build_vae  # noqa: E402
 from models import frechet, health  # noqa: E402
-from training import parse_args, load_mnist, save_metrics, maybe_resume  # noqa: E402
+from training import (parse_args, load_mnist, save_metrics, check_finite,  # noqa: E402
+                      run_script)
+from flags import fail, nonnegative_float, nonnegative_int, positive_int  # noqa: E402
+from run_folder import Run  # noqa: E402
 from edit_images import tile_figure, manifold_figure  # noqa: E402
+
+RUN_FLAGS = ("model", "latent_dim", "batch_norm", "warmup", "channels", "hidden",
+             "flows", "schedule")
 
 
 def vae_flags(p):
     p.add_argument("--model", choices=("conv", "mlp", "cvae"), default="conv",
                    help="convolutional VAE, Kingma & Welling's MLP VAE, or the "
                         "conditional conv VAE (told the digit's label)")
-    p.add_argument("--latent-dim", type=int, default=16, help="2 gives a manifold plot")
+    p.add_argument("--latent-dim", type=positive_int, default=16,
+                   help="2 gives a manifold plot")
     p.add_argument("--batch-norm", action="store_true",
-                   help="BatchNorm after each hidden conv/dense layer (conv model)")
-    p.add_argument("--channels", type=int, nargs=2, default=(32, 64),
-                   help="the conv model's two conv widths")
-    p.add_argument("--hidden", type=int, default=None,
+                   help="BatchNorm after each hidden conv/dense layer (conv models)")
+    p.add_argument("--channels", type=positive_int, nargs=2, default=[32, 64],
+                   help="the conv models' two conv widths")
+    p.add_argument("--hidden", type=positive_int, default=None,
                    help="dense hidden units (default: 256 conv, 500 mlp)")
-    p.add_argument("--schedule", choices=("constant", "cosine"), default="constant",
-                   help="learning rate: constant, or cosine decay to 0 over the run")
-    p.add_argument("--flows", type=int, default=0,
+    p.add_argument("--flows", type=nonnegative_int, default=0,
                    help="inverse autoregressive flow steps after the conv model's "
                         "Gaussian posterior (models/iaf.py; 0: none)")
-    p.add_argument("--warmup", type=float, default=0.0,
+    p.add_argument("--schedule", choices=("constant", "cosine"), default="constant",
+                   help="learning rate: constant, or cosine decay to 0 over the run")
+    p.add_argument("--warmup", type=nonnegative_float, default=0.0,
                    help="epochs over which the KL weight rises from 0 to 1")
-    p.add_argument("--iw-samples", type=int, default=100,
+    p.add_argument("--iw-samples", type=nonnegative_int, default=100,
                    help="k of the importance-weighted bound (0: skip it)")
-    p.add_argument("--iw-images", type=int, default=1000,
+    p.add_argument("--iw-images", type=positive_int, default=1000,
                    help="test images the importance-weighted bound is computed on")
     p.add_argument("--classifier", default=frechet.DEFAULT_CLASSIFIER,
                    help="SeedCNN checkpoint that scores the cvae's samples")
-    p.add_argument("--score-samples", type=int, default=1000,
+    p.add_argument("--score-samples", type=nonnegative_int, default=1000,
                    help="cvae samples per digit scored by the classifier (0: skip)")
 
 
@@ -101,6 +120,8 @@ def train_epoch(model, loader, optimizer, epoch, args, desc, scheduler=None):
         beta = kl_weight(epoch * len(loader) + i, len(loader), args.warmup)
         optimizer.zero_grad()
         terms = elbo(model, x, y, beta)
+        check_finite(f"{desc}, step {i + 1}", optimizer.param_groups[0]["lr"],
+                     loss=terms.loss.item())
         terms.loss.backward()
         optimizer.step()
         if scheduler is not None:
@@ -144,12 +165,15 @@ def importance_weighted_bound(model, dataset, images, k, seed=0):
     return iw / len(x), neg_elbo / len(x)
 
 
-def fit(model, optimizer, train_set, test_set, args, checkpoint, scheduler=None):
-    """Train for args.epochs (resuming from `checkpoint` if asked); returns history.
-    `scheduler` (optional) steps once per batch."""
+def fit(model, optimizer, train_set, test_set, args, run, scheduler=None):
+    """Train for args.epochs (continuing the run in `run` on --resume); returns
+    history. `scheduler` (optional) steps once per batch."""
     history = {"train_neg_elbo": [], "test_neg_elbo": [], "test_reconstruction": [],
                "test_kl": [], "seconds": [], "kl_per_unit": []}
-    history, start = maybe_resume(args, checkpoint, model, optimizer, history, scheduler)
+    states = {"model": model, "optimizer": optimizer}
+    if scheduler is not None:
+        states["scheduler"] = scheduler
+    history, start = run.restore(history, **states)
     for epoch in range(start, args.epochs):
         loader = DataLoader(train_set, args.batch_size, shuffle=True,
                             seed=args.seed * 1000 + epoch)
@@ -159,24 +183,23 @@ def fit(model, optimizer, train_set, test_set, args, checkpoint, scheduler=None)
                                  f"epoch {epoch + 1}/{args.epochs}", scheduler)
         seconds = time.perf_counter() - t0
         test_loss, test_rec, test_kl, per_unit = evaluate(model, test_set, args.seed)
+        check_finite(f"the end of epoch {epoch + 1}", args.lr, test_neg_elbo=test_loss)
         for key, value in zip(history, (train_loss, test_loss, test_rec, test_kl,
                                         seconds, per_unit.tolist())):
             history[key].append(value)
         print(f"epoch {epoch + 1}/{args.epochs}: train -ELBO {train_loss:.2f}, test "
               f"-ELBO {test_loss:.2f} nats ({seconds:.1f} s)\n  "
               f"{health.vae_health_line(test_rec, test_kl, per_unit)}", flush=True)
-        health.plot_vae_health(history, checkpoint.parent / "health.png")
-        state = {"model": model.state_dict(), "optimizer": optimizer.state_dict(),
-                 "config": model.config, "history": history, "epoch": epoch + 1}
-        if scheduler is not None:
-            state["scheduler"] = scheduler.state_dict()
-        minidl.save(state, checkpoint)
+        health.plot_vae_health(history, run.out / "health.png")
+        run.save(epoch + 1, history, {"config": model.config}, **states)
     return history
 
 
 def reconstruction_grid(model, test_set, path, n=10, pairs=3):
-    """Rows of n test digits, each row followed by its reconstructions."""
-    x, y = test_set.get_batch(np.arange(n * pairs))
+    """Rows of n test digits, each row followed by its reconstructions (fewer rows
+    if the test set is small)."""
+    pairs = max(1, min(pairs, -(-len(test_set) // n)))
+    x, y = test_set.get_batch(np.arange(min(n * pairs, len(test_set))))
     recon = (model.reconstruct(x, y) if getattr(model, "conditional", False)
              else model.reconstruct(x)).numpy()
     rows = [block for i in range(pairs) for block in (x[i * n:(i + 1) * n],
@@ -221,33 +244,41 @@ def conditional_outputs(model, test_set, args, out):
     return scores
 
 
-def main(argv=None):
-    args = parse_args(__doc__.splitlines()[0], epochs=10, batch_size=64, lr=1e-3,
-                      out="runs/vae", argv=argv, extra=vae_flags)
-    minidl.manual_seed(args.seed)
-    out = pathlib.Path(args.out)
-    train_set, test_set = load_mnist(args)
+def model_config(args) -> dict:
+    """The model the flags ask for, as build_vae's config."""
     config = {"model": args.model, "latent_dim": args.latent_dim}
     if args.model in ("conv", "cvae"):
         config.update(batch_norm=args.batch_norm, channels=list(args.channels))
     if args.flows > 0:
         if args.model != "conv":
-            raise SystemExit("--flows needs --model conv")
+            fail(args, f"--flows needs --model conv, not --model {args.model}")
         config.update(model="iaf", flows=args.flows)
     if args.hidden is not None:
         config["hidden"] = args.hidden
+    return config
+
+
+def main(argv=None):
+    args = parse_args(__doc__.splitlines()[0], epochs=10, batch_size=64, lr=1e-3,
+                      out="runs/vae", argv=argv, extra=vae_flags,
+                      prog=pathlib.Path(__file__).name)
+    config = model_config(args)
+    cosine = args.schedule == "cosine"
+    run = Run(args, run_flags=RUN_FLAGS,
+              schedule="the cosine learning-rate schedule" if cosine else None)
+    minidl.manual_seed(args.seed)
+    out = run.out
+    train_set, test_set = load_mnist(args, run)
     model = build_vae(config)
     print(f"{type(model).__name__} {config}: {model.num_parameters():,} parameters")
     optimizer = optim.Adam(model.parameters(), lr=args.lr)
     scheduler = None
-    if args.schedule == "cosine":
+    if cosine:
         steps = args.epochs * math.ceil(len(train_set) / args.batch_size)
         scheduler = optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=steps)
-    history = fit(model, optimizer, train_set, test_set, args, out / "model.npz",
-                  scheduler)
+    history = fit(model, optimizer, train_set, test_set, args, run, scheduler)
 
     name = f"{type(model).__name__} (latent {args.latent_dim})"
-    test_loss = history["test_neg_elbo"][-1]
     iw = iw_elbo = None
     if args.iw_samples > 0 and args.model != "cvae":
         t0 = time.perf_counter()
@@ -266,19 +297,20 @@ def main(argv=None):
         samples = model.sample(64, minidl.Generator(args.seed)).numpy()
         tile_figure(samples.reshape(8, 8, 28, 28), out / "samples.png",
                     f"{name}: samples from the prior N(0, I)")
-    if args.latent_dim == 2:
-        manifold_figure(model, out / "manifold.png")
+        if args.latent_dim == 2:
+            manifold_figure(model, out / "manifold.png")
     minutes = sum(history["seconds"]) / 60
     save_metrics(out / "metrics.json", args, history, config=config,
-                 test_neg_elbo=test_loss, iw_bound=iw, iw_images_neg_elbo=iw_elbo,
-                 iw_samples=args.iw_samples, iw_images=min(args.iw_images, len(test_set)),
-                 data=train_set.source, conditional_scores=scores,
+                 test_neg_elbo=history["test_neg_elbo"][-1], iw_bound=iw,
+                 iw_images_neg_elbo=iw_elbo, iw_samples=args.iw_samples,
+                 iw_images=min(args.iw_images, len(test_set)), data=train_set.source,
+                 conditional_scores=scores,
                  active_units=health.active_units(history["kl_per_unit"][-1]),
                  epochs=len(history["seconds"]), training_minutes=minutes)
-    print(f"test negative ELBO {test_loss:.2f} nats after {len(history['seconds'])} "
-          f"epochs ({minutes:.1f} min); results in {out}/")
+    print(f"test negative ELBO {history['test_neg_elbo'][-1]:.2f} nats after "
+          f"{len(history['seconds'])} epochs ({minutes:.1f} min); results in {out}/")
     return history
 
 
 if __name__ == "__main__":
-    main()
+    run_script(main)

@@ -1,4 +1,5 @@
-"""The classifier training loop shared by train_mlp.py and train_cnn.py.
+"""The classifier training loop shared by train_mlp.py and train_cnn.py, and what
+every training example shares: flags, data, the non-finite-loss check.
 
 It is the loop every PyTorch user writes:
 
@@ -8,14 +9,17 @@ It is the loop every PyTorch user writes:
         loss.backward()
         optimizer.step()
 
-plus command-line flags, MNIST loading, a tqdm progress bar, evaluation, and
-saving metrics -- so each example file only has to say which model it trains.
+plus command-line flags (checked before any work, flags.py), the --out folder and
+--resume (run_folder.py), MNIST loading, a tqdm progress bar, a stop with a clear
+message when the loss stops being a number, evaluation, and saving metrics -- so
+each example file only has to say which model it trains.
 """
 from __future__ import annotations
 
-import argparse
 import json
+import math
 import platform
+import sys
 import time
 
 import numpy as np
@@ -26,35 +30,84 @@ import minidl.functional as F
 from minidl.data import MNIST, DataLoader
 from minidl.fileio import atomic_path
 
+from flags import add_data_dir, add_out, add_seed, fail, parser, positive_float, positive_int
 
-def parse_args(description, epochs, batch_size, lr, out, argv=None, extra=None):
-    """The common flags; extra(parser), if given, adds a script's own flags."""
-    p = argparse.ArgumentParser(description=description)
-    p.add_argument("--epochs", type=int, default=epochs)
-    p.add_argument("--batch-size", type=int, default=batch_size)
-    p.add_argument("--lr", type=float, default=lr)
-    p.add_argument("--seed", type=int, default=0, help="same seed, same numbers")
-    p.add_argument("--data-dir", default=None,
-                   help="folder with the 4 MNIST IDX files (default: MINIDL_DATA, the "
-                        "cache, a download, else the built-in subset)")
-    p.add_argument("--out", default=out, help="folder for checkpoint, plots, metrics")
-    p.add_argument("--limit", type=int, default=None,
+
+def parse_args(description, epochs, batch_size, lr, out, argv=None, extra=None,
+               prog="train.py", resumable=True):
+    """The common flags, each checked as it is parsed; extra(parser), if given, adds
+    a script's own flags. resumable=False leaves out --epochs, --resume and
+    --overwrite (for scripts without epochs or checkpoints)."""
+    p = parser(prog, description)
+    if resumable:
+        p.add_argument("--epochs", type=positive_int, default=epochs)
+    p.add_argument("--batch-size", type=positive_int, default=batch_size)
+    p.add_argument("--lr", type=positive_float, default=lr)
+    add_seed(p)
+    add_data_dir(p)
+    add_out(p, out)
+    p.add_argument("--limit", type=positive_int, default=None,
                    help="use only the first N training (and N//5 test) images")
-    p.add_argument("--resume", action="store_true",
-                   help="continue from the checkpoint in --out")
+    if resumable:
+        group = p.add_mutually_exclusive_group()
+        group.add_argument("--resume", action="store_true",
+                           help="continue the run whose checkpoint is in --out")
+        group.add_argument("--overwrite", action="store_true",
+                           help="replace the run whose checkpoint is in --out")
     p.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     if extra is not None:
         extra(p)
     return p.parse_args(argv)
 
 
-def load_mnist(args):
-    """Train and test sets (printing where the data came from)."""
-    train = MNIST(args.data_dir, train=True, limit=args.limit)
-    test = MNIST(args.data_dir, train=False,
-                 limit=None if args.limit is None else max(args.limit // 5, 1))
+def load_mnist(args, run=None):
+    """Train and test sets, both from one place (printing which); a data folder that
+    is missing files or holds damaged ones stops the script with the reason. With a
+    `run`, checks the data is the run's (see Run.check_data)."""
+    test_limit = None if args.limit is None else max(args.limit // 5, 1)
+    try:
+        train = MNIST(args.data_dir, train=True, limit=args.limit)
+        test = MNIST(args.data_dir, train=False, limit=test_limit)
+    except (OSError, ValueError) as error:  # incomplete or damaged files, no download
+        fail(args, str(error))
+    if train.source != test.source:
+        fail(args, f"MNIST: training data from {train.source} but test data from "
+                   f"{test.source}; name one folder with --data-dir")
     print(f"data: {len(train)} training / {len(test)} test images ({train.source})")
+    if run is not None:
+        run.check_data(train)
     return train, test
+
+
+# ------------------------------------------------------------------ diverging runs
+class Divergence(RuntimeError):
+    """Training went wrong in a way more steps will not fix."""
+
+
+def check_finite(where: str, lr=None, **values):
+    """Raise Divergence unless every value (losses of this step) is a finite number.
+    Every training loop calls this once per step, so a run that blows up stops at
+    once, naming the epoch and step -- not hours later with a NaN checkpoint."""
+    bad = [name for name, value in values.items() if not math.isfinite(value)]
+    if bad:
+        shown = ", ".join(f"{name} {value:.4g}" for name, value in values.items())
+        raise Divergence(f"training diverged at {where}: {' and '.join(bad)} "
+                         f"{'is' if len(bad) == 1 else 'are'} not finite ({shown}). "
+                         f"Try a lower --lr{'' if lr is None else f' (this run: {lr:g})'}"
+                         "; the checkpoint of the last finished epoch, if any, is kept.")
+
+
+def run_script(main, resumable=True):
+    """Run an example's main() from the command line: a diverged run, a file that
+    cannot be written (disk full, ...) or Ctrl-C ends with one line, not a traceback."""
+    try:
+        main()
+    except (Divergence, OSError) as error:
+        sys.exit(f"stopped: {error}")
+    except KeyboardInterrupt:
+        sys.exit("interrupted" + ("; the checkpoint of the last finished epoch, if "
+                                  "any, is kept: continue with the same flags and "
+                                  "--resume" if resumable else ""))
 
 
 def train_epoch(model, loader, optimizer, desc, progress=True, scheduler=None):
@@ -63,17 +116,19 @@ def train_epoch(model, loader, optimizer, desc, progress=True, scheduler=None):
     model.train()
     total_loss, correct, seen = 0.0, 0, 0
     bar = tqdm(loader, desc=desc, leave=False, disable=not progress, unit="batch")
-    for x, y in bar:
+    for step, (x, y) in enumerate(bar):
         optimizer.zero_grad()
         logits = model(x)
         loss = F.cross_entropy(logits, y)
+        check_finite(f"{desc}, step {step + 1}", optimizer.param_groups[0]["lr"],
+                     loss=loss.item())
         loss.backward()
         optimizer.step()
         if scheduler is not None:
             scheduler.step()
         n = len(y)
         total_loss += loss.item() * n
-        correct += int((logits.numpy().argmax(1) == y.numpy()).sum())
+        correct += int((logits.detach().numpy().argmax(1) == y.numpy()).sum())
         seen += n
         bar.set_postfix(loss=f"{total_loss / seen:.4f}", acc=f"{correct / seen:.4f}")
     return total_loss / seen, correct / seen
@@ -93,29 +148,16 @@ def evaluate(model, loader):
     return total_loss / len(targets), float((preds == targets).mean()), preds, targets
 
 
-def maybe_resume(args, checkpoint, model, optimizer, history, scheduler=None):
-    """With --resume and a checkpoint on disk: restore model and optimizer (and the
-    scheduler), and return (saved history, epochs done); otherwise (history, 0)."""
-    if not (args.resume and checkpoint.exists()):
-        return history, 0
-    state = minidl.load(checkpoint)
-    model.load_state_dict(state["model"])
-    optimizer.load_state_dict(state["optimizer"])
-    if scheduler is not None:
-        scheduler.load_state_dict(state["scheduler"])
-    print(f"resumed from {checkpoint} after epoch {state['epoch']}")
-    return state["history"], state["epoch"]
-
-
-def fit(model, optimizer, train_set, test_set, args, checkpoint, scheduler=None,
-        augment=None):
-    """Train for args.epochs (resuming from `checkpoint` if asked); returns history.
-    `scheduler` (optional) is stepped once per batch; `augment` (optional) maps an
-    epoch number to the transform applied to that epoch's training batches."""
+def fit(model, optimizer, train_set, test_set, args, run, scheduler=None, augment=None):
+    """Train for args.epochs (continuing the run in `run` on --resume); returns the
+    history. `scheduler` (optional) is stepped once per batch; `augment` (optional)
+    maps an epoch number to the transform applied to that epoch's training batches."""
     history = {"train_loss": [], "test_loss": [], "train_acc": [], "test_acc": [],
                "seconds": []}
-    history, start = maybe_resume(args, checkpoint, model, optimizer, history,
-                                  scheduler)
+    states = {"model": model, "optimizer": optimizer}
+    if scheduler is not None:
+        states["scheduler"] = scheduler
+    history, start = run.restore(history, **states)
     test_loader = DataLoader(test_set, 500)
     for epoch in range(start, args.epochs):
         # a fresh order per epoch from (seed, epoch): a resumed run sees the same batches
@@ -129,17 +171,14 @@ def fit(model, optimizer, train_set, test_set, args, checkpoint, scheduler=None,
                                             scheduler=scheduler)
         seconds = time.perf_counter() - t0
         test_loss, test_acc, _, _ = evaluate(model, test_loader)
+        check_finite(f"the end of epoch {epoch + 1}", args.lr, test_loss=test_loss)
         for key, value in zip(history, (train_loss, test_loss, train_acc, test_acc,
                                         seconds)):
             history[key].append(value)
         print(f"epoch {epoch + 1}/{args.epochs}: train loss {train_loss:.4f}, "
               f"test loss {test_loss:.4f}, test accuracy {test_acc:.4f} "
               f"({seconds:.1f} s)")
-        state = {"model": model.state_dict(), "optimizer": optimizer.state_dict(),
-                 "history": history, "epoch": epoch + 1}
-        if scheduler is not None:
-            state["scheduler"] = scheduler.state_dict()
-        minidl.save(state, checkpoint)
+        run.save(epoch + 1, history, **states)
     return history
 
 

@@ -8,9 +8,11 @@ l1_loss, smooth_l1_loss, huber_loss. Distributions: kl_div.
 Every loss first computes one value per element (or per sample) and then applies its
 `reduction`: 'none' keeps them all, 'sum' adds them up, 'mean' averages them. The
 losses are built from differentiable Tensor ops, so autograd derives them (twice) by
-itself; only binary_cross_entropy has its own Function, to give PyTorch's finite
-gradient at probabilities of exactly 0 and 1. Signatures, defaults and edge cases
-follow torch.nn.functional, including the deprecated size_average/reduce arguments.
+itself. Three small Functions give PyTorch's gradients at the edges: binary cross
+entropy (finite at probabilities of exactly 0 and 1), the mean over the targets that
+are not ignored (zero gradients when all are), and kl_div's t log t (0 at t = 0).
+Signatures, defaults and edge cases follow torch.nn.functional, including the
+deprecated size_average/reduce arguments.
 The target is cast to the input's dtype, so float32 models stay float32.
 """
 from __future__ import annotations
@@ -50,12 +52,42 @@ def _reduction(op, reduction, size_average=None, reduce=None, allowed=_REDUCTION
 
 def _reduce(loss, reduction, weights=None):
     """'none' keeps each loss, 'sum' adds them up, 'mean' averages them -- as the
-    weighted average sum(loss) / sum(weights) when the losses carry weights."""
+    weighted average sum(loss) / sum(weights) when the losses carry weights. The mean
+    of no losses at all is NaN, as in PyTorch."""
     if reduction == "none":
         return loss
     if reduction == "sum":
         return sum(loss)
-    return mean(loss) if weights is None else sum(loss) / sum(weights)
+    if weights is not None:
+        with np.errstate(divide="ignore", invalid="ignore"):  # (0/0 is PyTorch's NaN)
+            return sum(loss) / sum(weights)
+    if loss.numel() == 0:
+        return MeanOverKept.apply(loss, np.ones(loss.shape, bool), 0)
+    return mean(loss)
+
+
+class MeanOverKept(Function):
+    # y = sum(loss) / total, where total (a constant) is the summed weight of the
+    # kept positions;  dy/dloss_i = 1 / total where kept, 0 at ignored positions.
+    # PyTorch never divides for ignored positions: when every target is ignored the
+    # loss is 0 / 0 = NaN, but its gradient is all zeros.
+    @staticmethod
+    def forward(ctx, loss, kept, total):
+        with np.errstate(divide="ignore", invalid="ignore"):
+            ctx.scale = np.where(kept, 1 / loss.dtype.type(total), 0).astype(loss.dtype)
+            return np.asarray(np.sum(loss) / loss.dtype.type(total))
+
+    @staticmethod
+    def backward(ctx, g):
+        return g * Tensor(ctx.scale), None, None
+
+
+def _reduce_classes(loss, reduction, kept, w):
+    """_reduce for class-index targets: 'mean' is sum(loss) / sum(w) over the kept
+    (not ignored) positions, with PyTorch's gradient when nothing is kept."""
+    if reduction != "mean":
+        return _reduce(loss, reduction)
+    return MeanOverKept.apply(loss, kept.numpy() > 0, np.sum(w.numpy()))
 
 
 def _as_tensor(op, x, what):
@@ -179,8 +211,8 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100,
     reduction = _reduction(op, reduction, size_average, reduce)
     x = float_input(input, op)
     weight = _class_weight(op, weight, x, x.shape[_class_dim(op, x)])
-    classes, _, w = _index_targets(op, target, x, weight, ignore_index)
-    return _reduce(-_pick(x, classes) * w, reduction, w)
+    classes, kept, w = _index_targets(op, target, x, weight, ignore_index)
+    return _reduce_classes(-_pick(x, classes) * w, reduction, kept, w)
 
 
 def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-100,
@@ -195,7 +227,7 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
     """
     # L_n = -sum_c weight_c q_nc log softmax(x_n)_c,  q_n the target distribution.
     # For a class index y_n this is (1 - eps) * nll + eps / C * (-sum_c w_c log p_nc),
-    # and 'mean' divides by sum_n weight[y_n] over non-ignored n (as PyTorch).
+    # and 'mean' divides each part by sum_n weight[y_n] over non-ignored n (as PyTorch).
     op = "cross_entropy"
     reduction = _reduction(op, reduction, size_average, reduce)
     x = float_input(input, op)
@@ -220,11 +252,11 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
         return _reduce(-sum(logp * q * w_c, cls), reduction)
 
     classes, kept, w = _index_targets(op, target, x, weight, ignore_index)
-    loss = -_pick(logp, classes) * w
-    if label_smoothing:
-        uniform = -sum(logp * w_c, cls) * kept
-        loss = loss * (1 - label_smoothing) + uniform * (label_smoothing / C)
-    return _reduce(loss, reduction, w)
+    nll = _reduce_classes(-_pick(logp, classes) * w, reduction, kept, w)
+    if not label_smoothing:
+        return nll
+    uniform = _reduce_classes(-sum(logp * w_c, cls) * kept, reduction, kept, w)
+    return nll * (1 - label_smoothing) + uniform * (label_smoothing / C)
 
 
 class BinaryCrossEntropy(Function):
@@ -368,6 +400,23 @@ def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mea
 
 
 # ------------------------------------------------------------------ distributions
+class XLogX(Function):
+    # y = x log x, with 0 log 0 = 0;  dy/dx = log x + 1, computed as PyTorch's
+    # xlogy(x, x) does: [log x where x != 0, else 0] + x / x, which is NaN at x = 0
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.where(x == 0, 0, x * np.log(x)).astype(x.dtype, copy=False)
+
+    @staticmethod
+    def backward(ctx, g):
+        x, = ctx.saved_tensors
+        nonzero = Tensor(x.numpy() != 0)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return g * (where(nonzero, log(where(nonzero, x, 1.0)), 0.0) + x / x)
+
+
 def kl_div(input, target, size_average=None, reduce=None, reduction="mean",
            log_target=False):
     """Kullback-Leibler divergence KL(target || input), input given as log-probabilities
@@ -376,7 +425,8 @@ def kl_div(input, target, size_average=None, reduce=None, reduction="mean",
     reduction='batchmean' (sum / batch size) is the true KL divergence per sample;
     'mean' divides by the number of *elements*, so PyTorch warns about it, and so do we.
     """
-    # L = t (log t - x), taken as 0 where t == 0;   with log_target: e^t (t - x)
+    # L = t log t - t x, with 0 log 0 = 0 (PyTorch's xlogy);   with log_target:
+    # L = e^t (t - x)
     op = "kl_div"
     if size_average is None and reduce is None and reduction == "mean":
         warnings.warn(f"{op}: reduction='mean' divides by the number of elements, not "
@@ -385,12 +435,9 @@ def kl_div(input, target, size_average=None, reduce=None, reduction="mean",
     reduction = _reduction(op, reduction, size_average, reduce,
                            allowed=("mean", "batchmean", "sum", "none"))
     x, t = _broadcast_pair(op, input, target, warn=False)
-    if log_target:
-        loss = exp(t) * (t - x)
-    else:
-        zero = Tensor(t.numpy() == 0)
-        t_log_t = where(zero, 0.0, t * log(where(zero, 1.0, t)))  # 0 log 0 = 0
-        loss = t_log_t - t * x
-    if reduction == "batchmean":
-        return sum(loss) / x.shape[0] if x.ndim else sum(loss)
+    loss = exp(t) * (t - x) if log_target else XLogX.apply(t) - t * x
+    if reduction == "batchmean":  # sum / batch size (of a 0-d input: the sum)
+        if x.ndim == 0:
+            return sum(loss)
+        return sum(loss) / x.shape[0] if x.shape[0] else _reduce(loss, "mean")  # (NaN)
     return _reduce(loss, reduction)

@@ -477,7 +477,7 @@ def test_conv_transpose2d_output_size_picks_the_output_padding(torch, rng):
      md.ShapeError, ["ConvTranspose2d(3, 8", "(28, 28)"]),
     (lambda: md.nn.Conv2d(1, 1, 3, padding=3, padding_mode="reflect"),
      lambda m: m(md.zeros((1, 1, 3, 3))), md.ShapeError,
-     ["Conv2d", "reflect padding 3", "input size 3"]),
+     ["Conv2d", "reflect padding (3, 3)", "size 3"]),
 ])
 def test_conv_layer_errors_name_the_layer(make, call, error, words):
     with pytest.raises(error) as info:

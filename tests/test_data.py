@@ -175,8 +175,9 @@ def test_collate_dtypes_from_items():
     images = default_collate([np.zeros((2, 2), np.float32)] * 3)
     assert images.dtype == np.float32 and images.shape == (3, 2, 2)
     assert default_collate([np.uint8(1), np.uint8(2)]).dtype == np.int64
-    with pytest.raises(TypeError, match="cannot batch examples of dtype"):
-        default_collate(["a", "b"])
+    assert default_collate(["a", "b"]) == ["a", "b"]       # strings stay a list, as PyTorch
+    with pytest.raises(TypeError, match="complex128 for item 1"):
+        default_collate([1.0, 1j])
 
 
 def test_custom_collate_fn_gets_the_examples():
@@ -211,3 +212,71 @@ def test_bad_batch_size(bad):
 def test_generator_and_seed_together_is_an_error():
     with pytest.raises(ValueError, match="generator or a seed"):
         DataLoader(make_dataset(4), generator=minidl.Generator(0), seed=1)
+
+
+# ------------------------------------------------- what user code hands the loader
+def test_a_batch_transform_that_raises_or_returns_none_is_named():
+    def noisy(x, y):
+        raise ValueError("sigma must be positive")
+    loader = DataLoader(make_dataset(6), batch_size=4, transform=noisy)
+    with pytest.raises(ValueError, match="DataLoader transform .*noisy.* raised on "
+                                         "batch 0 .items 0, 1, 2, ... .4 items.."):
+        next(iter(loader))
+    loader = DataLoader(make_dataset(6), batch_size=4, transform=lambda x, y: None)
+    with pytest.raises(TypeError, match=r"<lambda> \(test_data.py, line \d+\) returned "
+                                        "None for batch 0"):
+        next(iter(loader))
+
+
+@pytest.mark.parametrize("transform, error, match", [
+    (lambda x, y: x, TypeError, r"returned Tensor \(4, 3\) for batch 0 .*expected a "
+                                r"tuple of 2 parts"),
+    (lambda x, y: (x, y, y), TypeError, "expected a tuple of 2 parts"),
+    (lambda x, y: (x[:3], y), ValueError, "different numbers of examples"),
+])
+def test_a_batch_transform_must_return_the_batch_it_was_given(transform, error, match):
+    with pytest.raises(error, match=match):
+        next(iter(DataLoader(make_dataset(6), batch_size=4, transform=transform)))
+
+
+class Ragged(Dataset):
+    """Items that do not batch together: item 3 is off in the way `kind` says."""
+
+    def __init__(self, kind):
+        self.kind = kind
+
+    def __len__(self):
+        return 6
+
+    def __getitem__(self, i):
+        x, y = np.zeros((2, 2), np.float32), i
+        if i == 3:
+            return {"shape": (np.zeros((2, 3), np.float32), y), "fields": (x, y, y),
+                    "none": None, "keys": {"x": x}}[self.kind]
+        return {"x": x, "y": y} if self.kind == "keys" else (x, y)
+
+
+@pytest.mark.parametrize("kind, error, match", [
+    ("shape", ValueError, r"item 3 has shape \(2, 3\) but item 0 has \(2, 2\)"),
+    ("fields", ValueError, r"item 3 has fields 3, but item 0 has 2"),
+    ("none", TypeError, "dataset item 3 is None"),
+    ("keys", ValueError, r"item 3 has keys \['x'\], but item 0 has \['x', 'y'\]"),
+])
+def test_collate_names_the_item_that_does_not_fit(kind, error, match):
+    with pytest.raises(error, match=match):
+        next(iter(DataLoader(Ragged(kind), batch_size=6)))
+
+
+def test_collate_batches_dicts_key_by_key_as_pytorch():
+    batch = next(iter(DataLoader(Ragged("keys"), batch_size=3)))
+    assert set(batch) == {"x", "y"} and batch["x"].shape == (3, 2, 2)
+    assert batch["y"].numpy().tolist() == [0, 1, 2]
+
+
+def test_what_the_loader_is_given_is_checked_up_front():
+    with pytest.raises(TypeError, match="dataset must have __len__ and __getitem__"):
+        DataLoader(None)
+    with pytest.raises(TypeError, match="transform must be callable"):
+        DataLoader(make_dataset(4), transform="flip")
+    with pytest.raises(TypeError, match="collate_fn must be callable"):
+        DataLoader(make_dataset(4), collate_fn=[])

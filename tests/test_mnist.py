@@ -39,7 +39,7 @@ def offline(tmp_path, monkeypatch):
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
     monkeypatch.delenv("MINIDL_DATA", raising=False)
     monkeypatch.setattr(mnist_module, "MIRRORS", (closed_port_url(),))
-    monkeypatch.setattr(mnist_module, "_notice_shown", False)
+    monkeypatch.setattr(mnist_module, "_using_subset", False)
 
 
 def fake_mnist(seed, n_train=5, n_test=3):
@@ -198,7 +198,12 @@ def test_download_goes_into_root_when_given(server, tmp_path, monkeypatch):
     monkeypatch.setattr(mnist_module, "MIRRORS", (server.url("m1"),))
     monkeypatch.setattr(mnist_module, "FILES", file_table(arrays))
     root = tmp_path / "data"
-    assert mnist(root, split="test", verbose=False).source == f"download: {root}"
+    root.mkdir()
+    with pytest.raises(FileNotFoundError, match="holds 0 of the 4"):
+        mnist(root, split="test", verbose=False)       # a named folder is not filled...
+    assert server.requests == []
+    assert mnist(root, split="test", download=True,    # ...unless asked to
+                 verbose=False).source == f"root: {root}"
     assert len(os.listdir(root)) == 4
     assert not (tmp_path / "xdg").exists()
 
@@ -284,7 +289,8 @@ def test_search_order_root_then_env_then_cache(tmp_path, monkeypatch):
 
     assert found(root) == (1, f"root: {root}")
     assert found(None) == (2, f"MINIDL_DATA: {env}")
-    assert found(tmp_path / "empty") == (2, f"MINIDL_DATA: {env}")
+    with pytest.raises(FileNotFoundError, match="does not exist"):
+        found(tmp_path / "missing")                     # a named folder is never skipped
     monkeypatch.delenv("MINIDL_DATA")
     assert found(None) == (3, f"cache: {cache}")
 
@@ -397,3 +403,125 @@ def test_mnist_dataset_transform_per_image():
     np.testing.assert_array_equal(x[0], image.numpy())
     with pytest.raises(ValueError, match="limit must be a non-negative integer"):
         MNIST(download=False, limit=-1)
+
+
+# ------------------------------------------------- a named folder: used or refused
+def test_a_named_folder_that_is_missing_or_a_file_is_refused(tmp_path, monkeypatch):
+    with pytest.raises(FileNotFoundError, match=r"root=.*nope does not exist"):
+        mnist(tmp_path / "nope")
+    (tmp_path / "file").write_text("x")
+    with pytest.raises(NotADirectoryError, match="is a file, not a folder"):
+        mnist(tmp_path / "file")
+    monkeypatch.setenv("MINIDL_DATA", str(tmp_path / "typo"))
+    with pytest.raises(FileNotFoundError, match=r"\$MINIDL_DATA=.*typo does not exist"):
+        mnist()                                          # not the cache, not the subset
+
+
+@pytest.mark.parametrize("present", [0, 1, 2, 3])
+def test_an_incomplete_named_folder_lists_what_is_found_and_missing(tmp_path, present,
+                                                                   monkeypatch):
+    arrays = fake_mnist(1)
+    write_set(tmp_path, {n: arrays[n] for n in NAMES[:present]})
+    (tmp_path / "train-images.idx3-ubyte").write_bytes(b"kaggle's name")
+    for named in ("root", "env"):
+        if named == "env":
+            monkeypatch.setenv("MINIDL_DATA", str(tmp_path))
+        with pytest.raises(FileNotFoundError) as info:
+            # even the split whose two files are there: train and test from one place
+            mnist(tmp_path if named == "root" else None, split="train", check_md5=False)
+        message = str(info.value)
+        assert f"holds {present} of the 4" in message
+        found, missing = message.split("; missing ")
+        assert all(f"{n}.gz" in found for n in NAMES[:present])
+        assert all(n in missing and n not in found for n in NAMES[present:])
+        assert "other files there: train-images.idx3-ubyte" in message
+        assert "download=True" in message
+
+
+def test_download_true_fills_a_named_folder_or_raises_never_the_subset(server, tmp_path):
+    with pytest.raises(DownloadError):
+        mnist(tmp_path, download=True)                   # offline
+    with pytest.raises(DownloadError):
+        mnist(download=True)                              # asked for, so no fallback
+    assert mnist_module._using_subset is False
+
+
+def test_train_and_test_never_come_from_different_places(server, tmp_path, monkeypatch):
+    """Offline with a half-filled cache: both splits from the subset -- and they stay
+    there for the process even if the cache is completed in between."""
+    cache = tmp_path / "xdg" / "minidl" / "mnist"
+    write_set(cache, {n: a for n, a in fake_mnist(1).items() if n in NAMES[:2]})
+    train = mnist(split="train", verbose=False, check_md5=False)
+    write_set(cache, fake_mnist(1))                      # the cache is complete now
+    test = mnist(split="test", verbose=False, check_md5=False)
+    assert train.source == test.source == mnist_module.SUBSET_SOURCE
+    monkeypatch.setattr(mnist_module, "_using_subset", False)     # a new process
+    assert mnist(split="test", verbose=False, check_md5=False).source == f"cache: {cache}"
+
+
+def test_a_download_that_dies_mid_file_leaves_nothing_in_the_cache(server, tmp_path,
+                                                                   monkeypatch):
+    arrays = fake_mnist(4)
+    serve(server, "m1", arrays)
+    monkeypatch.setattr(mnist_module, "MIRRORS", (server.url("m1"),))
+    monkeypatch.setattr(mnist_module, "FILES", file_table(arrays))
+    real_copy, calls = mnist_module.shutil.copyfileobj, []
+
+    def die_in_third_file(src, dst, *args):
+        calls.append(1)
+        if len(calls) == 3:
+            dst.write(src.read(100))
+            raise ConnectionResetError(104, "Connection reset by peer")
+        return real_copy(src, dst, *args)
+
+    monkeypatch.setattr(mnist_module.shutil, "copyfileobj", die_in_third_file)
+    cache = tmp_path / "xdg" / "minidl" / "mnist"
+    assert mnist(split="train", verbose=False).source == mnist_module.SUBSET_SOURCE
+    assert sorted(os.listdir(cache)) == sorted(f"{n}.gz" for n in NAMES[:2])  # whole
+    for name in NAMES[:2]:
+        np.testing.assert_array_equal(read_idx(cache / f"{name}.gz"), arrays[name])
+    monkeypatch.setattr(mnist_module, "_using_subset", False)     # a new process
+    monkeypatch.setattr(mnist_module.shutil, "copyfileobj", real_copy)
+    assert mnist(split="test", verbose=False).source == f"download: {cache}"
+    assert sorted(os.listdir(cache)) == sorted(f"{n}.gz" for n in NAMES)
+
+
+# ------------------------------------------------- transforms that misbehave
+def naming(*parts):
+    return ".*".join(parts)
+
+
+def test_a_transform_that_raises_is_named_with_the_item(monkeypatch):
+    def crop(image):
+        raise IndexError("crop window outside the image")
+    ds = MNIST(train=False, download=False, limit=8, transform=crop)
+    with pytest.raises(IndexError, match=naming("MNIST transform", "crop", "item 5",
+                                                "crop window outside")) as info:
+        ds[5]
+    assert isinstance(info.value.__cause__, IndexError)
+    with pytest.raises(IndexError, match="item 3"):
+        ds.get_batch(np.array([3, 4]))
+
+
+def test_a_transform_returning_none_or_other_shapes_is_named_with_the_item():
+    def forgot_return(image):
+        image * 2
+    ds = MNIST(train=False, download=False, limit=8, transform=forgot_return)
+    with pytest.raises(TypeError, match=naming("forgot_return", "returned None for "
+                                               "item 2", "forget `return`")):
+        ds[2]
+
+    def sometimes_cropped(image):
+        return image[:, :20] if image.sum() > 100 else image
+    ds = MNIST(train=False, download=False, limit=8, transform=sometimes_cropped)
+    sums = [float(ds.data[i].sum()) / 255 for i in range(8)]
+    assert min(sums) <= 100 < max(sums)
+    with pytest.raises(ValueError, match=naming("MNIST transform sometimes_cropped",
+                                                r"item \d", r"shape \(1, 2\d, 28\)",
+                                                r"item 0 has \(1, 2\d, 28\)")):
+        list(DataLoader(ds, batch_size=8))
+    with pytest.raises(TypeError, match="gave str .*for item 0"):
+        MNIST(train=False, download=False, limit=2, transform=lambda im: "x")[0]
+    tensor_out = MNIST(train=False, download=False, limit=2,
+                       transform=lambda im: minidl.tensor(im) * 2)
+    assert tensor_out.get_batch(np.array([0, 1]))[0].shape == (2, 1, 28, 28)

@@ -2,6 +2,7 @@
 
   dataset.py     Dataset, TensorDataset, Subset, random_split
   dataloader.py  DataLoader (shuffled mini-batches), default_collate
+  checks.py      what user transforms and datasets return, checked; errors name the item
   idx.py         read_idx / write_idx: the file format of MNIST
   mnist.py       mnist() arrays and the MNIST Dataset: find, download or use the subset
   make_subset.py builds mnist_subset/, the 10,000 + 2,000 images shipped with minidl

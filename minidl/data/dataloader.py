@@ -16,10 +16,13 @@ stacking them with collate_fn (default_collate). Both give the same Tensors.
 """
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import numpy as np
 
 from ..random import Generator, numpy_rng
 from ..tensor import Tensor
+from . import checks
 
 
 def default_collate(samples: list):
@@ -27,12 +30,42 @@ def default_collate(samples: list):
 
     Each field becomes one Tensor with a new first dimension: floating data keeps its
     dtype (Python floats become float64, as in PyTorch), integers become int64 (the
-    dtype losses expect for class labels), bools stay bool.
+    dtype losses expect for class labels), bools stay bool. Dicts are batched key by
+    key, strings stay a list. Examples that do not fit together (other shapes, other
+    fields, None) raise an error naming the first one that differs.
     """
+    return _collate(list(samples), list(range(len(samples))))
+
+
+def _collate(samples: list, indices: list):
+    """default_collate, with the dataset index of each example for the messages."""
+    for sample, index in zip(samples, indices):
+        if sample is None:
+            raise TypeError(f"DataLoader: dataset item {index} is None; a Dataset's "
+                            "__getitem__ must return an example")
     first = samples[0]
+    if isinstance(first, Mapping):
+        _same_structure(samples, indices, Mapping, lambda s: sorted(s), "keys")
+        return {key: _collate([s[key] for s in samples], indices) for key in first}
     if isinstance(first, (tuple, list)):
-        return tuple(default_collate(list(field)) for field in zip(*samples))
-    return _batch_tensor(np.stack([np.asarray(s) for s in samples]))
+        _same_structure(samples, indices, (tuple, list), len, "fields")
+        return tuple(_collate(list(field), indices) for field in zip(*samples))
+    if isinstance(first, str):
+        return list(samples)   # as PyTorch: a batch of strings is a list of them
+    arrays = [checks.as_array(s, "DataLoader: the dataset", f"item {i}")
+              for s, i in zip(samples, indices)]
+    checks.same_shapes(arrays, indices, "DataLoader")
+    return _batch_tensor(np.stack(arrays))
+
+
+def _same_structure(samples, indices, kind, measure, what):
+    """Raise unless every example is a `kind` with the first one's keys/fields."""
+    for sample, index in zip(samples, indices):
+        if not isinstance(sample, kind) or measure(sample) != measure(samples[0]):
+            got = measure(sample) if isinstance(sample, kind) else type(sample).__name__
+            raise ValueError(f"DataLoader: dataset item {index} has {what} {got}, but "
+                             f"item {indices[0]} has {measure(samples[0])}; the examples "
+                             "of a batch must have the same structure")
 
 
 def _batch_tensor(array: np.ndarray) -> Tensor:
@@ -43,6 +76,20 @@ def _batch_tensor(array: np.ndarray) -> Tensor:
         raise TypeError(f"DataLoader: cannot batch examples of dtype {array.dtype}; "
                         "expected numbers, arrays or Tensors (or pass a collate_fn)")
     return Tensor(array)
+
+
+def _items(indices) -> str:
+    """'items 3, 17, 42, ... (32 items)': which examples a batch holds."""
+    shown = ", ".join(str(int(i)) for i in indices[:3])
+    return f"items {shown}{', ...' if len(indices) > 3 else ''} ({len(indices)} items)"
+
+
+def _what(value) -> str:
+    """A short description of a batch or a part of one, for error messages."""
+    if isinstance(value, (tuple, list)):
+        return f"a {type(value).__name__} of {', '.join(_what(v) for v in value)}"
+    shape = getattr(value, "shape", None)
+    return f"{type(value).__name__}{'' if shape is None else ' ' + str(tuple(shape))}"
 
 
 class DataLoader:
@@ -68,6 +115,12 @@ class DataLoader:
                 or batch_size < 1:
             raise ValueError(f"DataLoader: batch_size must be a positive integer, got "
                              f"{batch_size!r}")
+        if not (hasattr(dataset, "__len__") and hasattr(dataset, "__getitem__")):
+            raise TypeError(f"DataLoader: dataset must have __len__ and __getitem__ "
+                            f"(a Dataset), got {type(dataset).__name__}")
+        for name, fn in (("collate_fn", collate_fn), ("transform", transform)):
+            if fn is not None and not callable(fn):
+                raise TypeError(f"DataLoader: {name} must be callable, got {fn!r}")
         if generator is not None and seed is not None:
             raise ValueError("DataLoader: give a generator or a seed, not both")
         if generator is None:
@@ -90,15 +143,44 @@ class DataLoader:
     def __iter__(self):
         n = len(self.dataset)
         order = self.generator.np.permutation(n) if self.shuffle else np.arange(n)
-        get_batch = getattr(self.dataset, "get_batch", None)
-        for start in range(0, len(self) * self.batch_size, self.batch_size):
+        for k, start in enumerate(range(0, len(self) * self.batch_size, self.batch_size)):
             indices = order[start:start + self.batch_size]
-            if self.collate_fn is None and callable(get_batch):   # fast path
-                batch = tuple(_batch_tensor(a) for a in get_batch(indices))
-            else:
-                collate = self.collate_fn or default_collate
-                batch = collate([self.dataset[int(i)] for i in indices])
+            batch = self._fetch(indices)
             if self.transform is not None:
-                batch = (self.transform(*batch) if isinstance(batch, tuple)
-                         else self.transform(batch))
+                batch = self._transform(batch, f"batch {k} ({_items(indices)})")
             yield batch
+
+    def _fetch(self, indices):
+        """The batch of dataset items `indices`: one get_batch (the fast path), or
+        one dataset[i] per item, collated."""
+        get_batch = getattr(self.dataset, "get_batch", None)
+        if self.collate_fn is None and callable(get_batch):
+            fields = get_batch(indices)
+            for field in fields:
+                if len(field) != len(indices):
+                    raise ValueError(f"DataLoader: {type(self.dataset).__name__}."
+                                     f"get_batch returned {_what(fields)} for "
+                                     f"{_items(indices)}")
+            return tuple(_batch_tensor(np.asarray(a)) for a in fields)
+        samples = [self.dataset[int(i)] for i in indices]
+        if self.collate_fn is None:
+            return _collate(samples, [int(i) for i in indices])
+        return self.collate_fn(samples)
+
+    def _transform(self, batch, where: str):
+        """self.transform on a batch, and its result checked: a tuple batch must come
+        back as a tuple of as many parts, all with one number of examples."""
+        parts = batch if isinstance(batch, tuple) else (batch,)
+        result = checks.call(self.transform, parts, "DataLoader transform", where)
+        if not isinstance(batch, tuple):
+            return result
+        if not isinstance(result, (tuple, list)) or len(result) != len(batch):
+            raise TypeError(f"DataLoader transform {checks.describe(self.transform)} "
+                            f"returned {_what(result)} for {where}; expected a tuple "
+                            f"of {len(batch)} parts, like its input {_what(batch)}")
+        sizes = {len(part) for part in result if getattr(part, "shape", ())}
+        if len(sizes) > 1:
+            raise ValueError(f"DataLoader transform {checks.describe(self.transform)} "
+                             f"returned {_what(result)} for {where}: its parts hold "
+                             "different numbers of examples")
+        return tuple(result)

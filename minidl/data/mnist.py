@@ -1,21 +1,28 @@
 """MNIST: find the handwritten digits on disk, download them, or use the built-in subset.
 
-mnist(split) returns (images uint8 (N, 28, 28), labels int64 (N,), source) and looks
-for the official files, in this order, in:
-  1. root=DIR, if you pass it;
-  2. the directory named by the environment variable MINIDL_DATA;
-  3. the cache: $XDG_CACHE_HOME/minidl/mnist (default ~/.cache/minidl/mnist);
-  4. the internet (if download=True): each file from the first mirror that works,
-     checked against its MD5, saved into root (or the cache when no root is given);
-  5. the subset shipped inside minidl -- the first 10,000 training and 2,000 test
-     images -- with a one-line notice, so every example also runs offline.
-A directory holds the four files under their official names, gzipped (.gz) or not
-(a torchvision data/MNIST/raw folder works). `source` says where the data came from.
+mnist(root, split) returns (images uint8 (N, 28, 28), labels int64 (N,), source).
+Where the data comes from:
+  * a folder you name -- root=DIR, or else the environment variable MINIDL_DATA --
+    is used, or refused: it must hold all four official files (train and test, so
+    the two always come from the same place). If it is missing, or holds only some
+    of them, the error lists what was found and what is missing; download=True
+    fetches the missing files into it instead.
+  * naming no folder: the cache $XDG_CACHE_HOME/minidl/mnist (~/.cache/minidl/mnist);
+    missing files are downloaded into it (each from the first mirror that works,
+    checked against its MD5, written atomically: never a half-written file); when
+    that fails (offline), the subset shipped inside minidl -- the first 10,000
+    training and 2,000 test images -- with a one-line notice, and from then on for
+    the whole process, so training and test data never mix the two.
+A folder holds the files under their official names, gzipped (.gz) or not (a
+torchvision data/MNIST/raw folder works). Every file read is checked (IDX header,
+size, and unless check_md5=False the official MD5): a damaged file is an error
+naming it, never skipped. `source` says where the data came from.
 
 MNIST(...) wraps the arrays as a Dataset of float32 images in [0, 1], shape (1, 28, 28).
 """
 from __future__ import annotations
 
+import functools
 import hashlib
 import http.client
 import importlib.resources
@@ -30,6 +37,8 @@ import numpy as np
 
 from ..fileio import atomic_path
 from ..tensor import Tensor
+from . import checks
+from .checks import describe
 from .dataset import Dataset
 from .idx import encode_idx, read_idx
 
@@ -83,33 +92,75 @@ def cache_dir() -> pathlib.Path:
     return pathlib.Path(cache) / "minidl" / "mnist"
 
 
-def mnist(root=None, split: str = "train", download: bool = True, verbose: bool = True,
-          check_md5: bool = True) -> MNISTArrays:
-    """The MNIST `split` ("train" or "test") as arrays, from the first place that has it.
+def mnist(root=None, split: str = "train", download: bool | None = None,
+          verbose: bool = True, check_md5: bool = True) -> MNISTArrays:
+    """The MNIST `split` ("train" or "test") as arrays (see the module docstring).
 
-    See the module docstring for the search order. Files found on disk are checked
-    (IDX header, size and -- unless check_md5=False, e.g. for Fashion-MNIST in the
-    same format -- the official MD5); a damaged file raises an error naming it rather
-    than being skipped. verbose=False silences the download and subset messages.
+    download: None (default) downloads only into the cache, when no folder is named,
+    and falls back to the built-in subset when offline; True also fills a named
+    folder, and raises DownloadError instead of falling back; False never downloads.
+    check_md5=False accepts files that are not the official ones (e.g. Fashion-MNIST,
+    in the same format). verbose=False silences the download and subset messages.
     """
     if split not in SPLITS:
         raise ValueError(f"mnist: split must be 'train' or 'test', got {split!r}")
     files = FILES if check_md5 else None
-    root = pathlib.Path(root).expanduser() if root is not None else None
-    places = [("root", root), ("MINIDL_DATA", os.environ.get("MINIDL_DATA")),
-              ("cache", cache_dir())]
-    for how, directory in places:
-        paths = _find_split(directory, split) if directory else None
-        if paths:
-            return _load(paths, files, f"{how}: {directory}")
-    if download:
-        target = root if root is not None else cache_dir()
+    named = _named_folder(root)
+    if named is not None:
+        how, folder = named
+        _check_named_folder(folder, how, download, verbose)
+        return _load(_find_split(folder, split), files, f"{how}: {folder}")
+    cache = cache_dir()
+    if _using_subset and not download:  # keep train and test from the same place
+        return _load_subset(split, verbose)
+    if _find_all(cache) is not None:
+        return _load(_find_split(cache, split), files, f"cache: {cache}")
+    if download is not False:
         try:
-            download_mnist(target, verbose=verbose)
-            return _load(_find_split(target, split), files, f"download: {target}")
+            download_mnist(cache, verbose=verbose)
+            return _load(_find_split(cache, split), files, f"download: {cache}")
         except DownloadError:
-            pass  # offline: fall back to the subset
+            if download:
+                raise
     return _load_subset(split, verbose)
+
+
+def _named_folder(root) -> tuple[str, pathlib.Path] | None:
+    """("root", DIR) or ("MINIDL_DATA", DIR) for the folder the user named, if any."""
+    if root is not None:
+        return "root", pathlib.Path(root).expanduser()
+    if os.environ.get("MINIDL_DATA"):
+        return "MINIDL_DATA", pathlib.Path(os.environ["MINIDL_DATA"]).expanduser()
+    return None
+
+
+def _check_named_folder(folder: pathlib.Path, how, download, verbose) -> None:
+    """Raise unless `folder` holds all four files (after downloading them into it,
+    if download=True): FileNotFoundError listing what is there and what is not."""
+    named = "root=" if how == "root" else "$MINIDL_DATA="
+    if not folder.exists():
+        raise FileNotFoundError(f"mnist: the data folder {named}{folder} does not exist")
+    if not folder.is_dir():
+        raise NotADirectoryError(f"mnist: the data folder {named}{folder} is a file, "
+                                 "not a folder")
+    if _find_all(folder) is not None:
+        return
+    if download:
+        download_mnist(folder, verbose=verbose)
+        return
+    found = [path.name for path in map(functools.partial(_find, folder), FILES) if path]
+    missing = [f"{name}[.gz]" for name in FILES if _find(folder, name) is None]
+    others = sorted(set(os.listdir(folder)) - set(found))
+    listing = (f"found {', '.join(found) or 'none of them'}; missing "
+               f"{', '.join(missing)}")
+    if others:
+        listing += (f"; other files there: {', '.join(others[:8])}"
+                    f"{', ...' if len(others) > 8 else ''}")
+    raise FileNotFoundError(
+        f"mnist: the data folder {named}{folder} holds {4 - len(missing)} of the 4 "
+        f"MNIST files (train and test, under their official names): {listing}. Add "
+        "the missing files, pass download=True to fetch them into it, or name no "
+        "folder to use the cache or the built-in subset")
 
 
 def download_mnist(root, mirrors=None, files=None, timeout: float = TIMEOUT,
@@ -181,6 +232,12 @@ def _find_split(directory, split) -> dict | None:
     return paths if all(paths.values()) else None
 
 
+def _find_all(directory) -> dict | None:
+    """{file name: path} for all four files, if all are in directory."""
+    paths = {name: _find(directory, name) for name in FILES}
+    return paths if all(paths.values()) else None
+
+
 def _load(paths: dict, files: dict | None, source: str) -> MNISTArrays:
     """Read the images and labels at `paths`, checked against `files` if given."""
     (images_name, images_path), (labels_name, labels_path) = paths.items()
@@ -194,16 +251,16 @@ def _load(paths: dict, files: dict | None, source: str) -> MNISTArrays:
     return MNISTArrays(images, labels.astype(np.int64), source)
 
 
-_notice_shown = False  # the subset notice is printed once per process
+_using_subset = False  # once a process uses the subset, it stays on it (one notice)
 
 
 def _load_subset(split, verbose) -> MNISTArrays:
-    global _notice_shown
-    if verbose and not _notice_shown:
+    global _using_subset
+    if verbose and not _using_subset:
         print("minidl: full MNIST not on disk and not downloaded; using the built-in "
               "subset of 10,000 training / 2,000 test images (for all 70,000: pass "
               "root=DIR, set MINIDL_DATA=DIR, or go online)", file=sys.stderr)
-        _notice_shown = True
+    _using_subset = True
     folder = importlib.resources.files(__package__) / "mnist_subset"
     with importlib.resources.as_file(folder / f"{SPLITS[split][0]}.gz") as images, \
             importlib.resources.as_file(folder / f"{SPLITS[split][1]}.gz") as labels:
@@ -225,12 +282,14 @@ class MNIST(Dataset):
     plus source (where the files came from).
     """
 
-    def __init__(self, root=None, train: bool = True, download: bool = True,
+    def __init__(self, root=None, train: bool = True, download: bool | None = None,
                  transform=None, limit: int | None = None):
-        arrays = mnist(root, "train" if train else "test", download)
-        if limit is not None and (isinstance(limit, bool) or int(limit) != limit
-                                  or limit < 0):
+        if limit is not None and (isinstance(limit, bool) or not isinstance(
+                limit, (int, np.integer)) or limit < 0):
             raise ValueError(f"MNIST: limit must be a non-negative integer, got {limit!r}")
+        if transform is not None and not callable(transform):
+            raise TypeError(f"MNIST: transform must be callable, got {transform!r}")
+        arrays = mnist(root, "train" if train else "test", download)
         n = len(arrays.labels) if limit is None else int(limit)
         self.data, self.targets = arrays.images[:n], arrays.labels[:n]
         self.source, self.train, self.transform = arrays.source, train, transform
@@ -250,8 +309,18 @@ class MNIST(Dataset):
         if self.transform is None:
             return images
         if images.ndim == 3:
-            return self.transform(images)
-        return np.stack([self.transform(image) for image in images])
+            return self._transform(images, int(np.arange(len(self))[index]))
+        indices = np.arange(len(self))[index].tolist()
+        out = [self._transform(image, i) for image, i in zip(images, indices)]
+        checks.same_shapes(out, indices, f"MNIST transform {describe(self.transform)}")
+        return np.stack(out)
+
+    def _transform(self, image, index) -> np.ndarray:
+        """self.transform(image) for item `index`, checked (see checks.py)."""
+        where = f"item {index}"
+        result = checks.call(self.transform, (image,), "MNIST transform", where)
+        return checks.as_array(result, f"MNIST transform {describe(self.transform)}",
+                               where)
 
     def __repr__(self):
         split = "train" if self.train else "test"

@@ -1,5 +1,6 @@
 """Pooling kernels: max pooling (value and argmax in one pass), its gradient scatter,
-and window means (window sums divided by a divisor) with their adjoint.
+unpooling's scatter, and window means (window sums divided by a divisor) with their
+adjoint.
 
 Every array is a stack of planes, shape (P, H, W) with P = N * C; each plane is
 independent, so the loops run in parallel over planes (prange). The windows are the
@@ -14,20 +15,22 @@ from numba import njit, prange
 
 
 @njit(parallel=True, cache=True)
-def max_pool2d_forward(x, h_first, h_count, dh, w_first, w_count, dw, out, argmax):
+def max_pool2d_forward(x, h_first, h_count, dh, w_first, w_count, dw, out, argmax,
+                       lowest):
     """out[p, oh, ow] = max of the window; argmax[p, oh, ow] = its flat index h * W + w.
 
     The first maximum in scan order wins a tie. As in PyTorch a NaN beats anything
     (the last NaN of the window wins; a second scan, run only for windows holding a
     NaN, keeps the main loop lean), and a window with no tap inside the input (only
-    possible with dilation) gives -inf at the index of its first tap."""
+    possible with dilation) gives `lowest` (-inf, or the integer dtype's minimum) at
+    the index of its first tap."""
     P, H, W = x.shape
     OH, OW = out.shape[1], out.shape[2]
     for p in prange(P):
         for oh in range(OH):
             for ow in range(OW):
                 h0, w0 = h_first[oh], w_first[ow]
-                best, best_index = -np.inf, h0 * W + w0
+                best, best_index = lowest, h0 * W + w0
                 if h_count[oh] > 0 and w_count[ow] > 0:
                     best = x[p, h0, w0]
                 has_nan = False
@@ -61,6 +64,17 @@ def scatter_add_planes(g, index, out):
         for k in range(K):
             if 0 <= index[p, k] < size:
                 out[p, index[p, k]] += g[p, k]
+
+
+@njit(parallel=True, cache=True)
+def scatter_planes(values, index, out):
+    """out[p, :] = 0, then out[p, index[p, k]] = values[p, k] for every k in order (a
+    later write to the same position wins). The caller checks that indices fit."""
+    P, K = values.shape
+    for p in prange(P):
+        out[p, :] = 0
+        for k in range(K):
+            out[p, index[p, k]] = values[p, k]
 
 
 @njit(parallel=True, cache=True)

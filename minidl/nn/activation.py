@@ -7,6 +7,8 @@ computes a new tensor (the result is the same).
 """
 from __future__ import annotations
 
+import warnings
+
 from .. import functional as F
 from .module import Module
 
@@ -133,3 +135,113 @@ class LogSoftmax(Softmax):
 
     def forward(self, x):
         return F.log_softmax(x, -1 if self.dim is None else self.dim)
+
+
+class _InplaceActivation(Module):
+    """An activation with only PyTorch's `inplace` flag: forward calls _function."""
+
+    def __init__(self, inplace: bool = False):
+        super().__init__()
+        self.inplace = inplace
+
+    def forward(self, x):
+        return type(self)._function(x)
+
+    def extra_repr(self) -> str:
+        return "inplace=True" if self.inplace else ""
+
+
+class SELU(_InplaceActivation):
+    """scale * (max(0, x) + min(0, alpha * (e^x - 1))), alpha ~ 1.673, scale ~ 1.051."""
+    _function = F.selu
+
+
+class Hardswish(_InplaceActivation):
+    """x * relu6(x + 3) / 6."""
+    _function = F.hardswish
+
+    def extra_repr(self) -> str:
+        return ""  # (PyTorch shows no inplace flag for these two)
+
+
+class Hardsigmoid(Hardswish):
+    """relu6(x + 3) / 6."""
+    _function = F.hardsigmoid
+
+
+class Mish(_InplaceActivation):
+    """x * tanh(softplus(x))."""
+    _function = F.mish
+
+
+class Softsign(Module):
+    """x / (1 + |x|)."""
+
+    def forward(self, x):
+        return F.softsign(x)
+
+
+class LogSigmoid(Module):
+    """log(sigmoid(x)), computed without overflow."""
+
+    def forward(self, x):
+        return F.logsigmoid(x)
+
+
+class CELU(Module):
+    """max(0, x) + min(0, alpha * (e^(x / alpha) - 1))."""
+
+    def __init__(self, alpha: float = 1.0, inplace: bool = False):
+        super().__init__()
+        self.alpha = alpha
+        self.inplace = inplace
+
+    def forward(self, x):
+        return F.celu(x, self.alpha)
+
+    def extra_repr(self) -> str:
+        return f"alpha={self.alpha}" + (", inplace=True" if self.inplace else "")
+
+
+class Hardtanh(Module):
+    """x clipped to [min_val, max_val] (min_value/max_value: PyTorch's deprecated
+    names for the same)."""
+
+    def __init__(self, min_val: float = -1.0, max_val: float = 1.0, inplace: bool = False,
+                 min_value=None, max_value=None):
+        super().__init__()
+        if min_value is not None or max_value is not None:
+            warnings.warn("Hardtanh: keyword arguments min_value and max_value are "
+                          "deprecated, use min_val and max_val instead", FutureWarning,
+                          stacklevel=2)
+            min_val = min_val if min_value is None else min_value
+            max_val = max_val if max_value is None else max_value
+        if max_val <= min_val:
+            raise ValueError(f"{type(self).__name__}: max_val ({max_val}) must be greater "
+                             f"than min_val ({min_val})")
+        self.min_val, self.max_val = min_val, max_val
+        self.inplace = inplace
+
+    def forward(self, x):
+        return F.hardtanh(x, self.min_val, self.max_val)
+
+    def extra_repr(self) -> str:
+        return (f"min_val={self.min_val}, max_val={self.max_val}"
+                + (", inplace=True" if self.inplace else ""))
+
+
+class ReLU6(Hardtanh):
+    """min(max(x, 0), 6)."""
+
+    def __init__(self, inplace: bool = False):
+        super().__init__(0.0, 6.0, inplace)
+
+    def extra_repr(self) -> str:
+        return "inplace=True" if self.inplace else ""
+
+
+class Softmin(Softmax):
+    """softmax(-x) along `dim`."""
+
+    def forward(self, x):
+        return F.softmin(x, self.dim)

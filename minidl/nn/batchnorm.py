@@ -1,4 +1,5 @@
-"""BatchNorm1d and BatchNorm2d: batch normalization layers with running statistics.
+"""BatchNorm1d and BatchNorm2d: batch normalization layers with running statistics
+(and _NormBase, their parameters and buffers, which the InstanceNorm layers share).
 
 Learned (affine=True): weight (gamma, starts at 1) and bias (beta, starts at 0; left
 out with bias=False), one per channel.
@@ -20,7 +21,9 @@ from .module import Module
 from .parameter import Parameter
 
 
-class _BatchNorm(Module):
+class _NormBase(Module):
+    """num_features, eps, momentum, affine (+ bias), track_running_stats: the weight,
+    bias and running statistics of the batch and instance normalization layers."""
     _input_dims = ()  # the input ranks a subclass accepts
 
     def __init__(self, num_features: int, eps: float = 1e-5, momentum=0.1,
@@ -65,11 +68,21 @@ class _BatchNorm(Module):
                 if self.bias is not None:
                     self.bias.fill_(0)
 
-    def forward(self, x):
+    def _check_input(self, x):
         if not isinstance(x, Tensor) or x.ndim not in self._input_dims:
             shape = x.shape if isinstance(x, Tensor) else type(x).__name__
             wanted = " or ".join(f"{d}D" for d in self._input_dims)
             raise ShapeError(f"{self._get_name()}: expected {wanted} input, got {shape}")
+
+    def extra_repr(self) -> str:
+        return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, "
+                f"affine={self.affine}, bias={self.bias is not None}, "
+                f"track_running_stats={self.track_running_stats}")
+
+
+class _BatchNorm(_NormBase):
+    def forward(self, x):
+        self._check_input(x)
         factor = 0.0 if self.momentum is None else self.momentum
         if self.training and self.track_running_stats:
             self.num_batches_tracked._data += 1
@@ -81,11 +94,6 @@ class _BatchNorm(Module):
         return F.batch_norm(x, self.running_mean if keep_stats else None,
                             self.running_var if keep_stats else None, self.weight,
                             self.bias, use_batch_stats, factor, self.eps)
-
-    def extra_repr(self) -> str:
-        return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, "
-                f"affine={self.affine}, bias={self.bias is not None}, "
-                f"track_running_stats={self.track_running_stats}")
 
 
 class BatchNorm1d(_BatchNorm):

@@ -1,12 +1,14 @@
-"""Conv2d and ConvTranspose2d: the convolution layers, with PyTorch's parameters.
+"""Conv1d, Conv2d and ConvTranspose2d: the convolution layers, with PyTorch's parameters.
 
+    Conv1d           weight (out_channels, in_channels/groups, k), bias (out_channels,)
     Conv2d           weight (out_channels, in_channels/groups, kH, kW), bias (out_channels,)
     ConvTranspose2d  weight (in_channels, out_channels/groups, kH, kW), bias (out_channels,)
 
-Both start from PyTorch's default initialisation, kaiming_uniform_(a=sqrt(5)) for
+All start from PyTorch's default initialisation, kaiming_uniform_(a=sqrt(5)) for
 the weight and U(-1/sqrt(fan_in), 1/sqrt(fan_in)) for the bias, where fan_in is
-weight.shape[1] * kH * kW (for the transposed layer too, as PyTorch computes it).
-The math and its derivatives live in minidl/ops/conv.py.
+weight.shape[1] * (kernel elements) (for the transposed layer too, as PyTorch computes
+it). padding_mode 'reflect', 'replicate' or 'circular' pads the input with F.pad
+first. The math and its derivatives live in minidl/ops/conv.py.
 """
 from __future__ import annotations
 
@@ -22,27 +24,19 @@ from .parameter import Parameter
 PADDING_MODES = ("zeros", "reflect", "replicate", "circular")
 
 
-def _pair(value, name, layer):
-    pair = (value, value) if isinstance(value, (int, np.integer)) else tuple(value)
-    if len(pair) != 2 or not all(isinstance(v, (int, np.integer)) for v in pair):
-        raise TypeError(f"{layer}: {name} must be an int or a pair of ints, got {value!r}")
-    return tuple(int(v) for v in pair)
-
-
-def _pad_index(n, before, after, mode):
-    """Source index of each position of an axis of length n padded by (before, after):
-    'circular' wraps around, 'replicate' repeats the edge, 'reflect' mirrors at it."""
-    i = np.arange(-before, n + after)
-    if mode == "circular":
-        return i % n
-    if mode == "replicate":
-        return np.clip(i, 0, n - 1)
-    i = np.abs(i)                           # reflect: -1 -> 1, ..., n -> n - 2
-    return np.where(i > n - 1, 2 * (n - 1) - i, i)
+def _ntuple(value, n, name, layer):
+    """An int or a tuple of n ints -> a tuple of n ints (kernel_size, stride, ...)."""
+    values = (value,) * n if isinstance(value, (int, np.integer)) else tuple(value)
+    if len(values) != n or not all(isinstance(v, (int, np.integer)) for v in values):
+        kind = "an int or a pair of ints" if n == 2 else f"an int or a tuple of {n} ints"
+        raise TypeError(f"{layer}: {name} must be {kind}, got {value!r}")
+    return tuple(int(v) for v in values)
 
 
 class _ConvNd(Module):
-    """What Conv2d and ConvTranspose2d share: arguments, parameters, init and repr."""
+    """What the convolution layers share: arguments, parameters, init and repr.
+    `_dims` is the number of spatial dims (1 for Conv1d, 2 for Conv2d)."""
+    _dims = 2
 
     def __init__(self, in_channels, out_channels, kernel_size, stride, padding,
                  dilation, transposed, output_padding, groups, bias, padding_mode,
@@ -61,21 +55,22 @@ class _ConvNd(Module):
             raise ValueError(f"{layer}: padding_mode must be one of {PADDING_MODES}, got "
                              f"{padding_mode!r}")
         self.in_channels, self.out_channels = in_channels, out_channels
-        self.kernel_size = _pair(kernel_size, "kernel_size", layer)
-        self.stride = _pair(stride, "stride", layer)
+        n = self._dims
+        self.kernel_size = _ntuple(kernel_size, n, "kernel_size", layer)
+        self.stride = _ntuple(stride, n, "stride", layer)
         if isinstance(padding, str):
             if padding not in ("valid", "same"):
                 raise ValueError(f"{layer}: padding must be 'valid', 'same', an int or a "
-                                 f"pair of ints, got {padding!r}")
-            if padding == "same" and self.stride != (1, 1):
+                                 f"tuple of ints, got {padding!r}")
+            if padding == "same" and self.stride != (1,) * n:
                 raise ValueError(f"{layer}: padding='same' is not supported for strided "
                                  f"convolutions (stride={self.stride})")
             self.padding = padding
         else:
-            self.padding = _pair(padding, "padding", layer)
-        self.dilation = _pair(dilation, "dilation", layer)
+            self.padding = _ntuple(padding, n, "padding", layer)
+        self.dilation = _ntuple(dilation, n, "dilation", layer)
         self.transposed = transposed
-        self.output_padding = _pair(output_padding, "output_padding", layer)
+        self.output_padding = _ntuple(output_padding, n, "output_padding", layer)
         self.groups = int(groups)
         self.padding_mode = padding_mode
         dtype = float32 if dtype is None else dtype
@@ -98,19 +93,44 @@ class _ConvNd(Module):
         if not isinstance(x, Tensor):
             raise TypeError(f"{self._name()}: expected a Tensor input, got "
                             f"{type(x).__name__}")
-        if x.ndim not in (3, 4) or x.shape[-3] != self.in_channels:
-            raise ShapeError(f"{self._name()}: expected input "
-                             f"of shape (N, {self.in_channels}, H, W) or "
-                             f"({self.in_channels}, H, W), got {x.shape}")
+        n, c = self._dims, self.in_channels
+        if x.ndim not in (n + 1, n + 2) or x.shape[-n - 1] != c:
+            spatial = "H, W" if n == 2 else "L"
+            raise ShapeError(f"{self._name()}: expected input of shape (N, {c}, "
+                             f"{spatial}) or ({c}, {spatial}), got {x.shape}")
+
+    def _convolve(self, x, conv):
+        """conv (F.conv1d or F.conv2d) of x with this layer's weight and arguments."""
+        self._check_input(x)
+        if self.padding_mode == "zeros":
+            return conv(x, self.weight, self.bias, self.stride, self.padding,
+                        self.dilation, self.groups)
+        return conv(self._padded(x), self.weight, self.bias, self.stride, 0,
+                    self.dilation, self.groups)
+
+    def _padded(self, x):
+        """The input with padding_mode's padding (for modes other than 'zeros')."""
+        if self.padding == "same":
+            totals = [d * (k - 1) for k, d in zip(self.kernel_size, self.dilation)]
+            widths = [(t // 2, t - t // 2) for t in totals]
+        else:
+            widths = [(p, p) for p in ((0,) * self._dims if self.padding == "valid"
+                                       else self.padding)]
+        flat = tuple(w for pair in reversed(widths) for w in pair)  # (left, right, top, ...)
+        try:
+            return F.pad(x, flat, mode=self.padding_mode)
+        except ShapeError as e:
+            raise ShapeError(f"{self._name()}: {e}") from None
 
     def extra_repr(self) -> str:
         s = (f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, "
              f"stride={self.stride}")
-        if self.padding != (0, 0):
+        zeros, ones = (0,) * self._dims, (1,) * self._dims
+        if self.padding != zeros:
             s += f", padding={self.padding}"
-        if self.dilation != (1, 1):
+        if self.dilation != ones:
             s += f", dilation={self.dilation}"
-        if self.output_padding != (0, 0):
+        if self.output_padding != zeros:
             s += f", output_padding={self.output_padding}"
         if self.groups != 1:
             s += f", groups={self.groups}"
@@ -121,12 +141,8 @@ class _ConvNd(Module):
         return s
 
 
-class Conv2d(_ConvNd):
-    """Conv2d(in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1,
-    groups=1, bias=True, padding_mode='zeros'): (N, C_in, H, W) -> (N, C_out, OH, OW).
-
-    padding may be an int, a pair, 'valid' or 'same'; padding_mode 'reflect',
-    'replicate' or 'circular' pads with those values instead of zeros."""
+class _Conv(_ConvNd):
+    """Conv1d and Conv2d: the same arguments; `_conv` is F.conv1d or F.conv2d."""
 
     def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0,
                  dilation=1, groups=1, bias=True, padding_mode="zeros", device=None,
@@ -135,31 +151,26 @@ class Conv2d(_ConvNd):
                          dilation, False, 0, groups, bias, padding_mode, dtype)
 
     def forward(self, x):
-        self._check_input(x)
-        if self.padding_mode == "zeros":
-            return F.conv2d(x, self.weight, self.bias, self.stride, self.padding,
-                            self.dilation, self.groups)
-        return F.conv2d(self._pad(x), self.weight, self.bias, self.stride, 0,
-                        self.dilation, self.groups)
+        return self._convolve(x, type(self)._conv)
 
-    def _pad(self, x):
-        """Non-zero padding modes: gather the padded input with index arrays (so the
-        gradient flows back through getitem's scatter-add)."""
-        if self.padding == "same":
-            totals = [d * (k - 1) for k, d in zip(self.kernel_size, self.dilation)]
-            widths = [(t // 2, t - t // 2) for t in totals]
-        else:
-            widths = [(p, p) for p in ((0, 0) if self.padding == "valid" else self.padding)]
-        for axis, (before, after) in zip((-2, -1), widths):
-            n = x.shape[axis]
-            if self.padding_mode == "reflect" and max(before, after) >= n:
-                raise ShapeError(f"{self._name()}: reflect "
-                                 f"padding {max(before, after)} must be smaller than the "
-                                 f"input size {n} (input {x.shape})")
-            index = [slice(None)] * x.ndim
-            index[axis] = _pad_index(n, before, after, self.padding_mode)
-            x = x[tuple(index)]
-        return x
+
+class Conv2d(_Conv):
+    """Conv2d(in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1,
+    groups=1, bias=True, padding_mode='zeros'): (N, C_in, H, W) -> (N, C_out, OH, OW).
+
+    padding may be an int, a pair, 'valid' or 'same'; padding_mode 'reflect',
+    'replicate' or 'circular' pads with those values instead of zeros."""
+    _conv = F.conv2d
+
+
+class Conv1d(_Conv):
+    """Conv1d(in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1,
+    groups=1, bias=True, padding_mode='zeros'): (N, C_in, L) -> (N, C_out, OL).
+
+    padding may be an int, a 1-tuple, 'valid' or 'same'; padding_mode 'reflect',
+    'replicate' or 'circular' pads with those values instead of zeros."""
+    _dims = 1
+    _conv = F.conv1d
 
 
 class ConvTranspose2d(_ConvNd):

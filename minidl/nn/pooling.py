@@ -1,4 +1,5 @@
-"""Pooling layers: MaxPool2d, AvgPool2d, AdaptiveAvgPool2d (no parameters).
+"""Pooling layers: MaxPool2d, AvgPool2d, AdaptiveAvgPool2d, AdaptiveMaxPool2d and
+MaxUnpool2d (no parameters).
 
 Each stores its arguments and calls the function of the same name in
 minidl/ops/pooling.py, where the math and its derivative live.
@@ -6,6 +7,7 @@ minidl/ops/pooling.py, where the math and its derivative live.
 from __future__ import annotations
 
 from .. import functional as F
+from .conv import _ntuple
 from .module import Module
 
 
@@ -67,3 +69,40 @@ class AdaptiveAvgPool2d(Module):
 
     def extra_repr(self) -> str:
         return f"output_size={self.output_size}"
+
+
+class AdaptiveMaxPool2d(Module):
+    """AdaptiveMaxPool2d(output_size, return_indices=False): the max of windows sized
+    to give output_size; with return_indices also each maximum's flat index."""
+
+    def __init__(self, output_size, return_indices: bool = False):
+        super().__init__()
+        self.output_size = output_size
+        self.return_indices = return_indices
+
+    def forward(self, x):
+        return F.adaptive_max_pool2d(x, self.output_size, self.return_indices)
+
+    def extra_repr(self) -> str:
+        return f"output_size={self.output_size}"
+
+
+class MaxUnpool2d(Module):
+    """MaxUnpool2d(kernel_size, stride=None, padding=0): the partial inverse of
+    MaxPool2d; forward(input, indices, output_size=None) puts each value back at its
+    index and zeros everywhere else."""
+
+    def __init__(self, kernel_size, stride=None, padding=0):
+        super().__init__()
+        self.kernel_size = _ntuple(kernel_size, 2, "kernel_size", "MaxUnpool2d")
+        self.stride = _ntuple(kernel_size if stride is None else stride, 2, "stride",
+                              "MaxUnpool2d")
+        self.padding = _ntuple(padding, 2, "padding", "MaxUnpool2d")
+
+    def forward(self, input, indices, output_size=None):
+        return F.max_unpool2d(input, indices, self.kernel_size, self.stride,
+                              self.padding, output_size)
+
+    def extra_repr(self) -> str:
+        return (f"kernel_size={self.kernel_size}, stride={self.stride}, "
+                f"padding={self.padding}")

@@ -1,4 +1,5 @@
-"""Upsample: nearest-neighbour resizing as a layer (the math: minidl/ops/upsample.py)."""
+"""Upsample: interpolate as a layer -- nearest-neighbour or (bi)linear resizing (the math:
+minidl/ops/upsample.py)."""
 from __future__ import annotations
 
 from .. import functional as F

@@ -5,6 +5,17 @@
   shape.py       reshape flatten squeeze unsqueeze permute transpose getitem cat stack pad
   matmul.py      matmul (1-D, 2-D, batched)
   activation.py  relu leaky_relu elu sigmoid tanh erf softplus silu gelu softmax log_softmax
+  elementwise.py sin cos tan asin acos atan sinh cosh asinh acosh atanh log2 log10 log1p
+                 exp2 expm1 rsqrt, sign floor ceil round trunc, copysign atan2 logaddexp lerp
+  division.py    floor_divide (//) remainder (%) fmod, and div(rounding_mode=...)
+  logical.py     isnan isinf isfinite isclose logical_not/and/or/xor any all
+  scan.py        cumsum cumprod cummax cummin logcumsumexp
+  product.py     prod
+  movement.py    flip roll split chunk tril triu diagonal diag repeat_interleave unflatten
+                 meshgrid (and Tensor.repeat, Tensor.unfold)
+  indexing.py    gather scatter scatter_add scatter_reduce masked_fill masked_select nonzero
+  sorting.py     sort argsort topk kthvalue median
+  einsum.py      einsum
 """
 from .arithmetic import (add, sub, mul, div, neg, pow, exp, log, sqrt, abs, clamp, clip,
                          maximum, minimum, where, clone, cast)
@@ -15,6 +26,21 @@ from .shape import (reshape, view, flatten, squeeze, unsqueeze, permute, transpo
 from .matmul import matmul
 from .activation import (relu, leaky_relu, elu, sigmoid, tanh, erf, softplus, silu, gelu,
                          softmax, log_softmax)
+from .reduction import std_mean, var_mean
+from .elementwise import (sin, cos, tan, asin, acos, atan, sinh, cosh, asinh, acosh, atanh,
+                          log2, log10, log1p, exp2, expm1, rsqrt, sign, floor, ceil, round,
+                          trunc, copysign, atan2, logaddexp, lerp)
+from .division import floor_divide, remainder, fmod
+from .logical import (isnan, isinf, isfinite, isclose, logical_not, logical_and, logical_or,
+                      logical_xor, any, all)
+from .scan import cumsum, cumprod, cummax, cummin, logcumsumexp
+from .product import prod
+from .movement import (flip, roll, split, chunk, tril, triu, diagonal, diag,
+                       repeat_interleave, unflatten, meshgrid)
+from .indexing import (gather, scatter, scatter_add, scatter_reduce, masked_fill,
+                       masked_select, nonzero)
+from .sorting import sort, argsort, topk, kthvalue, median
+from .einsum import einsum
 
 __all__ = [
     "add", "sub", "mul", "div", "neg", "pow", "exp", "log", "sqrt", "abs", "clamp", "clip",
@@ -23,4 +49,16 @@ __all__ = [
     "reshape", "view", "flatten", "squeeze", "unsqueeze", "permute", "transpose",
     "getitem", "cat", "concatenate", "stack", "pad", "matmul", "relu", "leaky_relu", "elu",
     "sigmoid", "tanh", "erf", "softplus", "silu", "gelu", "softmax", "log_softmax",
+    "std_mean", "var_mean",
+    "sin", "cos", "tan", "asin", "acos", "atan", "sinh", "cosh", "asinh", "acosh", "atanh",
+    "log2", "log10", "log1p", "exp2", "expm1", "rsqrt", "sign", "floor", "ceil", "round",
+    "trunc", "copysign", "atan2", "logaddexp", "lerp",
+    "floor_divide", "remainder", "fmod",
+    "isnan", "isinf", "isfinite", "isclose", "logical_not", "logical_and", "logical_or",
+    "logical_xor", "any", "all",
+    "cumsum", "cumprod", "cummax", "cummin", "logcumsumexp", "prod",
+    "flip", "roll", "split", "chunk", "tril", "triu", "diagonal", "diag",
+    "repeat_interleave", "unflatten", "meshgrid",
+    "gather", "scatter", "scatter_add", "scatter_reduce", "masked_fill", "masked_select",
+    "nonzero", "sort", "argsort", "topk", "kthvalue", "median", "einsum",
 ]

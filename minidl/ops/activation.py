@@ -1,8 +1,14 @@
 """Activation functions and (log-)softmax.
 
-relu, leaky_relu, elu, sigmoid, tanh, erf, softplus and the softmaxes are Functions
-with their derivative written next to them; silu and gelu are built from those, so
-autograd derives them (and their second derivatives) by itself.
+relu, leaky_relu, elu (with selu and celu), sigmoid, logsigmoid, tanh, erf, softplus,
+the hard family (hardtanh, relu6, hardsigmoid, hardswish) and the softmaxes are
+Functions with their derivative written next to them; silu, gelu, mish, softsign,
+softmin and normalize are built from those, so autograd derives them (and their
+second derivatives) by itself.
+
+dtypes follow PyTorch: hardtanh and relu6 keep integer tensors integer (no gradient
+flows into integers); selu, celu, logsigmoid, hardsigmoid, hardswish, mish and
+normalize refuse them, as PyTorch does; softsign turns them into float32.
 """
 from __future__ import annotations
 
@@ -12,9 +18,9 @@ import numpy as np
 
 from ..autograd import Function
 from ..kernels.special import erf as _erf_kernel
-from ..tensor import Tensor
-from .arithmetic import float_input, exp, where
-from .reduction import sum, normalize_dims
+from ..tensor import Tensor, _FLOATS
+from .arithmetic import float_input, unary_input, exp, where, abs as _abs, clamp, cast
+from .reduction import sum, amax, amin, normalize_dims
 
 
 class ReLU(Function):
@@ -43,20 +49,27 @@ class LeakyReLU(Function):
 
 
 class ELU(Function):
-    # y = x if x > 0 else alpha (e^x - 1);   dy/dx = 1 if x > 0 else y + alpha
+    # y = scale * x                                  if x > 0
+    #     scale * alpha * (e^(input_scale * x) - 1)  otherwise
+    # dy/dx = scale if x > 0 else input_scale * (y + scale * alpha)
+    # (elu: scale = input_scale = 1; selu: fixed alpha and scale; celu: input_scale = 1/alpha)
     @staticmethod
-    def forward(ctx, x, alpha):
-        ctx.positive = x > 0
-        ctx.alpha = alpha
-        out = np.where(ctx.positive, x, alpha * np.expm1(np.minimum(x, 0)))
-        out = out.astype(x.dtype, copy=False)
+    def forward(ctx, x, alpha, scale, input_scale):
+        ctx.positive, ctx.negative = x > 0, x < 0
+        ctx.alpha, ctx.scale, ctx.input_scale = alpha, scale, input_scale
+        negative = scale * alpha * np.expm1(input_scale * np.minimum(x, 0))
+        out = np.where(ctx.positive, scale * x, negative).astype(x.dtype, copy=False)
         ctx.save_for_backward(out)
         return out
 
     @staticmethod
     def backward(ctx, g):
         out, = ctx.saved_tensors
-        return where(Tensor(ctx.positive), g, g * (out + ctx.alpha)), None
+        # y is 0 at x = 0 either way; masking it there makes the second derivative 0 at
+        # x = 0, as PyTorch's (its first derivative there takes the x < 0 branch)
+        y = out * Tensor(ctx.negative)
+        below = g * ((y + ctx.scale * ctx.alpha) * ctx.input_scale)
+        return where(Tensor(ctx.positive), g * ctx.scale, below), None, None, None
 
 
 class Sigmoid(Function):
@@ -127,7 +140,7 @@ def leaky_relu(x, negative_slope=0.01):
 
 
 def elu(x, alpha=1.0):
-    return ELU.apply(float_input(x, "elu"), alpha)
+    return ELU.apply(float_input(x, "elu"), alpha, 1.0, 1.0)
 
 
 def sigmoid(x):
@@ -162,6 +175,162 @@ def gelu(x, approximate="none"):
     if approximate == "tanh":
         return x * 0.5 * (1 + tanh((x + x * x * x * 0.044715) * math.sqrt(2 / math.pi)))
     raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
+
+
+# ------------------------------------------------------------------ dtypes and inplace
+class DTypeError(TypeError, NotImplementedError):
+    """An op that PyTorch defines only for some dtypes got another (a TypeError, and a
+    NotImplementedError -- so a RuntimeError -- as PyTorch raises)."""
+
+
+def floating_input(x, op: str) -> Tensor:
+    """The input of an op PyTorch implements for floating-point tensors only."""
+    x = unary_input(x, op)
+    if x.dtype not in _FLOATS:
+        raise DTypeError(f"{op}: not implemented for {x.dtype} tensors (as in PyTorch); "
+                         "convert with .float()")
+    return x
+
+
+def _inplace_result(x, out, inplace: bool, op: str):
+    """inplace=True writes the result into x and returns x, as PyTorch does -- for
+    tensors outside autograd only (minidl does not rewrite graphs in place)."""
+    if not inplace:
+        return out
+    if x.requires_grad or out.requires_grad:
+        raise RuntimeError(f"{op}(inplace=True): the input requires grad, and minidl does "
+                           "not record in-place activations; use inplace=False (the "
+                           "values are the same)")
+    return x.copy_(out)
+
+
+def _floating_activation(fn, input, inplace: bool, op: str):
+    """fn(x) for an op PyTorch defines on floating-point tensors, with `inplace`."""
+    x = floating_input(input, op)
+    return _inplace_result(x, fn(x), inplace, op)
+
+
+# ------------------------------------------------------------------ SELU and CELU
+SELU_ALPHA = 1.6732632423543772848170429916717
+SELU_SCALE = 1.0507009873554804934193349852946
+
+
+def selu(input, inplace=False):
+    """scale * elu(x, alpha) with PyTorch's constants (self-normalising networks)."""
+    return _floating_activation(lambda x: ELU.apply(x, SELU_ALPHA, SELU_SCALE, 1.0),
+                                input, inplace, "selu")
+
+
+def celu(input, alpha=1.0, inplace=False):
+    """max(0, x) + min(0, alpha * (e^(x / alpha) - 1))."""
+    if alpha == 0:
+        raise ValueError("celu: alpha must not be 0 (it divides x)")
+    return _floating_activation(lambda x: ELU.apply(x, alpha, 1.0, 1.0 / alpha), input,
+                                inplace, "celu")
+
+
+# ------------------------------------------------------------------ the hard family
+class Hardtanh(Function):
+    # y = min(max(x, min_val), max_val);   dy/dx = 1 if min_val < x < max_val else 0
+    @staticmethod
+    def forward(ctx, x, min_val, max_val):
+        ctx.inside = (x > min_val) & (x < max_val)
+        return np.clip(x, min_val, max_val).astype(x.dtype, copy=False)
+
+    @staticmethod
+    def backward(ctx, g):
+        return g * Tensor(ctx.inside), None, None
+
+
+def hardtanh(input, min_val=-1.0, max_val=1.0, inplace=False):
+    """x clipped to [min_val, max_val]; integer tensors stay integer (as PyTorch)."""
+    x = unary_input(input, "hardtanh")
+    if x.dtype == np.bool_:
+        raise DTypeError("hardtanh: bool tensors are not supported (as in PyTorch)")
+    if min_val > max_val:
+        raise ValueError(f"hardtanh: min_val cannot be greater than max_val, got "
+                         f"min_val={min_val}, max_val={max_val}")
+    if x.dtype.kind == "u" and int(min_val) < 0:  # (PyTorch truncates the limit first)
+        raise DTypeError(f"hardtanh: cannot use negative limits on an unsigned "
+                         f"{x.dtype} tensor, got min_val={min_val}")
+    return _inplace_result(x, Hardtanh.apply(x, min_val, max_val), inplace, "hardtanh")
+
+
+def relu6(input, inplace=False):
+    """min(max(x, 0), 6) = hardtanh(x, 0, 6)."""
+    return hardtanh(input, 0.0, 6.0, inplace)
+
+
+class Hardsigmoid(Function):
+    # y = min(max(x + 3, 0), 6) / 6;   dy/dx = 1/6 if -3 < x < 3 else 0
+    @staticmethod
+    def forward(ctx, x):
+        ctx.inside = (x > -3) & (x < 3)
+        return np.clip(x + 3, 0, 6) / x.dtype.type(6)
+
+    @staticmethod
+    def backward(ctx, g):
+        return g * Tensor(ctx.inside) / 6
+
+
+def hardsigmoid(input, inplace=False):
+    """A piecewise-linear sigmoid: 0 below -3, 1 above 3, x / 6 + 1/2 between."""
+    return _floating_activation(Hardsigmoid.apply, input, inplace, "hardsigmoid")
+
+
+class Hardswish(Function):
+    # y = x * min(max(x + 3, 0), 6) / 6
+    # dy/dx = 0 if x <= -3;  x / 3 + 1/2 if -3 < x < 3;  1 if x >= 3  (PyTorch's edges)
+    @staticmethod
+    def forward(ctx, x):
+        ctx.middle, ctx.above = (x > -3) & (x < 3), x >= 3
+        ctx.save_for_backward(x)
+        return x * np.clip(x + 3, 0, 6) / x.dtype.type(6)
+
+    @staticmethod
+    def backward(ctx, g):
+        x, = ctx.saved_tensors
+        slope = where(Tensor(ctx.middle), x / 3 + 0.5, Tensor(ctx.above).to(x.dtype))
+        return g * slope
+
+
+def hardswish(input, inplace=False):
+    """x * hardsigmoid(x) (MobileNetV3's cheap swish)."""
+    return _floating_activation(Hardswish.apply, input, inplace, "hardswish")
+
+
+# ------------------------------------------------------------------ smooth ones
+class LogSigmoid(Function):
+    # y = log(sigmoid(x)) = min(x, 0) - log(1 + e^-|x|)  (never overflows)
+    # dy/dx = 1 - sigmoid(x) = sigmoid(-x)
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return np.minimum(x, 0) - np.log1p(np.exp(-np.abs(x)))
+
+    @staticmethod
+    def backward(ctx, g):
+        x, = ctx.saved_tensors
+        return g * sigmoid(-x)
+
+
+def logsigmoid(input):
+    """log(1 / (1 + e^-x)), computed without overflow."""
+    return LogSigmoid.apply(floating_input(input, "logsigmoid"))
+
+
+def mish(input, inplace=False):
+    """x * tanh(softplus(x));  d/dx = tanh(sp) + x * sigmoid(x) * (1 - tanh(sp)^2)."""
+    return _floating_activation(lambda x: x * tanh(softplus(x)), input, inplace, "mish")
+
+
+def softsign(input):
+    """x / (1 + |x|);  d/dx = 1 / (1 + |x|)^2. Integer tensors give float32."""
+    x = unary_input(input, "softsign")
+    if x.dtype == np.bool_:
+        raise DTypeError("softsign: bool tensors are not supported (as in PyTorch)")
+    x = float_input(x, "softsign")
+    return x / (_abs(x) + 1)
 
 
 # ------------------------------------------------------------------ softmax family
@@ -207,3 +376,44 @@ def log_softmax(x, dim=-1):
     x = float_input(x, "log_softmax")
     d, = normalize_dims(dim, x.ndim, "log_softmax")
     return LogSoftmax.apply(x, d)
+
+
+def softmin(input, dim=None, _stacklevel=3, dtype=None):
+    """softmax(-x) along dim: the smallest entries get the largest weights. dtype casts
+    the input first (as PyTorch)."""
+    x = unary_input(input, "softmin")
+    if dtype is not None:
+        x = cast(x, dtype)
+    return softmax(-x, dim)
+
+
+# ------------------------------------------------------------------ normalize
+def _vector_norm(x, p, dims):
+    """The p-norm of x over dims (kept as size-1 dims). Its gradient is 0 where the
+    norm is 0 (as PyTorch's), not the 0 * inf = NaN of the plain formula."""
+    if p == math.inf:
+        return amax(_abs(x), dims, keepdim=True)
+    if p == -math.inf:
+        return amin(_abs(x), dims, keepdim=True)
+    if p == 0:  # the number of non-zero entries: a constant
+        return Tensor(np.sum(x.numpy() != 0, axis=dims, keepdims=True).astype(x.dtype))
+    total = sum(x * x if p == 2 else _abs(x) ** p, dims, keepdim=True)
+    positive = Tensor(total.numpy() > 0)
+    return where(positive, where(positive, total, 1.0) ** (1 / p), 0.0)
+
+
+def normalize(input, p=2.0, dim=1, eps=1e-12, out=None):
+    """x / max(||x||_p, eps) along dim (torch.nn.functional.normalize): unit vectors,
+    and a zero vector stays zero."""
+    # y = x / max(n, eps) with n = (sum |x|^p)^(1/p); autograd derives the rest
+    x = floating_input(input, "normalize")
+    dims = normalize_dims(dim, x.ndim, "normalize")
+    result = x / clamp(_vector_norm(x, float(p), dims), min=eps)
+    if out is None:
+        return result
+    if result.requires_grad:
+        raise RuntimeError("normalize: out= does not support automatic differentiation "
+                           "(as in PyTorch); use the returned tensor")
+    if tuple(out.shape) != result.shape:
+        raise ValueError(f"normalize: out has shape {out.shape}, expected {result.shape}")
+    return out.copy_(result)

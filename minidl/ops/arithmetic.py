@@ -158,7 +158,11 @@ def mul(a, b):
     return Mul.apply(*lift(a, b, "mul"))
 
 
-def div(a, b):
+def div(a, b, *, rounding_mode=None):
+    """a / b; rounding_mode="floor" or "trunc" rounds the quotient (ops/division.py)."""
+    if rounding_mode is not None:
+        from .division import div_rounded  # (division.py builds on this file)
+        return div_rounded(a, b, rounding_mode)
     a, b = lift(a, b, "div")
     if a.dtype not in _FLOATS and b.dtype not in _FLOATS:  # true division of ints
         a, b = cast(a, float32), cast(b, float32)
@@ -276,26 +280,29 @@ class Maximum(Function):
     # the gradient goes to the larger input; on a tie each gets half (as PyTorch)
     @staticmethod
     def forward(ctx, a, b):
-        ctx.a_share = _share_of_a(a > b, a == b, np.result_type(a, b))
+        ctx.shares = _shares(a < b, a > b, a == b, np.result_type(a, b))
         return np.maximum(a, b)
 
     @staticmethod
     def backward(ctx, g):
-        share = Tensor(ctx.a_share)
-        return g * share, g * (1 - share)
+        share_a, share_b = ctx.shares
+        return g * Tensor(share_a), g * Tensor(share_b)
 
 
 class Minimum(Maximum):
     # the same, for the smaller input (backward is Maximum's)
     @staticmethod
     def forward(ctx, a, b):
-        ctx.a_share = _share_of_a(a < b, a == b, np.result_type(a, b))
+        ctx.shares = _shares(a > b, a < b, a == b, np.result_type(a, b))
         return np.minimum(a, b)
 
 
-def _share_of_a(a_wins, tie, dtype):
-    """1 where a was picked, 0.5 on a tie, 0 where b was picked."""
-    return np.where(a_wins, 1.0, np.where(tie, 0.5, 0.0)).astype(dtype)
+def _shares(a_lost, b_lost, tie, dtype):
+    """Each input's share of the gradient: 0 where it lost, 1/2 on a tie, else 1 --
+    so where a NaN leaves the comparison undecided both get all of it, as PyTorch."""
+    half = np.where(tie, 0.5, 1.0)
+    return (np.where(a_lost, 0.0, half).astype(dtype),
+            np.where(b_lost, 0.0, half).astype(dtype))
 
 
 class Where(Function):
@@ -320,8 +327,12 @@ def minimum(a, b):
     return Minimum.apply(*lift(a, b, "minimum"))
 
 
-def where(condition, x, y):
-    """Pick x where condition is True, else y (all three broadcast together)."""
+def where(condition, x=None, y=None):
+    """Pick x where condition is True, else y (all three broadcast together).
+    where(condition) alone is nonzero(condition, as_tuple=True)."""
+    if x is None and y is None:
+        from .indexing import nonzero  # (indexing.py builds on this file)
+        return nonzero(condition, as_tuple=True)
     cond = condition._data if isinstance(condition, Tensor) else np.asarray(condition)
     if cond.dtype != np.bool_:
         raise TypeError(f"where: condition must be a bool tensor, got dtype {cond.dtype}")

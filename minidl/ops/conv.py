@@ -40,7 +40,7 @@ from ..kernels import im2col as kernels, threads_for
 from ..tensor import Tensor, ShapeError, _FLOATS
 from ..trace import span
 from .reduction import sum
-from .shape import pad, reshape
+from .shape import pad, reshape, squeeze, unsqueeze
 
 
 class Geometry(NamedTuple):
@@ -252,8 +252,8 @@ def _pair(value, name, op, minimum):
     return int(pair[0]), int(pair[1])
 
 
-def _check_types(op, **tensors):
-    """Tensors, floating point, one dtype, 4-D: the checks every op here shares."""
+def _check_types(op, ndim, **tensors):
+    """Tensors, floating point, one dtype, `ndim`-D: the checks every op here shares."""
     for name, t in tensors.items():
         if t is not None and not isinstance(t, Tensor):
             raise TypeError(f"{op}: {name} must be a Tensor, got {type(t).__name__}")
@@ -265,10 +265,13 @@ def _check_types(op, **tensors):
     if len({t.dtype for t in given.values()}) > 1:
         raise TypeError(f"{op}: expected {', '.join(given)} of one dtype, got {dtypes}; "
                         "convert with .float() or .double()")
+    layouts = {4: "(N, C, H, W) or a 3-D unbatched (C, H, W)",
+               3: "(N, C, L) or a 2-D unbatched (C, L)"}
     for name, t in given.items():
-        if name != "bias" and t.ndim != 4:
-            shape = "(N, C, H, W) or a 3-D unbatched (C, H, W)" if name == "input" else ""
-            raise ShapeError(f"{op}: expected a 4-D {name} {shape}, got shape {t.shape}")
+        if name != "bias" and t.ndim != ndim:
+            shape = layouts[ndim] if name == "input" else ""
+            raise ShapeError(f"{op}: expected a {ndim}-D {name} {shape}, got shape "
+                             f"{t.shape}")
 
 
 def _check_channels(op, x, w, b, groups, transposed):
@@ -291,9 +294,10 @@ def _check_channels(op, x, w, b, groups, transposed):
                          f"({out_channels},), got {b.shape}")
 
 
-def _batched(x, op):
-    """(C, H, W) unbatched input -> (1, C, H, W); returns (x, was_unbatched)."""
-    if isinstance(x, Tensor) and x.ndim == 3:
+def _batched(x, unbatched_ndim):
+    """Unbatched input ((C, H, W) for 2-D ops) -> a batch of one; returns (x,
+    was_unbatched)."""
+    if isinstance(x, Tensor) and x.ndim == unbatched_ndim:
         return reshape(x, (1,) + x.shape), True
     return x, False
 
@@ -313,6 +317,66 @@ def _same_padding(x, kernel_hw, dilation):
     return x, left
 
 
+def _check_fits(op, x_shape, w_shape, padding, dilation):
+    """The dilated kernel must fit inside the padded input, along every spatial dim."""
+    padded = tuple(s + 2 * p for s, p in zip(x_shape[2:], padding))
+    span = tuple(d * (k - 1) + 1 for k, d in zip(w_shape[2:], dilation))
+    if any(p < k for p, k in zip(padded, span)):
+        raise ShapeError(f"{op}: padded input size {padded} (input {x_shape}, padding "
+                         f"{padding}) is smaller than the dilated kernel size {span} "
+                         f"(weight {w_shape}, dilation {dilation}); the kernel must fit "
+                         "inside the padded input")
+
+
+def _string_padding(op, padding, stride):
+    """padding='valid' or 'same' (stride 1 only, as PyTorch); None for numbers."""
+    if not isinstance(padding, str):
+        return None
+    if padding not in ("valid", "same"):
+        raise ShapeError(f"{op}: padding must be 'valid', 'same', an int or a tuple of "
+                         f"ints, got {padding!r}")
+    if padding == "same" and any(s != 1 for s in stride):
+        raise ShapeError(f"{op}: padding='same' is not supported for strided "
+                         f"convolutions (got stride={stride})")
+    return padding
+
+
+def _single(value, name, op, minimum):
+    """An int or a 1-tuple (PyTorch's 1-D arguments) -> a 1-tuple of ints."""
+    if isinstance(value, (tuple, list)) and len(value) == 1:
+        value = value[0]
+    if not isinstance(value, (int, np.integer)) or isinstance(value, bool):
+        raise TypeError(f"{op}: {name} must be an int or a 1-tuple of ints, got {value!r}")
+    return _pair(int(value), name, op, minimum)[:1]
+
+
+def _conv_arguments(op, n, x, weight, bias, stride, padding, dilation, groups):
+    """Check an n-D convolution's tensors and arguments (x already batched); return
+    stride, padding and dilation as tuples with one entry per spatial dim ('valid' /
+    'same' padding stays a string)."""
+    _check_types(op, n + 2, input=x, weight=weight, bias=bias)
+    _check_channels(op, x, weight, bias, groups, transposed=False)
+    per_dim = _pair if n == 2 else _single
+    stride = per_dim(stride, "stride", op, 1)
+    dilation = per_dim(dilation, "dilation", op, 1)
+    padding = _string_padding(op, padding, stride) or per_dim(padding, "padding", op, 0)
+    if not isinstance(padding, str):
+        _check_fits(op, x.shape, weight.shape, padding, dilation)
+    return stride, padding, dilation
+
+
+def _convolve(x, w, b, stride, padding, dilation, groups):
+    """conv2d of checked 4-D arrays; padding is a pair or 'valid' / 'same'."""
+    if padding == "valid":
+        padding = (0, 0)
+    elif padding == "same":
+        x, padding = _same_padding(x, w.shape[2:], dilation)
+    geom = Geometry(stride, padding, dilation, int(groups))
+    out_hw = tuple(conv_output_size(s, k, st, p, d) for s, k, st, p, d in
+                   zip(x.shape[2:], w.shape[2:], stride, padding, dilation))
+    return Conv2d.apply(x, w, b, geom, out_hw)
+
+
 def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     """2-D convolution, as torch.nn.functional.conv2d.
 
@@ -320,36 +384,28 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     padding an int, a pair, 'valid' (no padding) or 'same' (output size = input size,
     stride 1 only). Output (N, O, OH, OW) with OH = (H + 2p - d(KH-1) - 1) // s + 1.
     """
-    op = "conv2d"
-    x, unbatched = _batched(input, op)
-    w, b = weight, bias
-    _check_types(op, input=x, weight=w, bias=b)
-    _check_channels(op, x, w, b, groups, transposed=False)
-    stride = _pair(stride, "stride", op, 1)
-    dilation = _pair(dilation, "dilation", op, 1)
-    if isinstance(padding, str):
-        if padding == "valid":
-            padding = (0, 0)
-        elif padding == "same":
-            if stride != (1, 1):
-                raise ValueError(f"{op}: padding='same' is not supported for strided "
-                                 f"convolutions (got stride={stride})")
-            x, padding = _same_padding(x, w.shape[2:], dilation)
-        else:
-            raise ValueError(f"{op}: padding must be 'valid', 'same', an int or a pair "
-                             f"of ints, got {padding!r}")
-    padding = _pair(padding, "padding", op, 0)
-    padded = tuple(s + 2 * p for s, p in zip(x.shape[2:], padding))
-    span = tuple(d * (k - 1) + 1 for k, d in zip(w.shape[2:], dilation))
-    if any(p < k for p, k in zip(padded, span)):
-        raise ShapeError(f"{op}: padded input size {padded} (input {x.shape}, padding "
-                         f"{padding}) is smaller than the dilated kernel size {span} "
-                         f"(weight {w.shape}, dilation {dilation}); the kernel must fit "
-                         "inside the padded input")
-    geom = Geometry(stride, padding, dilation, int(groups))
-    out_hw = tuple(conv_output_size(s, k, st, p, d) for s, k, st, p, d in
-                   zip(x.shape[2:], w.shape[2:], stride, padding, dilation))
-    return _unbatched(Conv2d.apply(x, w, b, geom, out_hw), unbatched)
+    x, unbatched = _batched(input, 3)
+    stride, padding, dilation = _conv_arguments("conv2d", 2, x, weight, bias, stride,
+                                                padding, dilation, groups)
+    y = _convolve(x, weight, bias, stride, padding, dilation, groups)
+    return _unbatched(y, unbatched)
+
+
+def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+    """1-D convolution, as torch.nn.functional.conv1d: conv2d of a one-row image.
+
+    input (N, C, L) or (C, L); weight (O, C/groups, K); bias (O,) or None; padding an
+    int, 'valid' or 'same'. Output (N, O, OL) with OL = (L + 2p - d(K-1) - 1) // s + 1.
+    (N, C, L) is run as (N, C, 1, L) with a (O, C/groups, 1, K) kernel, so the im2col
+    machinery, the backward ops and their derivatives are conv2d's.
+    """
+    x, unbatched = _batched(input, 2)
+    stride, padding, dilation = _conv_arguments("conv1d", 1, x, weight, bias, stride,
+                                                padding, dilation, groups)
+    padding = padding if isinstance(padding, str) else (0,) + padding
+    y = _convolve(unsqueeze(x, 2), unsqueeze(weight, 2), bias, (1,) + stride, padding,
+                  (1,) + dilation, groups)
+    return _unbatched(squeeze(y, 2), unbatched)
 
 
 def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_padding=0,
@@ -362,9 +418,9 @@ def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_paddi
     OH = (H - 1)s - 2p + d(KH - 1) + output_padding + 1.
     """
     op = "conv_transpose2d"
-    x, unbatched = _batched(input, op)
+    x, unbatched = _batched(input, 3)
     w, b = weight, bias
-    _check_types(op, input=x, weight=w, bias=b)
+    _check_types(op, 4, input=x, weight=w, bias=b)
     _check_channels(op, x, w, b, groups, transposed=True)
     stride = _pair(stride, "stride", op, 1)
     padding = _pair(padding, "padding", op, 0)
@@ -396,7 +452,7 @@ def conv2d_weight(input, weight_size, grad_output, stride=1, padding=0, dilation
     if len(weight_size) != 4:
         raise ShapeError(f"{op}: weight_size must have 4 entries (O, C/groups, KH, KW), "
                          f"got {weight_size}")
-    _check_types(op, input=x, grad_output=y)
+    _check_types(op, 4, input=x, grad_output=y)
     stride = _pair(stride, "stride", op, 1)
     padding = _pair(padding, "padding", op, 0)
     dilation = _pair(dilation, "dilation", op, 1)

@@ -1,19 +1,27 @@
-"""Normalization: batch_norm and layer_norm, built from Tensor ops.
+"""Normalization: batch_norm, layer_norm, group_norm and instance_norm, built from
+Tensor ops.
 
-Both standardize x over some dims and then scale and shift it per feature:
+All standardize x over some dims and then scale and shift it per feature:
     x_hat = (x - mean) / sqrt(var + eps)        (var is the biased variance, / n)
     y     = x_hat * weight + bias
-batch_norm takes the statistics per channel over the batch and spatial dims (and in
-eval mode uses running averages of them instead); layer_norm takes them per sample
-over the last dims. Because they are written with Tensor ops, autograd derives their
-backward -- and the backward's backward -- by itself.
+They differ in which values share one mean and variance:
+    batch_norm     per channel, over the batch and spatial dims (in eval mode:
+                   running averages of them instead)
+    instance_norm  per sample and channel, over the spatial dims (optionally keeping
+                   running averages too)
+    group_norm     per sample and group of channels, over the group and spatial dims
+    layer_norm     per sample, over the last dims
+Because they are written with Tensor ops, autograd derives their backward -- and the
+backward's backward -- by itself. An empty input gives an empty output (and leaves
+running statistics alone).
 """
 from __future__ import annotations
 
 import numpy as np
 
 from ..tensor import Tensor, ShapeError
-from .arithmetic import float_input, sqrt
+from .activation import floating_input
+from .arithmetic import sqrt
 from .reduction import mean
 from .shape import reshape
 
@@ -37,6 +45,34 @@ def _check_per_channel(op, name, t, channels, x_shape):
                          f"{t.numel()} (shape {t.shape})")
 
 
+def _channel_shape(x):
+    """(1, C, 1, ..., 1): how one value per channel broadcasts along dim 1 of x."""
+    return (1, x.shape[1]) + (1,) * (x.ndim - 2)
+
+
+def _affine(x_hat, weight, bias):
+    """x_hat * weight + bias, with one weight and bias per channel (dim 1)."""
+    if weight is not None:
+        x_hat = x_hat * reshape(weight, _channel_shape(x_hat))
+    if bias is not None:
+        x_hat = x_hat + reshape(bias, _channel_shape(x_hat))
+    return x_hat
+
+
+def _with_running_stats(x, running_mean, running_var, eps):
+    """(x - running_mean) / sqrt(running_var + eps), per channel (eval mode)."""
+    shape = _channel_shape(x)
+    return (x - reshape(running_mean, shape)) / sqrt(reshape(running_var, shape) + eps)
+
+
+def _check_stats(op, x, tensors):
+    if x.ndim < 2:
+        raise ShapeError(f"{op}: expected input of shape (N, C, ...) with at least 2 "
+                         f"dims, got shape {x.shape}")
+    for name, t in tensors.items():
+        _check_per_channel(op, name, t, x.shape[1], x.shape)
+
+
 def batch_norm(input, running_mean, running_var, weight=None, bias=None, training=False,
                momentum=0.1, eps=1e-5):
     """Batch normalization over dim 1 (channels) of (N, C), (N, C, L) or (N, C, H, W).
@@ -46,35 +82,24 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
         running_mean = (1 - momentum) * running_mean + momentum * batch_mean
         running_var  = (1 - momentum) * running_var  + momentum * batch_var_unbiased
     training=False: normalize with running_mean and running_var."""
-    x = float_input(input, "batch_norm")
-    if x.ndim < 2:
-        raise ShapeError(f"batch_norm: expected input of shape (N, C), (N, C, L) or "
-                         f"(N, C, H, W), got shape {x.shape}")
-    channels = x.shape[1]
-    for name, t in (("running_mean", running_mean), ("running_var", running_var),
-                    ("weight", weight), ("bias", bias)):
-        _check_per_channel("batch_norm", name, t, channels, x.shape)
-    stat_shape = (1, channels) + (1,) * (x.ndim - 2)  # broadcasts along dim 1
-    if training:
-        count = x.numel() // channels
-        if count <= 1:
-            raise ValueError(f"batch_norm: Expected more than 1 value per channel when "
-                             f"training, got input size {x.shape}")
-        dims = (0,) + tuple(range(2, x.ndim))
-        x_hat, mu, var = _standardize(x, dims, eps)
-        _update_running(running_mean, mu.numpy(), momentum)
-        _update_running(running_var, var.numpy() * (count / (count - 1)), momentum)
-    else:
+    x = floating_input(input, "batch_norm")
+    _check_stats("batch_norm", x, dict(running_mean=running_mean, running_var=running_var,
+                                       weight=weight, bias=bias))
+    if not training:
         if running_mean is None or running_var is None:
             raise ValueError("batch_norm: running_mean and running_var must be given "
                              "when training=False")
-        mu = reshape(running_mean, stat_shape)
-        x_hat = (x - mu) / sqrt(reshape(running_var, stat_shape) + eps)
-    if weight is not None:
-        x_hat = x_hat * reshape(weight, stat_shape)
-    if bias is not None:
-        x_hat = x_hat + reshape(bias, stat_shape)
-    return x_hat
+        return _affine(_with_running_stats(x, running_mean, running_var, eps), weight, bias)
+    count = x.numel() // max(x.shape[1], 1)
+    if count == 1:
+        raise ValueError(f"batch_norm: Expected more than 1 value per channel when "
+                         f"training, got input size {x.shape}")
+    if count == 0:  # an empty batch: nothing to normalize, nothing to learn from
+        return _affine(x, weight, bias)
+    x_hat, mu, var = _standardize(x, (0,) + tuple(range(2, x.ndim)), eps)
+    _update_running(running_mean, mu.numpy(), momentum)
+    _update_running(running_var, var.numpy() * (count / (count - 1)), momentum)
+    return _affine(x_hat, weight, bias)
 
 
 def _update_running(running, batch_stat: np.ndarray, momentum):
@@ -90,7 +115,7 @@ def _update_running(running, batch_stat: np.ndarray, momentum):
 def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
     """Normalize each sample over its last len(normalized_shape) dims, which must equal
     normalized_shape; weight and bias (shape normalized_shape) scale and shift."""
-    x = float_input(input, "layer_norm")
+    x = floating_input(input, "layer_norm")
     shape = (int(normalized_shape),) if isinstance(normalized_shape, (int, np.integer)) \
         else tuple(int(s) for s in normalized_shape)
     if not shape or len(shape) > x.ndim or x.shape[x.ndim - len(shape):] != shape:
@@ -109,4 +134,57 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
     return x_hat
 
 
-__all__ = ["batch_norm", "layer_norm"]
+def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
+    """Group normalization (torch.nn.functional.group_norm): split the C channels of
+    (N, C, ...) input into num_groups groups and standardize each sample's group over
+    its channels and spatial dims; weight and bias (C,) scale and shift per channel."""
+    x = floating_input(input, "group_norm")
+    _check_stats("group_norm", x, dict(weight=weight, bias=bias))
+    if not isinstance(num_groups, (int, np.integer)) or num_groups < 1 \
+            or x.shape[1] % num_groups:
+        raise ShapeError(f"group_norm: the number of channels must be divisible by "
+                         f"num_groups, got input of shape {x.shape} and "
+                         f"num_groups={num_groups!r}")
+    if x.numel() == 0:
+        return _affine(x, weight, bias)
+    groups = reshape(x, (x.shape[0], num_groups, -1))  # (N, G, C/G * spatial)
+    x_hat, _, _ = _standardize(groups, (2,), eps)
+    return _affine(reshape(x_hat, x.shape), weight, bias)
+
+
+def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=None,
+                  use_input_stats=True, momentum=0.1, eps=1e-5):
+    """Instance normalization (torch.nn.functional.instance_norm): standardize each
+    sample's channel of (N, C, ...) input over its spatial dims.
+
+    With running_mean/running_var (C,) and use_input_stats=True they move towards the
+    batch average of the per-instance statistics (as PyTorch):
+        running_mean = (1 - momentum) * running_mean + momentum * mean_n(mean_nc)
+        running_var  = (1 - momentum) * running_var  + momentum * mean_n(var_nc unbiased)
+    use_input_stats=False normalizes with the running statistics instead."""
+    op = "instance_norm"
+    x = floating_input(input, op)
+    _check_stats(op, x, dict(running_mean=running_mean, running_var=running_var,
+                             weight=weight, bias=bias))
+    if (running_mean is None) != (running_var is None):
+        raise ValueError(f"{op}: running_mean and running_var must either both be None "
+                         "or neither be None")
+    if not use_input_stats:
+        if running_mean is None:
+            raise ShapeError(f"{op}: expected running_mean and running_var to be given "
+                             "when use_input_stats is False")
+        return _affine(_with_running_stats(x, running_mean, running_var, eps), weight, bias)
+    count = int(np.prod(x.shape[2:]))
+    if count <= 1:
+        raise ValueError(f"{op}: Expected more than 1 spatial element when training, "
+                         f"got input size {x.shape}")
+    if x.numel() == 0:
+        return _affine(x, weight, bias)
+    x_hat, mu, var = _standardize(x, tuple(range(2, x.ndim)), eps)
+    _update_running(running_mean, mu.numpy().mean(axis=0), momentum)
+    _update_running(running_var, var.numpy().mean(axis=0) * (count / (count - 1)),
+                    momentum)
+    return _affine(x_hat, weight, bias)
+
+
+__all__ = ["batch_norm", "layer_norm", "group_norm", "instance_norm"]

@@ -13,7 +13,7 @@ import numpy as np
 
 from ..autograd import Function
 from ..tensor import Tensor
-from .arithmetic import float_input, log, exp, sqrt, unary_input
+from .arithmetic import float_input, log, exp, sqrt, unary_input, cast
 from .shape import getitem
 
 
@@ -82,8 +82,11 @@ class Expand(Function):
         return sum_to(g, ctx.in_shape), None
 
 
-def sum(x, dim=None, keepdim=False):  # noqa: A001
+def sum(x, dim=None, keepdim=False, *, dtype=None):  # noqa: A001
+    """Sum over dim (None: all); dtype= casts x first (e.g. to sum bools as int64)."""
     x = unary_input(x, "sum")
+    if dtype is not None:
+        x = cast(x, dtype)
     return Sum.apply(x, normalize_dims(dim, x.ndim, "sum"), keepdim)
 
 
@@ -110,7 +113,9 @@ def expand(x, *shape):
     return Expand.apply(x, shape)
 
 
-def mean(x, dim=None, keepdim=False):
+def mean(x, dim=None, keepdim=False, *, dtype=None):
+    if dtype is not None:
+        x = cast(unary_input(x, "mean"), dtype)
     x = float_input(x, "mean")
     dims = normalize_dims(dim, x.ndim, "mean")
     count = int(np.prod([x.shape[d] for d in dims]))
@@ -220,3 +225,15 @@ def logsumexp(x, dim, keepdim=False):
     out = log(sum(exp(x - m), dims, keepdim=True)) + m
     return out if keepdim else out.reshape(
         [s for i, s in enumerate(out.shape) if i not in dims])
+
+
+def var_mean(x, dim=None, unbiased=None, keepdim=False, *, correction=None):
+    """(var(x, ...), mean(x, ...)) over the same dims, as torch.var_mean."""
+    v = var(x, dim, unbiased, keepdim, correction=correction)
+    return v, mean(x, None if isinstance(dim, bool) else dim, keepdim)
+
+
+def std_mean(x, dim=None, unbiased=None, keepdim=False, *, correction=None):
+    """(std(x, ...), mean(x, ...)) over the same dims, as torch.std_mean."""
+    v, m = var_mean(x, dim, unbiased, keepdim, correction=correction)
+    return sqrt(v), m

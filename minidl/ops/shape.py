@@ -62,7 +62,8 @@ def flatten(x, start_dim=0, end_dim=-1):
     s, e = _dim(start_dim, x.ndim, "flatten"), _dim(end_dim, x.ndim, "flatten")
     if s > e:
         raise ValueError(f"flatten: start_dim {start_dim} comes after end_dim {end_dim}")
-    return reshape(x, x.shape[:s] + (-1,) + x.shape[e + 1:])
+    merged = int(np.prod(x.shape[s:e + 1]))  # (not -1: ambiguous when x is empty)
+    return reshape(x, x.shape[:s] + (merged,) + x.shape[e + 1:])
 
 
 def squeeze(x, dim=None):
@@ -226,6 +227,10 @@ def stack(tensors, dim=0):
 
 
 # ------------------------------------------------------------------ padding
+# pad=(left, right, top, bottom, ...) widens the last dim by left/right, the one before
+# by top/bottom, and so on; a negative width crops instead. mode says what fills the
+# border: 'constant' a value; 'reflect' the mirror image at the edge (without
+# repeating it); 'replicate' the edge itself; 'circular' the other end (wrapping).
 class Pad(Function):
     # constant padding; backward: cut the padded border off the gradient
     @staticmethod
@@ -238,20 +243,88 @@ class Pad(Function):
         return getitem(g, ctx.inner), None, None
 
 
-def pad(x, pad, mode="constant", value=0.0):
-    """Pad with a constant, PyTorch order: pad=(left, right) for the last dim, then
-    (top, bottom) for the one before, and so on (torch.nn.functional.pad)."""
-    x = unary_input(x, "pad")
-    if mode != "constant":
-        raise NotImplementedError(f"pad: mode {mode!r} is not supported; only "
-                                  "'constant'")
+def _source_index(n, before, after, mode):
+    """For each position of an axis of length n padded by (before, after): the input
+    index it copies. Each entry is a plain read, so the gradient of the other modes is
+    getitem's: every output position adds its gradient to the input it read."""
+    if mode == "circular":  # wraps around what is left after cropping (as PyTorch)
+        kept = np.arange(max(-before, 0), n - max(-after, 0))
+        return kept[np.arange(-max(before, 0), len(kept) + max(after, 0)) % len(kept)]
+    i = np.arange(-before, n + after)
+    if mode == "replicate":
+        return np.clip(i, 0, n - 1)
+    i = np.abs(i)                           # reflect: -1 -> 1, ..., n -> n - 2
+    return np.where(i > n - 1, 2 * (n - 1) - i, i)
+
+
+def _pad_widths(x, pad):
+    """PyTorch's flat pad tuple -> [(before, after)] for the last len(pad) // 2 dims."""
+    if isinstance(pad, (int, np.integer)) or not all(
+            isinstance(p, (int, np.integer)) and not isinstance(p, bool) for p in pad):
+        raise TypeError(f"pad: pad must be a tuple of ints, got {pad!r}")
     pad = tuple(int(p) for p in pad)
-    if len(pad) % 2 or len(pad) // 2 > x.ndim:
-        raise ValueError(f"pad: needs an even number of values, at most 2 per "
-                         f"dimension ({2 * x.ndim} for shape {x.shape}), got {pad}")
-    if any(p < 0 for p in pad):
-        raise ValueError(f"pad: negative padding {pad} is not supported")
-    widths = [(0, 0)] * x.ndim
-    for i in range(len(pad) // 2):
-        widths[x.ndim - 1 - i] = (pad[2 * i], pad[2 * i + 1])
-    return Pad.apply(x, tuple(widths), value)
+    if len(pad) % 2:
+        raise ShapeError(f"pad: padding length must be divisible by 2, got {pad}")
+    if len(pad) // 2 > x.ndim:
+        raise ShapeError(f"pad: padding length should be at most two times the input "
+                         f"dimension, got {len(pad)} values for input of shape {x.shape}")
+    return [(pad[2 * i], pad[2 * i + 1]) for i in range(len(pad) // 2)][::-1]
+
+
+def _check_non_constant(x, widths, mode):
+    """PyTorch's rules for reflect/replicate/circular: 1-3 padded dims, with one or
+    two dims in front (batch and channels, the batch may be empty); reflect widths
+    below the size."""
+    k = len(widths)
+    if k not in (1, 2, 3) or x.ndim not in (k + 1, k + 2):
+        raise NotImplementedError(
+            f"pad: mode {mode!r} pads the last 1, 2 or 3 dims of a 2-3, 3-4 or 4-5 "
+            f"dimensional input, got {2 * k} padding values for input of shape "
+            f"{x.shape}")
+    if mode == "circular":
+        non_empty = x.shape[-k:]
+    else:
+        non_empty = x.shape[1:] if x.ndim == k + 2 else x.shape
+    if 0 in non_empty:
+        raise ShapeError(f"pad: mode {mode!r} needs non-empty dims (only the batch may "
+                         f"be empty), got input of shape {x.shape}")
+    for n, (before, after) in zip(x.shape[-k:], widths):
+        kept = n + min(before, 0) + min(after, 0)  # what is left after cropping
+        if mode == "reflect" and max(before, after) >= n:
+            raise ShapeError(f"pad: reflect padding ({before}, {after}) must be smaller "
+                             f"than the size {n} of the dim it pads (input {x.shape})")
+        if mode == "circular" and max(before, after) > kept:
+            raise ShapeError(f"pad: circular padding ({before}, {after}) would wrap around "
+                             f"the {kept} values it repeats more than once (input "
+                             f"{x.shape})")
+
+
+def pad(input, pad, mode="constant", value=None):
+    """torch.nn.functional.pad: pad=(left, right) for the last dim, then (top, bottom)
+    for the one before, and so on; negative widths crop. mode 'constant' (with `value`,
+    default 0) pads any number of dims; 'reflect', 'replicate' and 'circular' pad the
+    last 1, 2 or 3 dims of (batched) inputs, as PyTorch."""
+    x = unary_input(input, "pad")
+    if mode not in ("constant", "reflect", "replicate", "circular"):
+        raise NotImplementedError(f"pad: unrecognised padding mode {mode!r}; expected "
+                                  "'constant', 'reflect', 'replicate' or 'circular'")
+    widths = _pad_widths(x, pad)
+    k = len(widths)
+    if mode != "constant":
+        if value is not None and value != 0:
+            raise RuntimeError(f"pad: padding mode {mode!r} doesn't take a value "
+                               "argument")
+        _check_non_constant(x, widths, mode)
+    sizes = [n + b + a for n, (b, a) in zip(x.shape[x.ndim - k:], widths)]
+    if min(sizes, default=1) < (0 if mode in ("constant", "circular") else 1):
+        raise ShapeError(f"pad: padding {tuple(pad)} crops input of shape {x.shape} to a "
+                         f"size of {sizes}")
+    if mode == "constant":
+        crop = tuple(slice(max(-b, 0), n + min(a, 0))
+                     for n, (b, a) in zip(x.shape[x.ndim - k:], widths))
+        if any(b < 0 or a < 0 for b, a in widths):
+            x = getitem(x, (Ellipsis,) + crop)
+        grow = [(0, 0)] * (x.ndim - k) + [(max(b, 0), max(a, 0)) for b, a in widths]
+        return Pad.apply(x, tuple(grow), 0 if value is None else value)
+    sources = [_source_index(n, b, a, mode) for n, (b, a) in zip(x.shape[-k:], widths)]
+    return getitem(x, (Ellipsis,) + np.ix_(*sources))

@@ -1,4 +1,4 @@
-"""Optimizer: the base class of SGD, Adam, AdamW and RMSprop.
+"""Optimizer: the base class of SGD, Adam, AdamW, RMSprop and Adagrad.
 
 An optimizer keeps the parameters in *param groups*: dicts holding a list of tensors
 under 'params' plus that group's options ('lr', 'momentum', ...), so one model can train
