@@ -3,7 +3,8 @@ a class-conditional DCGAN.
 
     python examples/train_gan.py [--model dcgan|mlp|cdcgan]
         [--loss non-saturating|minimax|wgan-gp]
-        [--epochs 5] [--batch-size 64] [--lr 2e-4] [--width 64] [--z-dim 64] [--seed 0]
+        [--epochs 5] [--batch-size 64] [--lr 2e-4] [--width 64] [--hidden 1024]
+        [--z-dim 64] [--seed 0]
         [--data-dir DIR] [--out runs/gan] [--limit N] [--resume | --overwrite]
         [--classifier runs/cnn/model.npz] [--fd-samples 10000]
         [--save-samples PATH.npy] [--num-samples 10000]
@@ -73,6 +74,8 @@ def gan_flags(p):
                    help="size of the noise vector z")
     p.add_argument("--width", type=positive_int, default=64,
                    help="DCGAN channels (w and 2w)")
+    p.add_argument("--hidden", type=positive_int, default=1024,
+                   help="DCGAN dense hidden units (G and D)")
     p.add_argument("--n-critic", type=positive_int, default=5,
                    help="critic steps per G step (wgan-gp only)")
     p.add_argument("--gp-lambda", type=nonnegative_float, default=10.0,
@@ -291,7 +294,7 @@ class Scorer:
 # ------------------------------------------------------------------ the run
 def checkpoint_config(args):
     return {"model": args.model, "loss": args.loss, "z_dim": args.z_dim,
-            "width": args.width}
+            "width": args.width, "hidden": args.hidden}
 
 
 def default_lr(args):
@@ -336,9 +339,9 @@ def build_players(args):
     """(G, D) for --model and --loss."""
     if args.model != "cdcgan":
         return build_gan(args.model, "wasserstein" if args.loss == "wgan-gp"
-                         else args.loss, args.z_dim, args.width)
-    return (ConditionalGenerator(args.z_dim, args.width),
-            ProjectionDiscriminator(args.width))
+                         else args.loss, args.z_dim, args.width, args.hidden)
+    return (ConditionalGenerator(args.z_dim, args.width, args.hidden),
+            ProjectionDiscriminator(args.width, hidden=args.hidden))
 
 
 def display_inputs(G, args):
@@ -407,8 +410,8 @@ def main(argv=None):
     args.lr = default_lr(args)
     if args.model == "cdcgan" and args.loss == "wgan-gp":
         fail(args, "--model cdcgan trains with the BCE losses only, not --loss wgan-gp")
-    run = Run(args, run_flags=("model", "loss", "z_dim", "width", "n_critic",
-                               "gp_lambda"))
+    run = Run(args, run_flags=("model", "loss", "z_dim", "width", "hidden",
+                               "n_critic", "gp_lambda"))
     minidl.manual_seed(args.seed)
     out = run.out
     train_set, test_set = load_mnist(args, run)

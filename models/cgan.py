@@ -30,10 +30,10 @@ class ConditionalGenerator(nn.Module):
 
     conditional = True
 
-    def __init__(self, z_dim=Z_DIM, width=64, num_classes=NUM_CLASSES):
+    def __init__(self, z_dim=Z_DIM, width=64, hidden=1024, num_classes=NUM_CLASSES):
         super().__init__()
         self.z_dim, self.num_classes = z_dim, num_classes
-        self.body = DCGANGenerator(z_dim + num_classes, width)
+        self.body = DCGANGenerator(z_dim + num_classes, width, hidden)
 
     def forward(self, z, labels):
         y = one_hot(labels, self.num_classes, len(z))
