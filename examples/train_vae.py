@@ -98,9 +98,11 @@ def elbo(model, x, labels, beta=1.0, generator=None):
 
 
 def encode(model, x, labels):
-    """(mu, logvar) of the model's Gaussian posterior (before any flow)."""
+    """(mu, logvar) of the model's Gaussian posterior (before any flow), mu measured
+    from the prior's mean (a conditional model's prior N(m_y, I) depends on y)."""
     if getattr(model, "conditional", False):
-        return model.encode(x, labels)
+        mu, logvar = model.encode(x, labels)
+        return mu - model.prior_mean(labels, len(x)), logvar
     return model.encode(x)
 
 

@@ -27,7 +27,7 @@ from minidl import nn
 from minidl.tensor import Tensor, ShapeError
 
 from .vae import (MODELS, IMAGE_SHAPE, ELBOTerms, as_images, _unbatch, _inference,
-                  negative_elbo, reparameterize, conv_trunk, encoder_head,
+                  _layers, negative_elbo, reparameterize, conv_trunk, encoder_head,
                   deconv_decoder)
 
 NUM_CLASSES = 10
@@ -48,6 +48,37 @@ def one_hot(labels, num_classes: int = NUM_CLASSES, n=None) -> Tensor:
     return Tensor(out)
 
 
+class ConditionedDecoder(nn.Module):
+    """p(x | z, y) with the label fed to every layer, so that the label -- not z --
+    is the easy way to know the digit:
+
+        [z, y] -> Dense hidden -> [., y] -> Dense c2*7*7 -> c2x7x7 (+ y as K constant
+        maps) -> ConvTranspose 3x3/2 (c1) -> c1x14x14 (+ y maps) -> ConvTranspose
+        3x3/2 (1) -> 1x28x28 logits"""
+
+    def __init__(self, latent_dim, num_classes, c1, c2, hidden, batch_norm):
+        super().__init__()
+        block, k = _layers(batch_norm), num_classes
+        self.c2 = c2
+        self.dense1 = nn.Sequential(*block(nn.Linear(latent_dim + k, hidden),
+                                           nn.BatchNorm1d(hidden)))
+        self.dense2 = nn.Sequential(*block(nn.Linear(hidden + k, c2 * 7 * 7),
+                                           nn.BatchNorm1d(c2 * 7 * 7)))
+        self.up1 = nn.Sequential(*block(nn.ConvTranspose2d(c2 + k, c1, 3, stride=2,
+                                                           padding=1, output_padding=1),
+                                        nn.BatchNorm2d(c1)))
+        self.up2 = nn.ConvTranspose2d(c1 + k, 1, 3, stride=2, padding=1,
+                                      output_padding=1)
+
+    def forward(self, z, y):
+        n, k = y.shape
+        maps = lambda size: y.reshape(n, k, 1, 1).expand(n, k, size, size)  # noqa: E731
+        h = self.dense1(minidl.cat([z, y], dim=1))
+        h = self.dense2(minidl.cat([h, y], dim=1)).reshape(n, self.c2, 7, 7)
+        h = self.up1(minidl.cat([h, maps(7)], dim=1))
+        return self.up2(minidl.cat([h, maps(14)], dim=1))
+
+
 class ConditionalVAE(nn.Module):
     """Conditional conv VAE: forward(x, labels) -> (logits, mu, logvar) as the VAE's;
     the loss is models.vae.negative_elbo. Sizes as ConvVAE (channels, hidden)."""
@@ -55,18 +86,28 @@ class ConditionalVAE(nn.Module):
     conditional = True
 
     def __init__(self, latent_dim: int = 16, num_classes: int = NUM_CLASSES,
-                 batch_norm: bool = False, channels=(32, 64), hidden: int = 256):
+                 batch_norm: bool = False, channels=(32, 64), hidden: int = 256,
+                 every_layer: bool = True, class_prior: bool = True):
         super().__init__()
         c1, c2 = (int(c) for c in channels)
         self.latent_dim, self.num_classes = latent_dim, num_classes
         self.config = {"model": "cvae", "latent_dim": latent_dim,
                        "num_classes": num_classes, "batch_norm": batch_norm,
-                       "channels": [c1, c2], "hidden": hidden}
+                       "channels": [c1, c2], "hidden": hidden,
+                       "every_layer": every_layer, "class_prior": class_prior}
         self.trunk = nn.Sequential(*conv_trunk(c1, c2, batch_norm))
         self.head = nn.Sequential(*encoder_head(c2 * 7 * 7 + num_classes, hidden,
                                                 2 * latent_dim, batch_norm))
-        self.decoder = nn.Sequential(*deconv_decoder(latent_dim + num_classes, c1, c2,
-                                                     hidden, batch_norm))
+        self.prior = nn.Linear(num_classes, latent_dim, bias=False) \
+            if class_prior else None
+        if self.prior is not None:
+            nn.init.zeros_(self.prior.weight)
+        if every_layer:
+            self.decoder = ConditionedDecoder(latent_dim, num_classes, c1, c2, hidden,
+                                              batch_norm)
+        else:  # the label only at the input, with z
+            self.decoder = nn.Sequential(*deconv_decoder(latent_dim + num_classes, c1,
+                                                         c2, hidden, batch_norm))
 
     def _labels(self, labels, n: int) -> Tensor:
         y = one_hot(labels, self.num_classes, n)
@@ -75,6 +116,13 @@ class ConditionalVAE(nn.Module):
                              "images")
         return y
 
+    def prior_mean(self, labels, n: int) -> Tensor:
+        """The mean m_y of the prior p(z | y) = N(m_y, I) of each label (0 without a
+        class prior): (N, latent_dim)."""
+        if self.prior is None:
+            return minidl.zeros(n, self.latent_dim)
+        return self.prior(self._labels(labels, n))
+
     def encode(self, x, labels):
         """q(z | x, y): images (N, 1, 28, 28), labels (N,) -> mu, logvar (N, latent)."""
         h = self.head(minidl.cat([self.trunk(x), self._labels(labels, len(x))], dim=1))
@@ -82,7 +130,10 @@ class ConditionalVAE(nn.Module):
 
     def decode(self, z, labels):
         """p(x | z, y): codes (N, latent), labels (N,) -> logits (N, 1, 28, 28)."""
-        return self.decoder(minidl.cat([z, self._labels(labels, len(z))], dim=1))
+        y = self._labels(labels, len(z))
+        if isinstance(self.decoder, ConditionedDecoder):
+            return self.decoder(z, y)
+        return self.decoder(minidl.cat([z, y], dim=1))
 
     def forward(self, x, labels, generator=None):
         mu, logvar = self.encode(x, labels)
@@ -91,7 +142,9 @@ class ConditionalVAE(nn.Module):
     def elbo(self, x, labels, beta: float = 1.0, generator=None) -> ELBOTerms:
         """The loss of a batch: negative_elbo of log p(x | y), one z per image."""
         logits, mu, logvar = self(x, labels, generator)
-        return negative_elbo(logits, x, mu, logvar, beta)
+        # KL(N(mu, s^2) || N(m_y, I)) = KL(N(mu - m_y, s^2) || N(0, I))
+        return negative_elbo(logits, x, mu - self.prior_mean(labels, len(x)), logvar,
+                             beta)
 
     @_inference
     def reconstruct(self, x, labels) -> Tensor:
@@ -104,9 +157,10 @@ class ConditionalVAE(nn.Module):
     def sample(self, labels, generator=None) -> Tensor:
         """Draw the requested digits: one image per label, z ~ N(0, I) from
         `generator`: (N, 1, 28, 28) pixel probabilities."""
-        y = self._labels(labels, np.size(labels))
-        z = minidl.randn(len(y), self.latent_dim, generator=generator)
-        return self.decode(z, y.numpy().argmax(1)).sigmoid()
+        y = self._labels(labels, np.size(labels)).numpy().argmax(1)
+        z = self.prior_mean(y, len(y)) + minidl.randn(len(y), self.latent_dim,
+                                                      generator=generator)
+        return self.decode(z, y).sigmoid()
 
     @_inference
     def transfer_style(self, x, labels, targets=range(NUM_CLASSES)) -> Tensor:
@@ -114,12 +168,14 @@ class ConditionalVAE(nn.Module):
         out[n, t] = sigmoid(decode(z_n, targets[t])). Returns (N, T, 1, 28, 28)
         ((T, 1, 28, 28) for one image)."""
         images, unbatched = as_images(x, "transfer_style")
-        z = self.encode(images, self._labels(labels, len(images)).numpy().argmax(1))[0]
+        y = self._labels(labels, len(images)).numpy().argmax(1)
+        style = self.encode(images, y)[0] - self.prior_mean(y, len(y))
         targets = np.asarray(list(targets))
         one_hot(targets, self.num_classes)  # checks them
         n, t = len(images), len(targets)
-        codes = z.reshape(n, 1, -1).expand(n, t, self.latent_dim).reshape(n * t, -1)
-        out = self.decode(codes, np.tile(targets, n)).sigmoid()
+        style = style.reshape(n, 1, -1).expand(n, t, self.latent_dim).reshape(n * t, -1)
+        wanted = np.tile(targets, n)
+        out = self.decode(style + self.prior_mean(wanted, n * t), wanted).sigmoid()
         return _unbatch(out.reshape(n, t, *IMAGE_SHAPE), unbatched)
 
 
