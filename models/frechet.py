@@ -26,7 +26,9 @@ samples. The features come from the penultimate (64-unit) layer of the SeedCNN t
 examples/train_cnn.py trains and saves (load it with load_classifier).
 
     python -m models.frechet samples.npy [--classifier runs/cnn/model.npz] [--data-dir D]
-scores an (N, 1, 28, 28) array in [0, 1] (e.g. from train_gan.py --save-samples).
+                             [--floor-per-class]
+scores an (N, 1, 28, 28) array in [0, 1] (e.g. from train_gan.py --save-samples);
+--floor-per-class also prints the real-data floor for each digit.
 """
 from __future__ import annotations
 
@@ -157,14 +159,28 @@ def classifier_features(model: SeedCNN, images, batch_size=500):
     return np.concatenate(features), np.concatenate(probabilities)
 
 
-def mnist_images(data_dir=None, train=False, n=10_000, seed=0):
+def mnist_images(data_dir=None, train=False, n=10_000, seed=0, labels=False):
     """n MNIST images (N, 1, 28, 28) in [0, 1]: a random choice (fixed by seed) from
-    the training or the test set (all of it if it has no more than n)."""
+    the training or the test set (all of it if it has no more than n); with
+    labels=True, (images, labels)."""
     data = MNIST(data_dir, train=train)
     index = np.arange(len(data))
     if len(data) > n:
         index = np.sort(np.random.default_rng(seed).choice(len(data), n, replace=False))
-    return data.get_batch(index)[0]
+    images, digits = data.get_batch(index)
+    return (images, digits) if labels else images
+
+
+def floor_per_class(model, data_dir=None, n=10_000, num_classes=10):
+    """The real-data floor of the Frechet distance for each digit: n training vs n
+    test images (about n / 10 of each digit), digit by digit -- what the distance
+    per class of perfect class-conditional samples would be."""
+    (train, train_y), (test, test_y) = (mnist_images(data_dir, t, n, labels=True)
+                                        for t in (True, False))
+    train, _ = classifier_features(model, train)
+    test, _ = classifier_features(model, test)
+    return [frechet_distance_features(train[train_y == c], test[test_y == c])
+            for c in range(num_classes)]
 
 
 def score_samples(samples, model, reference_features):
@@ -208,7 +224,10 @@ def conditional_scores(samples, requested, model, reference_features, reference_
 def main(argv=None):
     p = argparse.ArgumentParser(description="Frechet distance and class coverage of "
                                             "generated MNIST digits")
-    p.add_argument("samples", help=".npy file of images (N, 1, 28, 28) in [0, 1]")
+    p.add_argument("samples", nargs="?", help=".npy file of images (N, 1, 28, 28) in "
+                   "[0, 1]")
+    p.add_argument("--floor-per-class", action="store_true",
+                   help="print the real-data floor digit by digit (train vs test)")
     p.add_argument("--classifier", default=DEFAULT_CLASSIFIER,
                    help="SeedCNN checkpoint written by examples/train_cnn.py")
     p.add_argument("--data-dir", default=None, help="folder with the MNIST files")
@@ -218,6 +237,12 @@ def main(argv=None):
         model = load_classifier(args.classifier)
     except FileNotFoundError as error:
         raise SystemExit(str(error)) from None
+    if args.floor_per_class:
+        floors = floor_per_class(model, args.data_dir, args.n)
+        print("Frechet distance floor per digit (train vs test): " +
+              " ".join(f"{f:.2f}" for f in floors))
+    if args.samples is None:
+        return None
     samples = np.load(args.samples)
     test, _ = classifier_features(model, mnist_images(args.data_dir, False, args.n))
     train, _ = classifier_features(model, mnist_images(args.data_dir, True, args.n))

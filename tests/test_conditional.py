@@ -200,3 +200,10 @@ def test_train_gan_conditional_mode_writes_health(tmp_path):
     with pytest.raises(SystemExit, match="cdcgan"):
         train_gan.main(["--model", "cdcgan", "--loss", "wgan-gp", "--limit", "64",
                         "--epochs", "1", "--out", str(tmp_path / "w")])
+
+
+def test_frechet_floor_per_class_is_one_finite_distance_per_digit():
+    from models.cnn import SeedCNN
+    minidl.manual_seed(0)
+    floors = frechet.floor_per_class(SeedCNN().eval(), n=300)
+    assert len(floors) == 10 and all(np.isfinite(f) and f >= 0 for f in floors)
