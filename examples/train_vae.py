@@ -3,7 +3,8 @@
     python examples/train_vae.py [--model conv|mlp|cvae] [--latent-dim 16] [--epochs 10]
                                  [--batch-size 64] [--lr 1e-3] [--warmup 0] [--seed 0]
                                  [--batch-norm] [--channels 32 64] [--hidden H]
-                                 [--flows T] [--schedule constant|cosine]
+                                 [--flows T] [--flow-hidden 256]
+                                 [--schedule constant|cosine]
                                  [--data-dir DIR] [--out runs/vae] [--limit N]
                                  [--resume | --overwrite]
 
@@ -58,7 +59,7 @@ from run_folder import Run  # noqa: E402
 from edit_images import tile_figure, manifold_figure  # noqa: E402
 
 RUN_FLAGS = ("model", "latent_dim", "batch_norm", "warmup", "channels", "hidden",
-             "flows", "schedule")
+             "flows", "flow_hidden", "schedule")
 
 
 def vae_flags(p):
@@ -76,6 +77,8 @@ def vae_flags(p):
     p.add_argument("--flows", type=nonnegative_int, default=0,
                    help="inverse autoregressive flow steps after the conv model's "
                         "Gaussian posterior (models/iaf.py; 0: none)")
+    p.add_argument("--flow-hidden", type=positive_int, default=256,
+                   help="hidden units of each flow step's autoregressive network")
     p.add_argument("--schedule", choices=("constant", "cosine"), default="constant",
                    help="learning rate: constant, or cosine decay to 0 over the run")
     p.add_argument("--warmup", type=nonnegative_float, default=0.0,
@@ -254,7 +257,7 @@ def model_config(args) -> dict:
     if args.flows > 0:
         if args.model != "conv":
             fail(args, f"--flows needs --model conv, not --model {args.model}")
-        config.update(model="iaf", flows=args.flows)
+        config.update(model="iaf", flows=args.flows, flow_hidden=args.flow_hidden)
     if args.hidden is not None:
         config["hidden"] = args.hidden
     return config
