@@ -59,7 +59,7 @@ from run_folder import Run  # noqa: E402
 from edit_images import tile_figure, manifold_figure  # noqa: E402
 
 RUN_FLAGS = ("model", "latent_dim", "batch_norm", "warmup", "channels", "hidden",
-             "flows", "flow_hidden", "schedule")
+             "flows", "flow_hidden", "schedule", "textbook_cvae")
 
 
 def vae_flags(p):
@@ -87,6 +87,9 @@ def vae_flags(p):
                    help="k of the importance-weighted bound (0: skip it)")
     p.add_argument("--iw-images", type=positive_int, default=1000,
                    help="test images the importance-weighted bound is computed on")
+    p.add_argument("--textbook-cvae", action="store_true",
+                   help="cvae with the label only at the decoder's input and the prior "
+                        "N(0, I) (for comparison; see models/cvae.py)")
     p.add_argument("--classifier", default=frechet.DEFAULT_CLASSIFIER,
                    help="SeedCNN checkpoint that scores the cvae's samples")
     p.add_argument("--score-samples", type=nonnegative_int, default=1000,
@@ -221,7 +224,7 @@ def conditional_outputs(model, test_set, args, out):
     digits = np.arange(10)
     samples = model.sample(np.repeat(digits, 10), minidl.Generator(args.seed)).numpy()
     tile_figure(samples.reshape(10, 10, 28, 28), out / "samples.png",
-                "Conditional VAE: z ~ N(0, I), decoded as each digit",
+                "Conditional VAE: z ~ N(m_y, I), decoded as digit y",
                 [f"draw a {d}" for d in digits])
     x, y = test_set.get_batch(np.arange(min(len(test_set), 200)))
     picks = [int(np.flatnonzero(y == d)[0]) for d in (3, 7, 2, 4) if (y == d).any()]
@@ -260,6 +263,10 @@ def model_config(args) -> dict:
         config.update(model="iaf", flows=args.flows, flow_hidden=args.flow_hidden)
     if args.hidden is not None:
         config["hidden"] = args.hidden
+    if args.textbook_cvae:
+        if args.model != "cvae":
+            fail(args, "--textbook-cvae needs --model cvae")
+        config.update(every_layer=False, class_prior=False)
     return config
 
 
