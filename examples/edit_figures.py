@@ -23,7 +23,8 @@ from models import deformation, tone, enhancement
 
 BLUR_SIGMA = 2.0
 AFFINE = dict(angle=30.0, shear=(25.0, 0.0), scale=0.85)
-ELASTIC = dict(alpha=80.0, sigma=4.0)
+ELASTIC = dict(alpha=40.0, sigma=4.0)
+THICKNESS = 1.0   # strength of the latent thickness edit
 
 
 def panels_figure(panels, path, title):
@@ -77,12 +78,14 @@ def tone_figures(model, digit, direction, out):
                       f"Tone: {name} (1 = unchanged); ink = sum of grey levels")
     versions = [(tone.erode(digit), "erode 1 px"), (digit, "your digit"),
                 (tone.dilate(digit), "dilate 1 px"),
-                (tone.change_thickness(model, digit, direction, -1.5), "VAE: thinner"),
+                (tone.change_thickness(model, digit, direction, -THICKNESS),
+                 "VAE: thinner"),
                 (model.reconstruct(digit), "VAE: as drawn"),
-                (tone.change_thickness(model, digit, direction, 1.5), "VAE: thicker")]
+                (tone.change_thickness(model, digit, direction, THICKNESS),
+                 "VAE: thicker")]
     panels_figure([(v, f"{c}\nink {tone.ink(v)[0]:.0f}") for v, c in versions],
                   out / "tone_thickness.png", "Stroke thickness: morphology (left) vs "
-                  "the VAE's latent thickness direction, strength 1.5 (right)")
+                  f"the VAE's latent thickness direction, strength {THICKNESS:g} (right)")
 
 
 def enhancement_figures(model, digit, out):
@@ -147,9 +150,9 @@ def scores(model, x, direction, steps=100):
             "dilate": float(tone.ink(tone.dilate(x)).mean()),
             "vae_as_drawn": float(tone.ink(model.reconstruct(x)).mean()),
             "vae_thinner": float(tone.ink(tone.change_thickness(model, x, direction,
-                                                                -1.5)).mean()),
+                                                                -THICKNESS)).mean()),
             "vae_thicker": float(tone.ink(tone.change_thickness(model, x, direction,
-                                                                1.5)).mean())},
+                                                                THICKNESS)).mean())},
     }
     return result
 
