@@ -3,6 +3,7 @@
     python examples/train_vae.py [--model conv|mlp|cvae] [--latent-dim 16] [--epochs 10]
                                  [--batch-size 64] [--lr 1e-3] [--warmup 0] [--seed 0]
                                  [--batch-norm] [--channels 32 64] [--hidden H]
+                                 [--depth D]
                                  [--flows T] [--flow-hidden 256]
                                  [--schedule constant|cosine]
                                  [--data-dir DIR] [--out runs/vae] [--limit N]
@@ -59,7 +60,7 @@ from run_folder import Run  # noqa: E402
 from edit_images import tile_figure, manifold_figure  # noqa: E402
 
 RUN_FLAGS = ("model", "latent_dim", "batch_norm", "warmup", "channels", "hidden",
-             "flows", "flow_hidden", "schedule", "textbook_cvae")
+             "flows", "flow_hidden", "schedule", "textbook_cvae", "depth")
 
 
 def vae_flags(p):
@@ -72,6 +73,8 @@ def vae_flags(p):
                    help="BatchNorm after each hidden conv/dense layer (conv models)")
     p.add_argument("--channels", type=positive_int, nargs=2, default=[32, 64],
                    help="the conv models' two conv widths")
+    p.add_argument("--depth", type=nonnegative_int, default=0,
+                   help="extra 3x3 convolutions at 14x14 in encoder and decoder (conv)")
     p.add_argument("--hidden", type=positive_int, default=None,
                    help="dense hidden units (default: 256 conv, 500 mlp)")
     p.add_argument("--flows", type=nonnegative_int, default=0,
@@ -257,6 +260,10 @@ def model_config(args) -> dict:
     config = {"model": args.model, "latent_dim": args.latent_dim}
     if args.model in ("conv", "cvae"):
         config.update(batch_norm=args.batch_norm, channels=list(args.channels))
+    if args.depth:
+        if args.model != "conv":
+            fail(args, "--depth needs --model conv")
+        config["depth"] = args.depth
     if args.flows > 0:
         if args.model != "conv":
             fail(args, f"--flows needs --model conv, not --model {args.model}")

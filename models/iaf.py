@@ -87,9 +87,9 @@ class IAFVAE(ConvVAE):
 
     def __init__(self, latent_dim: int = 16, batch_norm: bool = False,
                  channels=(32, 64), hidden: int = 256, flows: int = 2,
-                 flow_hidden: int = 256, context: int = 64):
+                 flow_hidden: int = 256, context: int = 64, depth: int = 0):
         self.context_size = context
-        super().__init__(latent_dim, batch_norm, channels, hidden)
+        super().__init__(latent_dim, batch_norm, channels, hidden, depth)
         self.config.update(model="iaf", flows=flows, flow_hidden=flow_hidden,
                            context=context)
         self.flow = nn.ModuleList([AutoregressiveStep(latent_dim, flow_hidden, context,

@@ -414,10 +414,19 @@ def _layers(batch_norm: bool):
     return block
 
 
-def conv_trunk(c1: int, c2: int, batch_norm: bool) -> list:
-    """1x28x28 -> Conv 3x3/2 (c1) -> Conv 3x3/2 (c2) -> flat c2*7*7 features."""
+def _refine(c: int, depth: int, batch_norm: bool) -> list:
+    """depth more 3x3 convolutions (stride 1) of c channels at the same size."""
+    block = _layers(batch_norm)
+    return [layer for _ in range(depth)
+            for layer in block(nn.Conv2d(c, c, 3, padding=1), nn.BatchNorm2d(c))]
+
+
+def conv_trunk(c1: int, c2: int, batch_norm: bool, depth: int = 0) -> list:
+    """1x28x28 -> Conv 3x3/2 (c1) [-> depth x Conv 3x3 (c1)] -> Conv 3x3/2 (c2)
+    -> flat c2*7*7 features."""
     block = _layers(batch_norm)
     return [*block(nn.Conv2d(1, c1, 3, stride=2, padding=1), nn.BatchNorm2d(c1)),
+            *_refine(c1, depth, batch_norm),
             *block(nn.Conv2d(c1, c2, 3, stride=2, padding=1), nn.BatchNorm2d(c2)),
             nn.Flatten()]
 
@@ -430,15 +439,17 @@ def encoder_head(n_in: int, hidden: int, n_out: int, batch_norm: bool) -> list:
             nn.Linear(hidden, n_out)]
 
 
-def deconv_decoder(n_in: int, c1: int, c2: int, hidden: int, batch_norm: bool) -> list:
+def deconv_decoder(n_in: int, c1: int, c2: int, hidden: int, batch_norm: bool,
+                   depth: int = 0) -> list:
     """n_in numbers -> Dense hidden -> Dense c2*7*7 -> ConvTranspose 3x3/2 (c1)
-    -> ConvTranspose 3x3/2 (1) -> 1x28x28 logits."""
+    [-> depth x Conv 3x3 (c1)] -> ConvTranspose 3x3/2 (1) -> 1x28x28 logits."""
     block = _layers(batch_norm)
     return [*block(nn.Linear(n_in, hidden), nn.BatchNorm1d(hidden)),
             *block(nn.Linear(hidden, c2 * 7 * 7), nn.BatchNorm1d(c2 * 7 * 7)),
             nn.Unflatten(1, (c2, 7, 7)),
             *block(nn.ConvTranspose2d(c2, c1, 3, stride=2, padding=1, output_padding=1),
                    nn.BatchNorm2d(c1)),
+            *_refine(c1, depth, batch_norm),
             nn.ConvTranspose2d(c1, 1, 3, stride=2, padding=1, output_padding=1)]
 
 
@@ -452,21 +463,23 @@ class ConvVAE(VAE):
                 -> ConvTranspose 3x3/2 (c1) -> c1x14x14 -> ConvTranspose 3x3/2 (1)
                 -> 1x28x28 logits
     ("3x3/2": 3x3 kernel, stride 2, padding 1; the transposed convolutions add
-    output_padding=1 so that 7 -> 14 -> 28 exactly.) Every hidden layer is followed
-    by ReLU -- with BatchNorm in between when batch_norm=True."""
+    output_padding=1 so that 7 -> 14 -> 28 exactly.) depth > 0 adds that many 3x3
+    convolutions (stride 1, c1 channels) at 14x14 in both halves. Every hidden layer
+    is followed by ReLU -- with BatchNorm in between when batch_norm=True."""
 
     def __init__(self, latent_dim: int = 16, batch_norm: bool = False,
-                 channels=(32, 64), hidden: int = 256):
+                 channels=(32, 64), hidden: int = 256, depth: int = 0):
         super().__init__(latent_dim)
         c1, c2 = (int(c) for c in channels)
         self.config = {"model": "conv", "latent_dim": latent_dim,
-                       "batch_norm": batch_norm, "channels": [c1, c2], "hidden": hidden}
-        self.encoder = nn.Sequential(*conv_trunk(c1, c2, batch_norm),
+                       "batch_norm": batch_norm, "channels": [c1, c2], "hidden": hidden,
+                       "depth": depth}
+        self.encoder = nn.Sequential(*conv_trunk(c1, c2, batch_norm, depth),
                                      *encoder_head(c2 * 7 * 7, hidden,
                                                    2 * latent_dim + self.extra_outputs(),
                                                    batch_norm))
         self.decoder = nn.Sequential(*deconv_decoder(latent_dim, c1, c2, hidden,
-                                                     batch_norm))
+                                                     batch_norm, depth))
 
     def extra_outputs(self) -> int:
         """Encoder outputs beyond mu and log sigma^2 (none here; see models/iaf.py)."""
