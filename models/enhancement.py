@@ -102,10 +102,17 @@ def restore(model: VAE, observed, degrade, start, steps: int = 100,
         np.asarray(observed, np.float32)
     image = model.map_fit(model.code(start), y, steps=steps, noise_std=noise_std,
                           degrade=degrade)
-    if back_project is None:
-        return image
-    with minidl.no_grad():
-        return (image + back_project(Tensor(y) - degrade(image))).clamp(0.0, 1.0)
+    return image if back_project is None else consistent(image, y, degrade,
+                                                         back_project)
+
+
+@minidl.no_grad()
+def consistent(image, observed, degrade, back_project) -> Tensor:
+    """The data-consistency step: clip(image + U(y - D(image)), 0, 1), with D =
+    degrade and U = back_project (module docstring)."""
+    y = observed if isinstance(observed, Tensor) else Tensor(np.asarray(observed,
+                                                                        np.float32))
+    return (image + back_project(y - degrade(image))).clamp(0.0, 1.0)
 
 
 def deblur(model: VAE, blurred, sigma: float, steps: int = 100,
@@ -142,5 +149,5 @@ def super_resolve(model: VAE, low_res, factor: int = 2, steps: int = 100,
     return _unbatch(out, unbatched)
 
 
-__all__ = ["gaussian_blur", "downscale", "upscale_bilinear", "restore", "deblur",
-           "super_resolve", "gaussian_kernel2d"]
+__all__ = ["gaussian_blur", "downscale", "upscale_bilinear", "restore", "consistent",
+           "deblur", "super_resolve", "gaussian_kernel2d"]
