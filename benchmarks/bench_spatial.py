@@ -19,21 +19,12 @@ import argparse
 import json
 import subprocess
 import sys
-import time
 
 import numpy as np
 
+from bench_pool import best_ms
+
 SHAPES = [(64, 1, 28, 28), (32, 16, 28, 28)]
-
-
-def best_ms(fn, repeats):
-    fn()  # warm-up (and compilation)
-    times = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return 1e3 * min(times)
 
 
 def inputs(shape, seed=0):

@@ -73,19 +73,39 @@ def _clear(image, values, n, transpose):
         values[n] = 0
 
 
+@njit(cache=True, inline="always")
+def _nan_point(values, n, p, sx, sy, transpose):
+    """True for a NaN or infinite coordinate: a reading gives NaN there, a transpose
+    skips it."""
+    if np.isfinite(sx) and np.isfinite(sy):
+        return False
+    if not transpose:
+        values[n, :, p] = np.nan
+    return True
+
+
+@njit(cache=True, inline="always")  # inlined into the loops: no call per tap
+def _tap(image, values, n, p, row, col, w, transpose):
+    """One tap, every channel: values[n, :, p] += w * image[n, :, row, col], or the
+    transpose image[n, :, row, col] += w * values[n, :, p]."""
+    for c in range(image.shape[1]):
+        if transpose:
+            image[n, c, row, col] += w * values[n, c, p]
+        else:
+            values[n, c, p] += w * image[n, c, row, col]
+
+
 @njit(parallel=True, cache=True)
 def bilinear(image, values, s, order_x, order_y, transpose):
     """Bilinear reading with weights w^(order): image -> values, or (transpose)
     values -> image (module docstring)."""
-    N, C, H, W = image.shape
+    N, _, H, W = image.shape
     P = s.shape[1]
     for n in prange(N):
         _clear(image, values, n, transpose)
         for p in range(P):
             sx, sy = s[n, p, 0], s[n, p, 1]
-            if not (np.isfinite(sx) and np.isfinite(sy)):
-                if not transpose:
-                    values[n, :, p] = np.nan
+            if _nan_point(values, n, p, sx, sy, transpose):
                 continue
             if _outside(sx, sy, H, W):
                 continue
@@ -100,19 +120,15 @@ def bilinear(image, values, s, order_x, order_y, transpose):
                     col = int(x0) + a
                     if col < 0 or col >= W:
                         continue
-                    w = wy * axis_weight(fx, a, order_x)
-                    for c in range(C):
-                        if transpose:
-                            image[n, c, row, col] += w * values[n, c, p]
-                        else:
-                            values[n, c, p] += w * image[n, c, row, col]
+                    _tap(image, values, n, p, row, col, wy * axis_weight(fx, a, order_x),
+                         transpose)
 
 
 @njit(parallel=True, cache=True)
 def nearest(image, values, s, transpose):
     """Nearest reading, values[n, c, p] = image[n, c, rint(sy), rint(sx)] (0 outside
     the image), or (transpose) the values added back to those pixels."""
-    N, C, H, W = image.shape
+    N, _, H, W = image.shape
     P = s.shape[1]
     for n in prange(N):
         _clear(image, values, n, transpose)
@@ -122,11 +138,7 @@ def nearest(image, values, s, transpose):
                 continue
             col, row = int(np.rint(sx)), int(np.rint(sy))
             if 0 <= row < H and 0 <= col < W:
-                for c in range(C):
-                    if transpose:
-                        image[n, c, row, col] += values[n, c, p]
-                    else:
-                        values[n, c, p] = image[n, c, row, col]
+                _tap(image, values, n, p, row, col, 1.0, transpose)
 
 
 @njit(cache=True)
@@ -173,15 +185,13 @@ def padded_index(x, size, padding, align_corners):
 def bicubic(image, values, s, order_x, order_y, transpose, padding, align_corners):
     """Bicubic reading with weights k^(order) and per-tap padding: image -> values,
     or (transpose) values -> image (module docstring)."""
-    N, C, H, W = image.shape
+    N, _, H, W = image.shape
     P = s.shape[1]
     for n in prange(N):
         _clear(image, values, n, transpose)
         for p in range(P):
             sx, sy = s[n, p, 0], s[n, p, 1]
-            if not (np.isfinite(sx) and np.isfinite(sy)):
-                if not transpose:
-                    values[n, :, p] = np.nan
+            if _nan_point(values, n, p, sx, sy, transpose):
                 continue
             if padding == 0 and not (-3.0 < sx < W + 2.0 and -3.0 < sy < H + 2.0):
                 continue  # every tap outside: reads 0
@@ -196,9 +206,5 @@ def bicubic(image, values, s, order_x, order_y, transpose, padding, align_corner
                     col = padded_index(x0 + (a - 1), W, padding, align_corners)
                     if col < 0:
                         continue
-                    w = wy * cubic_weight(fx, a, order_x)
-                    for c in range(C):
-                        if transpose:
-                            image[n, c, row, col] += w * values[n, c, p]
-                        else:
-                            values[n, c, p] += w * image[n, c, row, col]
+                    _tap(image, values, n, p, row, col, wy * cubic_weight(fx, a, order_x),
+                         transpose)
