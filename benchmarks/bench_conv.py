@@ -85,7 +85,7 @@ def minidl_steps(x, w, b, first_layer):
 
 
 def torch_steps(torch, x, w, b, first_layer):
-    x, w, b = (torch.from_numpy(t.numpy()).requires_grad_() for t in (x, w, b))
+    x, w, b = (torch.from_numpy(t.detach().numpy()).requires_grad_() for t in (x, w, b))
     wanted = (w, b) if first_layer else (x, w, b)
     grad_y = torch.randn(torch.nn.functional.conv2d(x, w, b).shape)
 
@@ -176,7 +176,7 @@ def pool_table(args, torch):
         t = median_ms(lambda: F.max_pool2d(x, 2).sum().backward(), args.repeats)
         line = f"  {str(shape):>18}: minidl {t:6.2f} ms"
         if torch is not None:
-            tx = torch.tensor(x.numpy(), requires_grad=True)
+            tx = torch.tensor(x.detach().numpy(), requires_grad=True)
             tt = median_ms(lambda: torch.nn.functional.max_pool2d(tx, 2).sum().backward(),
                            args.repeats)
             line += f", torch {tt:6.2f} ms, ratio {t / tt:.2f}"

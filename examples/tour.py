@@ -116,23 +116,26 @@ def step_graph(L, names, w, b, out):
 def manual_backward(L, names):
     """Walk the graph from L to the leaves as autograd._run_backward does: visit nodes
     outputs-first, call each op's backward with dL/d(its output), and hand every input
-    its share. Returns {leaf name: dL/dleaf}."""
-    grads = {id(L): scalar(1.0)}                       # dL/dL = 1
+    its share (to the node that made it, or to the leaf). Returns {leaf name: dL/dleaf}."""
+    grads = {L.grad_fn: scalar(1.0)}                   # dL/dL = 1
     leaves = {}
+    order = autograd._topological_order([L.grad_fn])  # the engine's own order
     with minidl.no_grad():
-        for node in autograd._topological_order([L]):  # the engine's own order
-            g = grads.pop(id(node))
-            ctx = node.grad_fn
-            in_grads = ctx.function.backward(ctx, g)
+        for node in order:
+            g = grads.pop(node)
+            if isinstance(node, minidl.Tensor):        # a leaf: all its shares arrived
+                leaves[id(node)] = g
+                continue
+            in_grads = node.function.backward(node, g)
             in_grads = in_grads if isinstance(in_grads, tuple) else (in_grads,)
-            print(f"  {ctx.name():<13} gets dL/d({names.get(id(node), 'its output')}) = "
+            out = node._output_tensor()
+            print(f"  {node.name():<13} gets dL/d({names.get(id(out), 'its output')}) = "
                   f"{g.item():+.6f}")
-            for x, gx in zip(ctx.inputs, in_grads):
-                if gx is None or not (isinstance(x, minidl.Tensor) and x.requires_grad):
+            for x, parent, gx in zip(node.inputs, node.parents, in_grads):
+                if parent is None or gx is None:
                     continue  # constants need no gradient
                 print(f"  {'':<13}   sends {gx.item():+.6f} to {describe(x, names)}")
-                store = grads if x.grad_fn is not None else leaves
-                store[id(x)] = store[id(x)] + gx if id(x) in store else gx
+                grads[parent] = grads[parent] + gx if parent in grads else gx
     return {names[k]: v.item() for k, v in leaves.items()}
 
 
@@ -214,9 +217,9 @@ def step_swish(out):
     ys = swish(xs)
     dy, = autograd.grad(ys.sum(), xs, create_graph=True)   # d/dx, itself a graph
     d2y, = autograd.grad(dy.sum(), xs)                      # d2/dx2 through backward
-    same = np.allclose(ys.numpy(), F.silu(xs).numpy(), rtol=1e-12)
+    same = np.allclose(ys.detach().numpy(), F.silu(xs).detach().numpy(), rtol=1e-12)
     print(f"  swish(x) equals minidl's built-in F.silu(x): {same}")
-    plot_swish(xs.numpy(), ys.numpy(), dy.numpy(), d2y.numpy(), out / "swish.png")
+    plot_swish(*(t.detach().numpy() for t in (xs, ys, dy, d2y)), out / "swish.png")
     return first, second, same
 
 
@@ -267,7 +270,7 @@ def step_conv(out):
           "\n(9 rows = kernel taps, 16 columns = output pixels; 0 = padding):")
     print(np.array2string(cols.astype(int), max_line_width=100))
     Y = KERNEL.reshape(1, 9) @ cols                          # the whole convolution
-    same = np.allclose(Y.reshape(4, 4), y.numpy()[0, 0])
+    same = np.allclose(Y.reshape(4, 4), y.detach().numpy()[0, 0])
     print(f"Kernel as a 1x9 row @ cols = the 16 outputs; equal to nn.Conv2d: {same}")
 
     y.sum().backward()

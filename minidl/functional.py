@@ -14,6 +14,8 @@ from .ops.normalization import batch_norm, layer_norm                # ops/norma
 from .ops.normalization import group_norm, instance_norm             # ops/normalization.py
 from .ops.upsample import interpolate                                # ops/upsample.py
 from .ops.spatial import affine_grid, grid_sample                    # ops/spatial.py
+from .ops.matmul import linear                                       # ops/matmul.py
+from .ops.encoding import one_hot                                    # ops/encoding.py
 from .ops.activation import (selu, celu, hardtanh, relu6, hardsigmoid,  # ops/activation.py
                              hardswish, logsigmoid, mish, softsign, softmin, normalize)
 from .ops.attention import scaled_dot_product_attention           # ops/attention.py
@@ -29,9 +31,16 @@ __all__ = list(_core_ops) + [
     "batch_norm", "layer_norm", "group_norm", "instance_norm",
     "interpolate",
     "affine_grid", "grid_sample",
+    "linear", "one_hot",
     "cross_entropy", "nll_loss", "binary_cross_entropy",
     "binary_cross_entropy_with_logits", "mse_loss", "l1_loss", "smooth_l1_loss",
     "huber_loss", "kl_div",
     "selu", "celu", "hardtanh", "relu6", "hardsigmoid", "hardswish", "logsigmoid", "mish",
     "softsign", "softmin", "normalize", "scaled_dot_product_attention",
 ]
+
+
+def __getattr__(name):  # a name minidl.functional does not have
+    from .tensor import missing_name_message
+    raise AttributeError(missing_name_message("module 'minidl.functional'", name,
+                                              __all__))

@@ -10,10 +10,13 @@ An element passes when |analytic - numeric| <= atol + rtol * |numeric|.
 
 gradgradcheck applies the same test to the function "inputs -> gradients", built
 with create_graph=True: it checks second derivatives.
+
+Inputs must be float64: with float32, the rounding error of f (about 1e-7 relative)
+divided by eps swamps the derivative, and a correct op would be reported wrong.
 """
 from __future__ import annotations
 
-import warnings
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -25,6 +28,23 @@ class GradcheckError(RuntimeError):
     """Raised when analytic and numerical derivatives disagree."""
 
 
+@dataclass
+class _Names:
+    """How a failure report names things: the check, its inputs and outputs."""
+    check: str
+    inputs: dict                       # input index -> "input 1"
+    outputs: dict = field(default_factory=dict)  # output index -> name (default "output o")
+    about: str = "Jacobian mismatch for"
+    hint: str = ""
+
+
+_SECOND_ORDER_HINT = (
+    " First derivatives can pass gradcheck while these fail. The usual cause: a "
+    "backward that computes with numpy values or constants (x.numpy(), "
+    "Tensor(np.exp(...)), arrays kept on ctx) instead of Tensor ops on "
+    "ctx.saved_tensors: that cuts the graph double backward differentiates.")
+
+
 def _as_tuple(x):
     return tuple(x) if isinstance(x, (tuple, list)) else (x,)
 
@@ -33,15 +53,18 @@ def _float_outputs(outputs):
     return [o for o in outputs if isinstance(o, Tensor) and o.dtype.kind == "f"]
 
 
-def _differentiable_inputs(inputs, op):
+def _differentiable_inputs(inputs, check):
     diff = [(i, t) for i, t in enumerate(inputs)
             if isinstance(t, Tensor) and t.requires_grad]
     if not diff:
-        raise ValueError(f"{op}: no input has requires_grad=True, nothing to check")
+        raise ValueError(f"{check}: no input has requires_grad=True, nothing to check")
     for i, t in diff:
         if t.dtype != np.float64:
-            warnings.warn(f"{op}: input {i} is {t.dtype}, not float64; finite "
-                          "differences will be inaccurate", stacklevel=3)
+            raise TypeError(
+                f"{check}: input {i} is {t.dtype}; finite differences need float64 "
+                "inputs (in float32, rounding errors swamp the derivative and a correct "
+                "op is reported wrong). Pass x.double(), or create it with "
+                "dtype=minidl.float64.")
     return diff
 
 
@@ -89,7 +112,7 @@ def _analytical_jacobians(fn, inputs, diff):
     return jac
 
 
-def _compare(analytic, numeric, shapes, atol, rtol, op, raise_exception):
+def _compare(analytic, numeric, shapes, atol, rtol, names, raise_exception):
     """shapes: {input index: its shape} (for reporting the worst element)."""
     for (o, i), num in numeric.items():
         ana = analytic[(o, i)]
@@ -102,11 +125,12 @@ def _compare(analytic, numeric, shapes, atol, rtol, op, raise_exception):
                                 err.shape)
         in_index = np.unravel_index(k, shapes[i]) if shapes[i] else ()
         raise GradcheckError(
-            f"{op}: Jacobian mismatch for output {o} with respect to input {i} "
-            f"(shape {shapes[i]}); {int((err > 0).sum())} of {err.size} elements "
-            f"differ. Worst: input index {tuple(int(v) for v in in_index)}, output "
-            f"element {j}: analytic {ana[j, k]:.6g} vs numerical {num[j, k]:.6g} "
-            f"(allowed |diff| <= {atol + rtol * abs(num[j, k]):.3g})")
+            f"{names.check}: {names.about} {names.outputs.get(o, f'output {o}')} with "
+            f"respect to {names.inputs[i]} (shape {shapes[i]}); "
+            f"{int((err > 0).sum())} of {err.size} elements differ. Worst: input index "
+            f"{tuple(int(v) for v in in_index)}, output element {j}: analytic "
+            f"{ana[j, k]:.6g} vs numerical {num[j, k]:.6g} (allowed |diff| <= "
+            f"{atol + rtol * abs(num[j, k]):.3g}).{names.hint}")
     return True
 
 
@@ -114,22 +138,28 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True,
               fast_mode=False) -> bool:
     """True if fn's backward agrees with finite differences for every input requiring
     grad; otherwise raise GradcheckError naming the worst element (or return False
-    when raise_exception=False). Inputs should be float64.
+    when raise_exception=False). Inputs must be float64 (float32 raises TypeError).
 
     fast_mode=True compares the scalar v^T J u for random u, v instead of all of J:
     one backward and two forwards per input, for large checks.
     """
     inputs = _as_tuple(inputs)
     diff = _differentiable_inputs(inputs, "gradcheck")
+    names = _Names("gradcheck", {i: f"input {i}" for i, _ in diff})
+    return _check(fn, inputs, diff, eps, atol, rtol, raise_exception, fast_mode, names)
+
+
+def _check(fn, inputs, diff, eps, atol, rtol, raise_exception, fast_mode, names):
     if fast_mode:
-        return _fast_gradcheck(fn, inputs, diff, eps, atol, rtol, raise_exception)
+        names.check += "(fast_mode)"
+        return _fast_gradcheck(fn, inputs, diff, eps, atol, rtol, raise_exception, names)
     numeric = _numerical_jacobians(fn, inputs, diff, eps)
     analytic = _analytical_jacobians(fn, inputs, diff)
-    return _compare(analytic, numeric, {i: t.shape for i, t in diff}, atol, rtol,
-                    "gradcheck", raise_exception)
+    return _compare(analytic, numeric, {i: t.shape for i, t in diff}, atol, rtol, names,
+                    raise_exception)
 
 
-def _fast_gradcheck(fn, inputs, diff, eps, atol, rtol, raise_exception):
+def _fast_gradcheck(fn, inputs, diff, eps, atol, rtol, raise_exception, names):
     rng = np.random.default_rng(0)
     outputs = _float_outputs(_as_tuple(fn(*inputs)))
     vs = [rng.standard_normal(o.shape) for o in outputs]
@@ -152,8 +182,8 @@ def _fast_gradcheck(fn, inputs, diff, eps, atol, rtol, raise_exception):
                                    retain_graph=True, allow_unused=True)
             analytic[(o, i)] = np.array([[0.0 if g is None else np.sum(g._data * u)]])
     # one number per (output, input) pair: reported as input index ()
-    return _compare(analytic, numeric, {i: () for i, _ in diff}, atol, rtol,
-                    "gradcheck(fast_mode)", raise_exception)
+    return _compare(analytic, numeric, {i: () for i, _ in diff}, atol, rtol, names,
+                    raise_exception)
 
 
 def gradgradcheck(fn, inputs, grad_outputs=None, eps=1e-6, atol=1e-5, rtol=1e-3,
@@ -161,9 +191,11 @@ def gradgradcheck(fn, inputs, grad_outputs=None, eps=1e-6, atol=1e-5, rtol=1e-3,
     """Check second derivatives: gradcheck of (inputs, v) -> d(v . fn(inputs))/d inputs.
 
     grad_outputs (the v) default to random float64 tensors, seeded for repeatability.
+    A failure names your input (by its position in `inputs`) and the gradient whose
+    derivative is wrong.
     """
     inputs = _as_tuple(inputs)
-    _differentiable_inputs(inputs, "gradgradcheck")
+    diff = _differentiable_inputs(inputs, "gradgradcheck")
     outputs = _float_outputs(_as_tuple(fn(*inputs)))
     if grad_outputs is None:
         rng = np.random.default_rng(0)
@@ -184,5 +216,12 @@ def gradgradcheck(fn, inputs, grad_outputs=None, eps=1e-6, atol=1e-5, rtol=1e-3,
         return tuple(Tensor(np.zeros(t.shape, dtype=t.dtype)) if g is None else g
                      for g, t in zip(grads, targets))
 
-    return gradcheck(first_derivatives, inputs + grad_outputs, eps=eps, atol=atol,
-                     rtol=rtol, raise_exception=raise_exception, fast_mode=fast_mode)
+    all_inputs = inputs + grad_outputs
+    all_diff = _differentiable_inputs(all_inputs, "gradgradcheck")
+    names = _Names(
+        "gradgradcheck", {i: f"input {i}" if i < n else f"grad_outputs[{i - n}] (the v "
+                          "of v . fn)" for i, _ in all_diff},
+        {o: f"(the gradient with respect to input {i})" for o, (i, _) in enumerate(diff)},
+        about="SECOND derivatives are wrong: the derivative of", hint=_SECOND_ORDER_HINT)
+    return _check(first_derivatives, all_inputs, all_diff, eps, atol, rtol,
+                  raise_exception, fast_mode, names)

@@ -22,6 +22,7 @@ import warnings
 import numpy as np
 
 from .autograd import Function
+from .errors import ArgumentError, DTypeError
 from .tensor import Tensor, ShapeError, _FLOATS
 from .ops.arithmetic import float_input, cast, log, exp, abs as _abs, clamp, where
 from .ops.reduction import sum, mean
@@ -87,7 +88,7 @@ def _reduce_classes(loss, reduction, kept, w):
     (not ignored) positions, with PyTorch's gradient when nothing is kept."""
     if reduction != "mean":
         return _reduce(loss, reduction)
-    return MeanOverKept.apply(loss, kept.numpy() > 0, np.sum(w.numpy()))
+    return MeanOverKept.apply(loss, kept._data > 0, np.sum(w._data))
 
 
 def _as_tensor(op, x, what):
@@ -169,9 +170,9 @@ def _index_targets(op, target, x, weight, ignore_index):
     cls = _class_dim(op, x)
     C = x.shape[cls]
     want = x.shape[:cls] + x.shape[cls + 1:]
-    t = _as_tensor(op, target, "target").numpy()
+    t = _as_tensor(op, target, "target")._data
     if t.dtype.kind not in "iu":
-        raise TypeError(f"{op}: target must hold integer class indices, got dtype "
+        raise DTypeError(f"{op}: target must hold integer class indices, got dtype "
                         f"{t.dtype} (shape {t.shape}) for input of shape {x.shape}")
     if t.shape != want:
         raise ShapeError(f"{op}: class-index target must have shape {want} for input "
@@ -292,9 +293,9 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
     x = float_input(input, op)
     t = _target_like(op, target, x)
     _same_shape(op, x, t)
-    for name, v in (("input", x.numpy()), ("target", t.numpy())):
+    for name, v in (("input", x._data), ("target", t._data)):
         if not ((v >= 0) & (v <= 1)).all():
-            raise ValueError(f"{op}: every {name} value must be a probability in "
+            raise ArgumentError(f"{op}: every {name} value must be a probability in "
                              f"[0, 1], got values in [{np.min(v)}, {np.max(v)}]"
                              + ("; pass logits to binary_cross_entropy_with_logits"
                                 if name == "input" else ""))
@@ -369,7 +370,7 @@ def _huber(x, t, delta):
     # quadratic near 0, linear (gradient +-delta) far away, matching at |d| = delta
     d = x - t
     a = _abs(d)
-    return where(Tensor(a.numpy() < delta), d * d * 0.5, (a - 0.5 * delta) * delta)
+    return where(Tensor(a._data < delta), d * d * 0.5, (a - 0.5 * delta) * delta)
 
 
 def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
@@ -412,7 +413,7 @@ class XLogX(Function):
     @staticmethod
     def backward(ctx, g):
         x, = ctx.saved_tensors
-        nonzero = Tensor(x.numpy() != 0)
+        nonzero = Tensor(x._data != 0)
         with np.errstate(divide="ignore", invalid="ignore"):
             return g * (where(nonzero, log(where(nonzero, x, 1.0)), 0.0) + x / x)
 

@@ -20,7 +20,7 @@ from .fileio import atomic_path
 
 
 def _array(x) -> np.ndarray:
-    return np.asarray(x.numpy() if hasattr(x, "numpy") else x)
+    return np.asarray(x.detach().numpy() if hasattr(x, "detach") else x)
 
 
 def save_figure(fig: Figure, path) -> Figure:

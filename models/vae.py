@@ -364,7 +364,7 @@ class VAE(nn.Module):
         """Latent arithmetic: decode(mu(x) + strength * vector). Negative strength
         removes the attribute."""
         images, unbatched = as_images(x, "edit")
-        v = vector.numpy() if isinstance(vector, Tensor) else np.asarray(vector)
+        v = vector.detach().numpy() if isinstance(vector, Tensor) else np.asarray(vector)
         if v.shape != (self.latent_dim,) or not np.isfinite(v).all():
             raise ShapeError(f"edit: vector must be {self.latent_dim} finite numbers "
                              f"(shape ({self.latent_dim},)), got shape {v.shape}")
@@ -396,7 +396,7 @@ def _check_steps(op, steps, minimum):
 
 def _mask(mask, images_shape, unbatched) -> np.ndarray:
     """The inpainting mask as a float32 array of 0s and 1s that broadcasts to images."""
-    m = mask.numpy() if isinstance(mask, Tensor) else np.asarray(mask)
+    m = mask.detach().numpy() if isinstance(mask, Tensor) else np.asarray(mask)
     shape = images_shape[1:] if unbatched else images_shape
     allowed = {shape, IMAGE_SHAPE, IMAGE_SHAPE[1:]}
     if m.shape not in allowed:

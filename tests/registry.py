@@ -38,7 +38,9 @@ def register(name, fn, sample, **kw):
 
 # Public names in minidl.functional that are not differentiable ops (no gradient
 # flows through them by design). Anything else public must appear in the registry.
-NOT_DIFFERENTIABLE = {"argmax", "argmin"}
+NOT_DIFFERENTIABLE = {"argmax", "argmin", "eq", "ne", "lt", "le", "gt", "ge",
+                      "bitwise_and", "bitwise_or", "bitwise_xor", "bitwise_not",
+                      "bitwise_left_shift", "bitwise_right_shift", "one_hot"}
 
 
 # ---- property tests ------------------------------------------------------------------

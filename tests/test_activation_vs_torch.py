@@ -172,7 +172,7 @@ def test_layers_match_torch_values_and_repr(i):
     assert repr(ours) == repr(theirs)
     x = R.standard_normal((2, 5)) * 4
     y = ours(md.tensor(x, requires_grad=True))
-    np.testing.assert_allclose(y.numpy(), theirs(torch.tensor(x)).numpy(), rtol=1e-12)
+    np.testing.assert_allclose(y.detach().numpy(), theirs(torch.tensor(x)).detach().numpy(), rtol=1e-12)
     assert not ours.parameters() or list(ours.parameters()) == []
 
 

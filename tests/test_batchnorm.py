@@ -77,8 +77,8 @@ def test_batch_norm_training_output_is_standardized_and_gradient_sums_to_zero():
     x = md.tensor(np.random.default_rng(0).standard_normal((8, 3, 4, 4)) * 5 + 2,
                   requires_grad=True)
     out = F.batch_norm(x, None, None, training=True, eps=0.0)
-    np.testing.assert_allclose(out.numpy().mean((0, 2, 3)), 0, atol=1e-12)
-    np.testing.assert_allclose(out.numpy().var((0, 2, 3)), 1, atol=1e-10)
+    np.testing.assert_allclose(out.detach().numpy().mean((0, 2, 3)), 0, atol=1e-12)
+    np.testing.assert_allclose(out.detach().numpy().var((0, 2, 3)), 1, atol=1e-10)
     g = np.random.default_rng(1).standard_normal(out.shape)
     out.backward(md.tensor(g))
     # the output does not move when x shifts per channel: gradient sums to 0 per channel
@@ -173,7 +173,7 @@ def test_batch_norm_matches_torch_over_several_steps(shape, affine):
         out = F.batch_norm(xm, rm, rv, wm, bm, training=True, momentum=0.3)
         ref = torch.nn.functional.batch_norm(xt, trm, trv, wt, bt, training=True,
                                              momentum=0.3)
-        np.testing.assert_allclose(out.numpy(), ref.detach().numpy(), atol=2e-5)
+        np.testing.assert_allclose(out.detach().numpy(), ref.detach().numpy(), atol=2e-5)
         out.backward(md.tensor(g))
         ref.backward(torch.tensor(g))
         np.testing.assert_allclose(xm.grad.numpy(), xt.grad.numpy(), atol=1e-4)
@@ -199,7 +199,7 @@ def test_layer_norm_matches_torch():
     xt, wt, bt = (torch.tensor(a, requires_grad=True) for a in (x, w, b))
     out = F.layer_norm(xm, (4, 5), wm, bm)
     ref = torch.nn.functional.layer_norm(xt, (4, 5), wt, bt)
-    np.testing.assert_allclose(out.numpy(), ref.detach().numpy(), atol=1e-10)
+    np.testing.assert_allclose(out.detach().numpy(), ref.detach().numpy(), atol=1e-10)
     g = rng.standard_normal(x.shape)
     out.backward(md.tensor(g))
     ref.backward(torch.tensor(g))
@@ -216,7 +216,7 @@ def test_batchnorm_layer_buffers_training_and_eval():
     assert bn.num_batches_tracked.dtype == np.int64
     x = np.random.default_rng(0).standard_normal((4, 3, 2, 2)) * 2 + 1
     out = bn(md.tensor(x.astype(np.float32)))
-    np.testing.assert_allclose(out.numpy().mean((0, 2, 3)), 0, atol=1e-5)
+    np.testing.assert_allclose(out.detach().numpy().mean((0, 2, 3)), 0, atol=1e-5)
     np.testing.assert_allclose(bn.running_mean.numpy(), 0.5 * x.mean((0, 2, 3)),
                                rtol=1e-5)
     assert bn.num_batches_tracked.item() == 1
@@ -224,7 +224,7 @@ def test_batchnorm_layer_buffers_training_and_eval():
     y = bn(md.tensor(x.astype(np.float32)))
     expected = ref_batch_norm(x, bn.running_mean.numpy(), bn.running_var.numpy(),
                               None, None, 1e-5)
-    np.testing.assert_allclose(y.numpy(), expected, rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(y.detach().numpy(), expected, rtol=1e-4, atol=1e-5)
     assert bn.num_batches_tracked.item() == 1  # eval leaves the buffers alone
 
 
@@ -267,7 +267,7 @@ def test_batchnorm_layer_matches_torch_repr_state_dict_and_outputs(kw, dims):
     shape = (4, 3, 5) if dims == 1 else (4, 3, 2, 3)
     for _ in range(3):  # train both on the same batches
         x = (rng.standard_normal(shape) * 3 + 1).astype(np.float32)
-        np.testing.assert_allclose(mine(md.tensor(x)).numpy(),
+        np.testing.assert_allclose(mine(md.tensor(x)).detach().numpy(),
                                    theirs(torch.tensor(x)).detach().numpy(), atol=1e-5)
     for key, value in theirs.state_dict().items():
         np.testing.assert_allclose(mine.state_dict()[key].numpy(), value.numpy(),
@@ -278,5 +278,5 @@ def test_batchnorm_layer_matches_torch_repr_state_dict_and_outputs(kw, dims):
                            mine.state_dict().items()})
     mine.eval(), fresh.eval()
     x = rng.standard_normal(shape).astype(np.float32)
-    np.testing.assert_allclose(mine(md.tensor(x)).numpy(),
+    np.testing.assert_allclose(mine(md.tensor(x)).detach().numpy(),
                                fresh(torch.tensor(x)).detach().numpy(), atol=1e-5)

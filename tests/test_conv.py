@@ -329,14 +329,14 @@ def _check_against_torch(torch, ours_fn, torch_fn, arrays, seed):
     ours, theirs = _torch_pair(torch, arrays)
     y, ty = ours_fn(*ours), torch_fn(*theirs)
     assert tuple(y.shape) == tuple(ty.shape)
-    np.testing.assert_allclose(y.numpy(), ty.detach().numpy(), rtol=1e-10, atol=1e-10)
+    np.testing.assert_allclose(y.detach().numpy(), ty.detach().numpy(), rtol=1e-10, atol=1e-10)
     gy = np.random.default_rng(seed).standard_normal(y.shape)
     inputs = [t for t in ours if t is not None]
     tinputs = [t for t in theirs if t is not None]
     grads = md.autograd.grad(y, inputs, t64(gy), create_graph=True)
     tgrads = torch.autograd.grad(ty, tinputs, torch.tensor(gy), create_graph=True)
     for g, tg in zip(grads, tgrads):
-        np.testing.assert_allclose(g.numpy(), tg.detach().numpy(), rtol=1e-10, atol=1e-10)
+        np.testing.assert_allclose(g.detach().numpy(), tg.detach().numpy(), rtol=1e-10, atol=1e-10)
     penalty = sum((g * g).sum() for g in grads[:2])
     tpenalty = sum((g * g).sum() for g in tgrads[:2])
     second = md.autograd.grad(penalty, inputs, allow_unused=True)
@@ -419,7 +419,7 @@ def test_conv_layers_match_torch_parameters_repr_and_outputs(torch, rng, cls, ar
     mx = md.tensor(x, requires_grad=True)
     y, ty = ours(mx), theirs(tx)
     assert y.dtype == np.float32 and tuple(y.shape) == tuple(ty.shape)
-    np.testing.assert_allclose(y.numpy(), ty.detach().numpy(), rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(y.detach().numpy(), ty.detach().numpy(), rtol=1e-4, atol=1e-5)
     gy = rng.standard_normal(y.shape).astype(np.float32)
     y.backward(md.tensor(gy))
     ty.backward(torch.from_numpy(gy))
@@ -437,9 +437,9 @@ def test_default_init_is_uniform_within_one_over_sqrt_fan_in(layer, fan_in):
     """kaiming_uniform_(a=sqrt(5)) is U(-1/sqrt(fan_in), 1/sqrt(fan_in)); fan_in is
     weight.shape[1] * kH * kW for both layers (as PyTorch computes it)."""
     bound = 1 / np.sqrt(fan_in)
-    for p in (layer.weight.numpy(), layer.bias.numpy()):
+    for p in (layer.weight.detach().numpy(), layer.bias.detach().numpy()):
         assert np.abs(p).max() <= bound
-    w = layer.weight.numpy()
+    w = layer.weight.detach().numpy()
     assert np.abs(w).max() > 0.9 * bound
     np.testing.assert_allclose(w.std(), bound / np.sqrt(3), rtol=0.1)
 
@@ -454,7 +454,7 @@ def test_conv_transpose2d_output_size_picks_the_output_padding(torch, rng):
         y = ours(md.tensor(x), output_size=size)
         ty = theirs(torch.from_numpy(x), output_size=size)
         assert tuple(y.shape[-2:]) == tuple(size[-2:]) == tuple(ty.shape[-2:])
-        np.testing.assert_allclose(y.numpy(), ty.detach().numpy(), atol=1e-5)
+        np.testing.assert_allclose(y.detach().numpy(), ty.detach().numpy(), atol=1e-5)
     with pytest.raises(ValueError, match="ConvTranspose2d.*output size of .13, 10.*"
                                          "from .10, 10. to .12, 12."):
         ours(md.tensor(x), output_size=(13, 10))

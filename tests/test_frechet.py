@@ -120,7 +120,7 @@ def test_features_come_from_the_penultimate_layer_of_a_saved_cnn(tmp_path, rng):
                                rtol=1e-5)
     # the last layer applied to the features gives the logits
     last = model.classifier[-1]
-    np.testing.assert_allclose(features @ last.weight.numpy().T + last.bias.numpy(),
+    np.testing.assert_allclose(features @ last.weight.detach().numpy().T + last.bias.detach().numpy(),
                                logits, rtol=1e-4, atol=1e-5)
     # (N, 28, 28) works too; anything else is rejected clearly
     f2, _ = frechet.classifier_features(loaded, images[:, 0])

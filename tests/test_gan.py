@@ -29,20 +29,20 @@ def log_sigmoid(x):
 def test_shapes_and_ranges(G, D):
     images = G(minidl.randn(3, 8))
     assert images.shape == (3, 1, 28, 28)
-    assert np.abs(images.numpy()).max() <= 1  # tanh
+    assert np.abs(images.detach().numpy()).max() <= 1  # tanh
     assert D(images).shape == (3,)
 
 
 def test_dcgan_initialisation():
     G = DCGANGenerator(64, width=16)
-    w = G.net[0].weight.numpy()  # Linear(64, 1568): 100k weights
+    w = G.net[0].weight.detach().numpy()  # Linear(64, 1568): 100k weights
     assert abs(w.mean()) < 1e-3 and w.std() == pytest.approx(0.02, rel=0.02)
     bn = G.net[1]
-    assert bn.weight.numpy().mean() == pytest.approx(1, abs=0.01)
-    assert np.all(bn.bias.numpy() == 0)
+    assert bn.weight.detach().numpy().mean() == pytest.approx(1, abs=0.01)
+    assert np.all(bn.bias.detach().numpy() == 0)
     D = dcgan_init_(DCGANDiscriminator(16, norm=None))
-    assert np.all(D.net[2].bias.numpy() == 0)  # the critic's conv keeps a bias
-    assert D.net[2].weight.numpy().std() == pytest.approx(0.02, rel=0.05)
+    assert np.all(D.net[2].bias.detach().numpy() == 0)  # the critic's conv keeps a bias
+    assert D.net[2].weight.detach().numpy().std() == pytest.approx(0.02, rel=0.05)
     assert isinstance(D.net[3], nn.Identity)
     assert isinstance(DCGANDiscriminator(4).net[3], nn.BatchNorm2d)
     with pytest.raises(ValueError, match="norm"):
@@ -78,7 +78,7 @@ def test_gradient_penalty_of_a_linear_critic_is_exact(rng):
     critic = nn.Sequential(nn.Flatten(), nn.Linear(12, 1)).double()
     real = minidl.tensor(rng.standard_normal((5, 3, 2, 2)))
     fake = minidl.tensor(rng.standard_normal((5, 3, 2, 2)))
-    norm = np.linalg.norm(critic[1].weight.numpy())
+    norm = np.linalg.norm(critic[1].weight.detach().numpy())
     assert gradient_penalty(critic, real, fake, lambda_=3.0).item() == pytest.approx(
         3.0 * (norm - 1) ** 2)
 
@@ -88,7 +88,7 @@ def test_gradient_penalty_gradient_matches_finite_differences(rng):
     the weights: a double backward through Conv2d, LeakyReLU and Linear."""
     critic = DCGANDiscriminator(width=1, norm=None, hidden=4).double()
     for p in critic.parameters():  # larger weights than N(0, 0.02): a non-trivial penalty
-        p.numpy()[...] = rng.standard_normal(p.shape) * 0.5
+        p.detach().numpy()[...] = rng.standard_normal(p.shape) * 0.5
     real = minidl.tensor(rng.random((2, 1, 28, 28)) * 2 - 1)
     fake = minidl.tensor(rng.random((2, 1, 28, 28)) * 2 - 1)
     alpha = minidl.tensor(rng.random((2, 1, 1, 1)))
@@ -102,7 +102,7 @@ def test_gradient_penalty_gradient_matches_finite_differences(rng):
     assert value.item() > 0.1
     h, checked = 1e-6, 0
     for name, p in critic.named_parameters():
-        flat = p.numpy().reshape(-1)
+        flat = p.detach().numpy().reshape(-1)
         numeric = np.empty_like(flat)
         for i in range(flat.size):
             old = flat[i]

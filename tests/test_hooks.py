@@ -160,7 +160,7 @@ def test_full_backward_hook_fires_once_per_backward():
     y = layer(x)
     (y.sum() + (y * y).sum()).backward()  # the output is used twice: one call
     assert len(calls) == 1
-    np.testing.assert_allclose(calls[0][1][0], 1 + 2 * y.numpy(), rtol=1e-6)
+    np.testing.assert_allclose(calls[0][1][0], 1 + 2 * y.detach().numpy(), rtol=1e-6)
     loss = layer(x).sum()
     loss.backward(retain_graph=True)
     loss.backward()
@@ -193,7 +193,7 @@ def test_backward_hook_can_replace_grad_input_and_is_checked():
     x = minidl.randn(4, 3, requires_grad=True)
     with layer.register_full_backward_hook(lambda m, gi, go: (gi[0] * 10,)):
         layer(x).sum().backward()
-    expected = np.ones((4, 2), np.float32) @ layer.weight.numpy()
+    expected = np.ones((4, 2), np.float32) @ layer.weight.detach().numpy()
     np.testing.assert_allclose(x.grad.numpy(), 10 * expected, rtol=1e-6)
     with layer.register_full_backward_hook(lambda m, gi, go: (gi[0], gi[0])):
         with pytest.raises(RuntimeError, match="invalid number of grad_input, got 2"):
@@ -276,7 +276,7 @@ def test_capture_activations_gradients_are_dloss_doutput():
     with nn.capture_activations(model, grads=True) as acts:
         (model(x) * minidl.tensor(w)).sum().backward()
     assert list(acts.grads) == ["0", "1", "2"]  # in forward order
-    g1 = w @ model[2].weight.numpy()            # through the last Linear
+    g1 = w @ model[2].weight.detach().numpy()            # through the last Linear
     np.testing.assert_allclose(acts.grads["2"], w)
     np.testing.assert_allclose(acts.grads["1"], g1, rtol=1e-6)
     np.testing.assert_allclose(acts.grads["0"], g1 * (acts["0"] > 0), rtol=1e-6)
@@ -303,7 +303,7 @@ def test_cnn_feature_maps_come_from_capture_activations():
     model = SeedCNN()
     image = minidl.rand(1, 1, 28, 28)
     maps = train_cnn.first_layer_activations(model, image)
-    conv = model.features[0](image).numpy()[0]
+    conv = model.features[0](image).detach().numpy()[0]
     assert maps.shape == (32, 26, 26)
     np.testing.assert_allclose(maps, np.maximum(conv, 0), rtol=1e-5, atol=1e-6)
     assert hooks_left(model) == 0

@@ -132,7 +132,7 @@ def test_scheduler_drives_the_optimizer_updates():
         x.grad = md.tensor([-1.0])
         opt.step()
         sched.step()
-    np.testing.assert_allclose(x.numpy(), [1.75])
+    np.testing.assert_allclose(x.detach().numpy(), [1.75])
     assert opt.param_groups[0]["lr"] == 0.125
 
 
@@ -233,7 +233,7 @@ def test_clip_grad_norm_matches_torch(norm_type, rng):
     params = params_with_grads(rng, scale=2.0)
     tparams = []
     for p in params:
-        tp = torch.tensor(p.numpy().copy(), requires_grad=True)
+        tp = torch.tensor(p.detach().numpy().copy(), requires_grad=True)
         tp.grad = torch.tensor(p.grad.numpy().copy())
         tparams.append(tp)
     ours = optim.clip_grad_norm_(params, 1.0, norm_type=norm_type)

@@ -119,12 +119,12 @@ def test_state_dict_loads_into_torch_and_gives_same_output(rng):
     load_into_torch(torch, twin, model.state_dict())
     x = rng.standard_normal((7, 6)).astype(np.float32)
     expected = twin(torch.from_numpy(x)).detach().numpy()
-    np.testing.assert_allclose(model(minidl.tensor(x)).numpy(), expected, rtol=1e-5,
+    np.testing.assert_allclose(model(minidl.tensor(x)).detach().numpy(), expected, rtol=1e-5,
                                atol=1e-6)
     # and back: torch's state_dict loads into ours
     twin2 = torch_mlp(torch, 6, 5, 4, 3)
     model.load_state_dict({k: v.numpy() for k, v in twin2.state_dict().items()})
-    np.testing.assert_allclose(model(minidl.tensor(x)).numpy(),
+    np.testing.assert_allclose(model(minidl.tensor(x)).detach().numpy(),
                                twin2(torch.from_numpy(x)).detach().numpy(), rtol=1e-5,
                                atol=1e-6)
 
@@ -172,7 +172,7 @@ def test_parameter_basics():
     data = np.zeros(3, dtype=np.float32)
     q = nn.Parameter(data)
     data[0] = 5
-    assert q.numpy()[0] == 5  # shares memory, as torch
+    assert q.detach().numpy()[0] == 5  # shares memory, as torch
 
 
 def test_forward_missing():
@@ -213,9 +213,9 @@ def test_load_state_dict_copies_in_place_with_cast():
     model.load_state_dict({"0.weight": new, "0.bias": minidl.tensor([1.0, 2.0])})
     assert model[0].weight is weight  # same object: an optimizer holding it still works
     assert weight.dtype == np.float32 and weight._version > version
-    np.testing.assert_array_equal(weight.numpy(), new)
+    np.testing.assert_array_equal(weight.detach().numpy(), new)
     new[0, 0] = 100  # copied, not shared
-    assert weight.numpy()[0, 0] == 0
+    assert weight.detach().numpy()[0, 0] == 0
 
 
 def test_state_dict_is_detached_and_shares_memory():
@@ -223,7 +223,7 @@ def test_state_dict_is_detached_and_shares_memory():
     sd = model.state_dict()
     assert not sd["0.weight"].requires_grad
     assert not isinstance(sd["0.weight"], nn.Parameter)
-    assert np.shares_memory(sd["0.weight"].numpy(), model[0].weight.numpy())
+    assert np.shares_memory(sd["0.weight"].detach().numpy(), model[0].weight.detach().numpy())
     assert model.state_dict(keep_vars=True)["0.weight"] is model[0].weight
     assert list(model.state_dict(prefix="net.")) == ["net.0.weight", "net.0.bias"]
 
@@ -328,7 +328,7 @@ def test_linear_matches_torch_forward_and_backward(rng):
         xt = torch.tensor(x, requires_grad=True)
         xm = minidl.tensor(x, requires_grad=True)
         yt, ym = twin(xt), layer(xm)
-        np.testing.assert_allclose(ym.numpy(), yt.detach().numpy(), rtol=1e-5, atol=1e-6)
+        np.testing.assert_allclose(ym.detach().numpy(), yt.detach().numpy(), rtol=1e-5, atol=1e-6)
         g = rng.standard_normal(ym.shape).astype(np.float32)
         yt.backward(torch.from_numpy(g))
         ym.backward(minidl.tensor(g))
@@ -359,12 +359,12 @@ def test_linear_default_init_bounds_and_seed():
     a = nn.Linear(400, 300)
     minidl.manual_seed(1)
     b = nn.Linear(400, 300)
-    np.testing.assert_array_equal(a.weight.numpy(), b.weight.numpy())
+    np.testing.assert_array_equal(a.weight.detach().numpy(), b.weight.detach().numpy())
     bound = 1 / math.sqrt(400)  # kaiming_uniform_(a=sqrt(5)) -> U(-1/sqrt(fan_in), ...)
-    w = a.weight.numpy()
+    w = a.weight.detach().numpy()
     assert np.abs(w).max() <= bound and np.abs(w).max() > 0.99 * bound
     assert abs(w.std() - bound / math.sqrt(3)) < 0.01 * bound
-    assert np.abs(a.bias.numpy()).max() <= bound
+    assert np.abs(a.bias.detach().numpy()).max() <= bound
 
 
 # ------------------------------------------------------------------ init
@@ -390,30 +390,30 @@ def test_init_std_matches_formula(shape, fan_in, fan_out):
         version = p._version
         assert fn(p, **kw) is p  # in place on a Parameter that requires grad
         assert p._version > version
-        assert abs(p.numpy().std() / std - 1) < tol, (fn.__name__, kw)
-        assert abs(p.numpy().mean()) < 4 * std / math.sqrt(n)
+        assert abs(p.detach().numpy().std() / std - 1) < tol, (fn.__name__, kw)
+        assert abs(p.detach().numpy().mean()) < 4 * std / math.sqrt(n)
 
 
 def test_init_uniform_bounds_and_constants():
     p = init.uniform_(_param(50, 40), -0.3, 0.2)
-    assert p.numpy().min() >= -0.3 and p.numpy().max() <= 0.2
-    assert p.numpy().min() < -0.29 and p.numpy().max() > 0.19
+    assert p.detach().numpy().min() >= -0.3 and p.detach().numpy().max() <= 0.2
+    assert p.detach().numpy().min() < -0.29 and p.detach().numpy().max() > 0.19
     bound = math.sqrt(6 / (40 + 50))
-    w = init.xavier_uniform_(_param(50, 40)).numpy()
+    w = init.xavier_uniform_(_param(50, 40)).detach().numpy()
     assert np.abs(w).max() <= bound and np.abs(w).max() > 0.98 * bound
-    t = init.trunc_normal_(_param(100, 50), std=1.0, a=-0.5, b=1.0).numpy()
+    t = init.trunc_normal_(_param(100, 50), std=1.0, a=-0.5, b=1.0).detach().numpy()
     assert t.min() >= -0.5 and t.max() <= 1.0 and t.min() < -0.45
-    assert (init.constant_(_param(3), 0.5).numpy() == 0.5).all()
-    assert (init.ones_(_param(3)).numpy() == 1).all()
-    assert (init.zeros_(init.ones_(_param(3))).numpy() == 0).all()
-    assert init.normal_(_param(200, 100), mean=3.0, std=0.5).numpy().mean() == \
+    assert (init.constant_(_param(3), 0.5).detach().numpy() == 0.5).all()
+    assert (init.ones_(_param(3)).detach().numpy() == 1).all()
+    assert (init.zeros_(init.ones_(_param(3))).detach().numpy() == 0).all()
+    assert init.normal_(_param(200, 100), mean=3.0, std=0.5).detach().numpy().mean() == \
         pytest.approx(3.0, abs=0.01)
 
 
 def test_init_generator_and_errors():
     g1, g2 = minidl.Generator(7), minidl.Generator(7)
-    a = init.kaiming_uniform_(_param(5, 4), generator=g1).numpy()
-    b = init.kaiming_uniform_(_param(5, 4), generator=g2).numpy()
+    a = init.kaiming_uniform_(_param(5, 4), generator=g1).detach().numpy()
+    b = init.kaiming_uniform_(_param(5, 4), generator=g2).detach().numpy()
     np.testing.assert_array_equal(a, b)
     with pytest.raises(ValueError, match="fewer than 2"):
         init.xavier_uniform_(_param(5))
@@ -464,9 +464,9 @@ def test_dropout_gradient_is_the_mask_and_seed_repeats():
     minidl.manual_seed(3)
     y = minidl.functional.dropout(x, 0.3)
     y.sum().backward()
-    np.testing.assert_allclose(x.grad.numpy(), (y.numpy() != 0) / 0.7, rtol=1e-6)
+    np.testing.assert_allclose(x.grad.numpy(), (y.detach().numpy() != 0) / 0.7, rtol=1e-6)
     minidl.manual_seed(3)
-    np.testing.assert_array_equal(minidl.functional.dropout(x, 0.3).numpy(), y.numpy())
+    np.testing.assert_array_equal(minidl.functional.dropout(x, 0.3).detach().numpy(), y.detach().numpy())
 
 
 def test_dropout_rejects_bad_p():
@@ -571,9 +571,12 @@ def test_activation_and_shape_layers_match_torch(rng):
         got = ours(minidl.tensor(x)).numpy()
         assert got.shape == expected.shape, ours
         np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-6, err_msg=repr(ours))
-    # Softmax() with dim=None uses the last dimension
-    np.testing.assert_allclose(nn.Softmax()(minidl.tensor(x)).numpy().sum(-1), 1,
-                               rtol=1e-6)
+    # Softmax() without dim: PyTorch's implicit dim, with its warning
+    with pytest.warns(UserWarning, match="Implicit dimension"):
+        got = nn.Softmax()(minidl.tensor(x)).numpy()
+    with pytest.warns(UserWarning, match="Implicit dimension"):
+        expected = T.Softmax()(torch.from_numpy(x)).numpy()
+    np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-6)
     with pytest.raises(ValueError, match="Unflatten"):
         nn.Unflatten(1, (2, 2))(minidl.ones(2, 3))
 

@@ -127,7 +127,7 @@ def test_norm_layers_match_torch(name, args, kw):
     ours.double()
     theirs.double()
     for p in ours.parameters():  # not the initial ones and zeros
-        p.numpy()[...] = R.standard_normal(p.shape)
+        p.detach().numpy()[...] = R.standard_normal(p.shape)
     theirs.load_state_dict({k: torch.tensor(v.numpy()) for k, v in
                             ours.state_dict().items()})
     for mode in ("train", "eval", "train"):

@@ -82,7 +82,7 @@ def run(opt_class, x0, grads, **options):
     for g in grads:
         p.grad = md.tensor(g.copy())
         opt.step()
-    return p.numpy()
+    return p.detach().numpy()
 
 
 def grad_sequence(shape=(2, 3), steps=5):
@@ -195,7 +195,7 @@ def test_matches_torch(name, options, rng):
         topt.step()
     for p, tp in zip(ours, theirs):
         assert p.dtype == np.float32
-        np.testing.assert_allclose(p.numpy(), tp.detach().numpy(), rtol=1e-5, atol=1e-6)
+        np.testing.assert_allclose(p.detach().numpy(), tp.detach().numpy(), rtol=1e-5, atol=1e-6)
     # same state, under the same names
     sd, tsd = opt.state_dict(), topt.state_dict()
     assert sd["state"].keys() == tsd["state"].keys()
@@ -221,13 +221,13 @@ ALL_OPTIMIZERS = [
 @pytest.mark.parametrize("cls,options", ALL_OPTIMIZERS)
 def test_float32_stays_float32_in_place(cls, options, rng):
     p = md.tensor(rng.standard_normal((3, 4)).astype(np.float32), requires_grad=True)
-    array, version = p.numpy(), p._version
+    array, version = p._data, p._version
     opt = cls([p], **options)
     for _ in range(3):
         p.grad = md.tensor(rng.standard_normal((3, 4)).astype(np.float32))
         opt.param_groups[0]["lr"] = np.float64(0.1)  # a numpy scalar, e.g. from a schedule
         opt.step()
-    assert p.numpy() is array  # updated in place
+    assert p._data is array  # updated in place
     assert p.dtype == np.float32 and p._version == version + 3
     assert p.grad_fn is None and p.requires_grad
     for value in opt.state[p].values():
@@ -255,7 +255,7 @@ def test_adam_minimises_a_quadratic():
         loss = ((x - target) ** 2).sum()
         loss.backward()
         opt.step()
-    np.testing.assert_allclose(x.numpy(), target.numpy(), atol=1e-2)
+    np.testing.assert_allclose(x.detach().numpy(), target.detach().numpy(), atol=1e-2)
     assert loss.item() < 1e-3
 
 
@@ -267,7 +267,7 @@ def test_works_with_nn_parameter():
     opt = optim.SGD([w], lr=0.5)
     (w * w).sum().backward()
     opt.step()
-    np.testing.assert_allclose(w.numpy(), [0.0, 0.0])
+    np.testing.assert_allclose(w.detach().numpy(), [0.0, 0.0])
 
 
 # ---------------------------------------------------------------------- machinery
@@ -280,15 +280,15 @@ def test_param_groups_with_different_options():
     assert opt.param_groups[1]["params"] == [b]
     a.grad, b.grad = md.tensor([1.0, 2.0]), md.tensor([1.0])
     opt.step()
-    np.testing.assert_allclose(a.numpy(), [0.9, 0.8])
-    np.testing.assert_allclose(b.numpy(), [0.5])
+    np.testing.assert_allclose(a.detach().numpy(), [0.9, 0.8])
+    np.testing.assert_allclose(b.detach().numpy(), [0.5])
 
     c = md.tensor([0.0], requires_grad=True)
     opt.add_param_group({"params": [c], "momentum": 0.0})
     assert opt.param_groups[2]["lr"] == 0.1 and opt.param_groups[2]["momentum"] == 0.0
     c.grad = md.tensor([1.0])
     opt.step()
-    np.testing.assert_allclose(c.numpy(), [-0.1])
+    np.testing.assert_allclose(c.detach().numpy(), [-0.1])
 
 
 def test_named_parameters_are_accepted():
@@ -305,8 +305,8 @@ def test_parameters_without_grad_are_skipped():
     opt = optim.Adam([a, b, frozen], lr=0.1)
     a.grad = md.tensor([1.0])
     opt.step()
-    assert b.numpy()[0] == 1.0 and b._version == 0 and frozen.numpy()[0] == 1.0
-    assert a.numpy()[0] != 1.0
+    assert b.detach().numpy()[0] == 1.0 and b._version == 0 and frozen.detach().numpy()[0] == 1.0
+    assert a.detach().numpy()[0] != 1.0
     assert b not in opt.state and opt.state[a]["step"].item() == 1
     assert list(opt.state_dict()["state"]) == [0]
 
@@ -343,7 +343,7 @@ def test_step_with_closure():
         loss = opt.step(closure)
     assert calls == [True]
     assert loss.item() == 9.0
-    np.testing.assert_allclose(x.numpy(), [1.5])  # 3 - 0.25 * 6
+    np.testing.assert_allclose(x.detach().numpy(), [1.5])  # 3 - 0.25 * 6
     assert opt.step() is None
 
 
@@ -370,7 +370,7 @@ def test_state_dict_round_trip(cls, options, rng):
 
     params2, opt2 = fresh()  # 3 steps, save, reload into a new optimizer, 3 more
     _train(opt2, params2, grads[:3])
-    values = [p.numpy().copy() for p in params2]
+    values = [p.detach().numpy().copy() for p in params2]
     saved = opt2.state_dict()
     _train(opt2, params2, grads[3:4])  # training on must not change what was saved
     saved = pickle.loads(pickle.dumps(saved))
@@ -380,7 +380,7 @@ def test_state_dict_round_trip(cls, options, rng):
     assert opt3.param_groups[0]["lr"] == options["lr"] and opt3.param_groups[1]["lr"] == 0.01
     _train(opt3, params3, grads[3:])
     for p, p3 in zip(params, params3):
-        np.testing.assert_array_equal(p.numpy(), p3.numpy())
+        np.testing.assert_array_equal(p.detach().numpy(), p3.detach().numpy())
 
 
 def test_state_dict_format_and_numpy_arrays():
@@ -482,11 +482,11 @@ def test_adam_updates_non_contiguous_parameters_in_place(amsgrad):
     results = []
     for data in (base.T, np.ascontiguousarray(base.T)):
         p = md.nn.Parameter(md.tensor(data))
-        assert p.numpy().flags.c_contiguous == data.flags.c_contiguous
+        assert p.detach().numpy().flags.c_contiguous == data.flags.c_contiguous
         opt = optim.Adam([p], lr=0.1, amsgrad=amsgrad, weight_decay=0.01)
         for g in grads:
             p.grad = md.tensor(g)
             opt.step()
-        results.append(p.numpy().copy())
+        results.append(p.detach().numpy().copy())
     np.testing.assert_array_equal(results[0], results[1])
     assert not np.allclose(results[0], base.T)

@@ -57,7 +57,7 @@ def test_smooth_function_and_its_derivative_match_numpy(name, shape, seed, dtype
     y = op(x)
     tol = dict(rtol=2e-5, atol=1e-6) if dtype == np.float32 else dict(rtol=1e-10, atol=1e-12)
     assert y.dtype == dtype and y.shape == x0.shape
-    np.testing.assert_allclose(y.numpy(), f(x0.astype(np.float64)), **tol)
+    np.testing.assert_allclose(y.detach().numpy(), f(x0.astype(np.float64)), **tol)
     w = weighted_backward(y, rng)
     assert x.grad.dtype == dtype
     np.testing.assert_allclose(x.grad.numpy(), w * df(x0.astype(np.float64)), **tol)
@@ -89,7 +89,7 @@ def test_step_functions_match_numpy_and_have_zero_gradient(shape, seed, dtype, h
         x = leaf(x0, dtype)
         y = op(x)
         assert y.dtype == dtype
-        np.testing.assert_array_equal(y.numpy(), f(x0))
+        np.testing.assert_array_equal(y.detach().numpy(), f(x0))
         weighted_backward(y, rng)
         np.testing.assert_array_equal(x.grad.numpy(), np.zeros(shape, dtype))
 
@@ -134,7 +134,7 @@ def reduce_to(a, shape):
 def _check_binary(op, f, dfa, dfb, a0, b0, rng):
     a, b = leaf(a0), leaf(b0)
     y = op(a, b)
-    np.testing.assert_allclose(y.numpy(), f(a0, b0), rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(y.detach().numpy(), f(a0, b0), rtol=1e-12, atol=1e-14)
     w = weighted_backward(y, rng)
     np.testing.assert_allclose(a.grad.numpy(), reduce_to(w * dfa(a0, b0), a0.shape),
                                rtol=1e-10, atol=1e-12)
@@ -166,7 +166,7 @@ def test_lerp_is_start_plus_weight_times_the_difference(shapes, seed, scalar):
     start, end = leaf(s0), leaf(e0)
     weight = w0 if scalar else leaf(w0)
     y = md.lerp(start, end, weight)
-    np.testing.assert_allclose(y.numpy(), s0 + w0 * (e0 - s0), rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(y.detach().numpy(), s0 + w0 * (e0 - s0), rtol=1e-12, atol=1e-14)
     g = weighted_backward(y, rng)
     np.testing.assert_allclose(start.grad.numpy(), reduce_to(g * (1 - w0), s0.shape),
                                rtol=1e-10, atol=1e-12)
@@ -175,7 +175,7 @@ def test_lerp_is_start_plus_weight_times_the_difference(shapes, seed, scalar):
     if not scalar:
         np.testing.assert_allclose(weight.grad.numpy(), reduce_to(g * (e0 - s0), w0.shape),
                                    rtol=1e-10, atol=1e-12)
-    assert md.lerp(start, end, 1.0).numpy().tolist() == np.broadcast_to(
+    assert md.lerp(start, end, 1.0).detach().numpy().tolist() == np.broadcast_to(
         e0, y.shape).tolist()  # exactly `end` at weight 1
 
 
@@ -209,11 +209,11 @@ def test_float_division_identities_and_gradients(seed, shapes):
     b0 = rng.uniform(0.5, 3, shapes[1]) * rng.choice([-1, 1], shapes[1])
     a, b = leaf(a0), leaf(b0)
     for rounding, rem, sign_of in (("floor", md.remainder, b0), ("trunc", md.fmod, a0)):
-        q = md.div(a, b, rounding_mode=rounding).numpy()
+        q = md.div(a, b, rounding_mode=rounding).detach().numpy()
         r = rem(a, b)
-        np.testing.assert_allclose(q * b0 + r.numpy(), np.broadcast_to(a0, q.shape),
+        np.testing.assert_allclose(q * b0 + r.detach().numpy(), np.broadcast_to(a0, q.shape),
                                    rtol=1e-12, atol=1e-12)
-        assert np.all((r.numpy() == 0) | (np.sign(r.numpy()) == np.sign(
+        assert np.all((r.detach().numpy() == 0) | (np.sign(r.detach().numpy()) == np.sign(
             np.broadcast_to(sign_of, q.shape))))
         a.grad = b.grad = None
         w = weighted_backward(r, rng)  # dr/da = 1, dr/db = -q

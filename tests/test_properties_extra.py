@@ -94,7 +94,7 @@ def test_elementwise_op_and_its_derivative_match_numpy(name, shape, seed, dtype,
     tol = dict(rtol=1e-5, atol=1e-6) if dtype == np.float32 else dict(rtol=1e-10,
                                                                        atol=1e-12)
     assert y.dtype == dtype and y.shape == x0.shape
-    np.testing.assert_allclose(y.numpy(), f(x0.astype(np.float64)), **tol)
+    np.testing.assert_allclose(y.detach().numpy(), f(x0.astype(np.float64)), **tol)
     w = weighted_backward(y, rng)
     assert x.grad.dtype == dtype
     np.testing.assert_allclose(x.grad.numpy(), w * df(x0.astype(np.float64)), **tol)
@@ -124,7 +124,7 @@ def test_reshape_family_matches_numpy_and_routes_gradients_back(shape, data, see
     for op, expected in cases:
         x = leaf(x0)
         y = op(x)
-        np.testing.assert_array_equal(y.numpy(), expected)
+        np.testing.assert_array_equal(y.detach().numpy(), expected)
         w = weighted_backward(y, rng)
         np.testing.assert_array_equal(x.grad.numpy(), w.reshape(shape))
 
@@ -154,12 +154,12 @@ def test_expand_and_sum_to_are_each_others_adjoint(shapes, seed):
     s0, b0 = rng.standard_normal(small), rng.standard_normal(big)
     s = leaf(s0)
     expanded = md.expand(s, big)
-    np.testing.assert_array_equal(expanded.numpy(), np.broadcast_to(s0, big))
+    np.testing.assert_array_equal(expanded.detach().numpy(), np.broadcast_to(s0, big))
     w = weighted_backward(expanded, rng)
     np.testing.assert_allclose(s.grad.numpy(), reduce_to(w, small), rtol=1e-12)
     b = leaf(b0)
     summed = md.sum_to(b, small)
-    np.testing.assert_allclose(summed.numpy(), reduce_to(b0, small), rtol=1e-12)
+    np.testing.assert_allclose(summed.detach().numpy(), reduce_to(b0, small), rtol=1e-12)
     w = weighted_backward(summed, rng)
     np.testing.assert_array_equal(b.grad.numpy(), np.broadcast_to(w, big))
 
@@ -177,7 +177,7 @@ def test_concatenate_and_stack_match_numpy_and_split_the_gradient(shape, sizes, 
              for k in sizes]
     xs = [leaf(p) for p in parts]
     y = md.concatenate(xs, d)
-    np.testing.assert_array_equal(y.numpy(), np.concatenate(parts, d))
+    np.testing.assert_array_equal(y.detach().numpy(), np.concatenate(parts, d))
     w = weighted_backward(y, rng)
     for x, gw in zip(xs, np.split(w, np.cumsum(sizes)[:-1], axis=d)):
         np.testing.assert_array_equal(x.grad.numpy(), gw)
@@ -186,7 +186,7 @@ def test_concatenate_and_stack_match_numpy_and_split_the_gradient(shape, sizes, 
     ds = data.draw(st.integers(-len(shape) - 1, len(shape)))
     xs = [leaf(p) for p in same]
     y = md.stack(xs, ds)
-    np.testing.assert_array_equal(y.numpy(), np.stack(same, ds))
+    np.testing.assert_array_equal(y.detach().numpy(), np.stack(same, ds))
     w = weighted_backward(y, rng)
     for i, x in enumerate(xs):
         np.testing.assert_array_equal(x.grad.numpy(), np.take(w, i, axis=ds))
@@ -206,7 +206,7 @@ def test_max_and_min_over_a_dim_pick_the_first_extremum_and_send_it_the_gradient
         x = leaf(x0)
         values, indices = reduce(x, dim, keepdim)
         want = np_index(x0, axis=dim)
-        np.testing.assert_array_equal(values.numpy(), np_value(x0, axis=dim,
+        np.testing.assert_array_equal(values.detach().numpy(), np_value(x0, axis=dim,
                                                                keepdims=keepdim))
         np.testing.assert_array_equal(indices.numpy(), np.expand_dims(want, dim)
                                       if keepdim else want)
@@ -227,15 +227,15 @@ def test_clone_copies_and_cast_converts_with_identity_gradients(shape, seed, dty
     x0 = rng.standard_normal(shape)
     x = leaf(x0)
     c = md.clone(x)
-    np.testing.assert_array_equal(c.numpy(), x0)
-    assert not np.shares_memory(c.numpy(), x.numpy())
+    np.testing.assert_array_equal(c.detach().numpy(), x0)
+    assert not np.shares_memory(c.detach().numpy(), x.detach().numpy())
     w = weighted_backward(c, rng)
     np.testing.assert_array_equal(x.grad.numpy(), w)
 
     x = leaf(x0)
     y = md.cast(x, dtype)
     assert y.dtype == dtype
-    np.testing.assert_array_equal(y.numpy(), x0.astype(dtype))
+    np.testing.assert_array_equal(y.detach().numpy(), x0.astype(dtype))
     w = weighted_backward(y, rng)
     assert x.grad.dtype == np.float64
     np.testing.assert_array_equal(x.grad.numpy(), w.astype(dtype).astype(np.float64))
@@ -253,12 +253,12 @@ def test_dropout_keeps_or_zeroes_each_value_or_plane_and_scales_by_1_over_1_minu
     for op, plane in ((F.dropout, False), (F.dropout2d, True)):
         x = leaf(x0)
         y = op(x, p)
-        kept = y.numpy() != 0
-        np.testing.assert_allclose(y.numpy()[kept], x0[kept] / (1 - p), rtol=1e-12)
+        kept = y.detach().numpy() != 0
+        np.testing.assert_allclose(y.detach().numpy()[kept], x0[kept] / (1 - p), rtol=1e-12)
         if plane:  # whole H x W planes are kept or dropped together
             assert (kept.all(axis=(2, 3)) | ~kept.any(axis=(2, 3))).all()
         if p == 0:
             assert kept.all()
         w = weighted_backward(y, rng)
         np.testing.assert_allclose(x.grad.numpy(), w * kept / (1 - p), rtol=1e-12)
-        np.testing.assert_array_equal(op(x, p, training=False).numpy(), x0)
+        np.testing.assert_array_equal(op(x, p, training=False).detach().numpy(), x0)

@@ -50,9 +50,9 @@ def test_gather_and_scatter_add_follow_the_index_and_are_adjoint(case, seed):
         gathered[p] = x0[q]
         grad[q] += w[p]  # repeated indices add up
         added[q] += src0[p]
-    np.testing.assert_array_equal(y.numpy(), gathered)
+    np.testing.assert_array_equal(y.detach().numpy(), gathered)
     np.testing.assert_allclose(x.grad.numpy(), grad, rtol=1e-12)
-    np.testing.assert_allclose(z.numpy(), added, rtol=1e-12)
+    np.testing.assert_allclose(z.detach().numpy(), added, rtol=1e-12)
     np.testing.assert_array_equal(src.grad.numpy(), gathered)  # d/dsrc: a gather
 
 
@@ -73,7 +73,7 @@ def test_scatter_writes_in_index_order_and_the_winner_gets_the_gradient(case, se
     for p, q in targets(index, dim):  # in order: a later write replaces an earlier
         out[q] = 2.5 if use_value else src0[p]
         winner[q] = p
-    np.testing.assert_array_equal(y.numpy(), out)
+    np.testing.assert_array_equal(y.detach().numpy(), out)
     grad_x = w.copy()
     grad_src = np.zeros(index.shape)
     for q, p in winner.items():
@@ -122,14 +122,14 @@ def test_mask_ops_match_numpy_and_route_gradients(shape, seed, data):
     m0 = rng.random(mshape) < 0.5
     x = md.tensor(x0, requires_grad=True)
     y = md.masked_fill(x, md.tensor(m0), -7.0)
-    np.testing.assert_array_equal(y.numpy(), np.where(m0, -7.0, x0))
+    np.testing.assert_array_equal(y.detach().numpy(), np.where(m0, -7.0, x0))
     w = rng.standard_normal(shape)
     (y * md.tensor(w)).sum().backward()
     np.testing.assert_array_equal(x.grad.numpy(), np.where(m0, 0.0, w))
     x = md.tensor(x0, requires_grad=True)
     s = md.masked_select(x, md.tensor(m0))
     mb = np.broadcast_to(m0, shape)
-    np.testing.assert_array_equal(s.numpy(), x0[mb])
+    np.testing.assert_array_equal(s.detach().numpy(), x0[mb])
     v = rng.standard_normal(s.shape)
     (s * md.tensor(v)).sum().backward()
     expected = np.zeros(shape)

@@ -23,7 +23,7 @@ def check_adjoint(op, x0, np_op, rng):
     expected = np.zeros(x0.size)
     loss = 0
     for out, pos in zip(outs, positions):
-        np.testing.assert_array_equal(out.numpy(), x0.ravel()[pos])
+        np.testing.assert_array_equal(out.detach().numpy(), x0.ravel()[pos])
         w = rng.standard_normal(out.shape)
         loss = loss + (out * md.tensor(w)).sum()
         np.add.at(expected, pos, w)
@@ -74,7 +74,7 @@ def test_triangles_and_diagonals_match_numpy(shape, seed, k, data):
     for op, ref in ((md.tril, np.tril), (md.triu, np.triu)):
         x = md.tensor(x0, requires_grad=True)
         y = op(x, k)
-        np.testing.assert_array_equal(y.numpy(), ref(x0, k))
+        np.testing.assert_array_equal(y.detach().numpy(), ref(x0, k))
         w = rng.standard_normal(shape)
         (y * md.tensor(w)).sum().backward()
         np.testing.assert_array_equal(x.grad.numpy(), ref(w, k))
@@ -86,7 +86,7 @@ def test_triangles_and_diagonals_match_numpy(shape, seed, k, data):
     v0 = x0.ravel()[:shape[-1]]
     x = md.tensor(v0, requires_grad=True)
     y = md.diag(x, k)
-    np.testing.assert_array_equal(y.numpy(), np.diag(v0, k))
+    np.testing.assert_array_equal(y.detach().numpy(), np.diag(v0, k))
     w = rng.standard_normal(y.shape)
     (y * md.tensor(w)).sum().backward()
     np.testing.assert_array_equal(x.grad.numpy(), np.diag(w, k))
@@ -139,7 +139,7 @@ def test_meshgrid_matches_numpy_and_sums_gradients_over_the_grid(sizes, seed, in
     want = np.meshgrid(*vs, indexing=indexing)
     loss, expected = 0, []
     for i, (g, w_grid) in enumerate(zip(grids, want)):
-        np.testing.assert_array_equal(g.numpy(), w_grid)
+        np.testing.assert_array_equal(g.detach().numpy(), w_grid)
         w = rng.standard_normal(g.shape)
         loss = loss + (g * md.tensor(w)).sum()
         # x[i][k] fills the grid slice where coordinate i is k ("xy": axes 0, 1 swap)

@@ -69,7 +69,7 @@ def test_activation_and_its_derivative_match_numpy(name, shape, seed, dtype, tra
     x = md.from_numpy(x0).requires_grad_()
     y = op(x)
     assert y.dtype == dtype and y.shape == x0.shape
-    np.testing.assert_allclose(y.numpy(), f(x0.astype(np.float64)), **tolerances(dtype))
+    np.testing.assert_allclose(y.detach().numpy(), f(x0.astype(np.float64)), **tolerances(dtype))
     w = weighted_backward(y, rng)
     assert x.grad.dtype == dtype
     np.testing.assert_allclose(x.grad.numpy(), w * df(x0.astype(np.float64)),
@@ -152,7 +152,7 @@ def test_pad_matches_numpy_and_its_gradient_is_the_transposed_gather(case, seed)
     x0 = rng.standard_normal(shape)
     x = md.tensor(x0, requires_grad=True)
     y = F.pad(x, flat, mode=mode)
-    np.testing.assert_array_equal(y.numpy(), pad_reference(x0, widths, mode))
+    np.testing.assert_array_equal(y.detach().numpy(), pad_reference(x0, widths, mode))
     w = weighted_backward(y, rng)
     # every output position adds its upstream gradient to the input it copies
     source = pad_reference(np.arange(x0.size).reshape(shape), widths,
@@ -199,7 +199,7 @@ def test_conv1d_matches_the_textbook_loops(N, groups, Cg, Og, K, stride, padding
     x, w = md.tensor(x0, requires_grad=True), md.tensor(w0, requires_grad=True)
     y = F.conv1d(x, w, None if b0 is None else md.tensor(b0), stride, padding, dilation,
                  groups)
-    np.testing.assert_allclose(y.numpy(), conv1d_reference(
+    np.testing.assert_allclose(y.detach().numpy(), conv1d_reference(
         x0, w0, b0, stride, padding, dilation, groups), rtol=1e-10, atol=1e-12)
     # the gradient is the adjoint: <x.grad, dx> = <w_up, conv1d(dx)> for any dx
     w_up = weighted_backward(y, rng)
@@ -272,7 +272,7 @@ def test_adaptive_max_pool2d_matches_slow_loops(N, C, H, W, oh, ow, seed):
     x = md.tensor(x0, requires_grad=True)
     y, idx = F.adaptive_max_pool2d(x, (oh, ow), return_indices=True)
     expected, where = adaptive_max_reference(x0, oh, ow)
-    np.testing.assert_array_equal(y.numpy(), expected)
+    np.testing.assert_array_equal(y.detach().numpy(), expected)
     np.testing.assert_array_equal(idx.numpy(), where)
     w = weighted_backward(y, rng)
     grad = np.zeros((N * C, H * W))
@@ -295,8 +295,8 @@ def test_max_unpool2d_puts_back_the_maxima_and_reads_gradients_there(N, C, H, W,
     kept = np.zeros_like(x0, dtype=bool).reshape(N * C, -1)
     np.put_along_axis(kept, idx.numpy().reshape(N * C, -1), True, axis=1)
     kept = kept.reshape(x0.shape)
-    np.testing.assert_array_equal(out.numpy(), np.where(kept, x0, 0))
-    np.testing.assert_array_equal(F.max_pool2d(out, k).numpy(), pooled.numpy())
+    np.testing.assert_array_equal(out.detach().numpy(), np.where(kept, x0, 0))
+    np.testing.assert_array_equal(F.max_pool2d(out, k).detach().numpy(), pooled.detach().numpy())
     w = weighted_backward(out, rng)
     expected = np.take_along_axis(w.reshape(N * C, -1), idx.numpy().reshape(N * C, -1),
                                   axis=1)
@@ -336,7 +336,7 @@ def test_bilinear_matches_the_textbook_blend_and_its_gradient_is_the_transpose(
     x0 = rng.standard_normal((2, 1, H, W))
     x = md.tensor(x0, requires_grad=True)
     y = F.interpolate(x, size=(OH, OW), mode="bilinear", align_corners=align_corners)
-    np.testing.assert_allclose(y.numpy(), bilinear_reference(x0, (OH, OW), align_corners),
+    np.testing.assert_allclose(y.detach().numpy(), bilinear_reference(x0, (OH, OW), align_corners),
                                rtol=1e-10, atol=1e-12)
     # the same size is the identity; a constant image stays constant
     same = F.interpolate(md.tensor(x0), size=(H, W), mode="bilinear",

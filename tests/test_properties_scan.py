@@ -44,7 +44,7 @@ def test_cumsum_and_cumprod_match_loops_and_the_written_out_jacobian(shape, seed
             for v in xs:
                 acc = v if acc is None else step(acc, v)
                 want.append(acc)
-            np.testing.assert_allclose(y.numpy()[line], want, rtol=1e-12)
+            np.testing.assert_allclose(y.detach().numpy()[line], want, rtol=1e-12)
             # dL/dx[k] = sum_{j >= k} w[j] * d y[j] / d x[k]
             for k in range(len(xs)):
                 if op is md.cumsum:
@@ -87,7 +87,7 @@ def test_cummax_and_cummin_pick_the_last_of_tied_extrema(shape, seed, data, nans
                 if np.isnan(v) or (best is not None and not np.isnan(best) and
                                    better(v, best)) or best is None:
                     best, at = v, j
-                np.testing.assert_equal(values.numpy()[line][j], best)
+                np.testing.assert_equal(values.detach().numpy()[line][j], best)
                 assert indices.numpy()[line][j] == at
                 expected_grad[line][at] += w[line][j]
         np.testing.assert_allclose(x.grad.numpy(), expected_grad, rtol=1e-12)
@@ -103,7 +103,7 @@ def test_logcumsumexp_is_log_of_cumsum_of_exp(shape, seed, data, scale):
     y = md.logcumsumexp(x, d)
     m = x0.max()  # reference in a shifted frame, exact enough for moderate scales
     expected = np.log(np.cumsum(np.exp(x0 - m), axis=d)) + m
-    np.testing.assert_allclose(y.numpy(), expected, rtol=1e-10, atol=1e-10)
+    np.testing.assert_allclose(y.detach().numpy(), expected, rtol=1e-10, atol=1e-10)
     w = rng.standard_normal(shape)
     (y * md.tensor(w)).sum().backward()
     grad = np.zeros(shape)  # d y[j] / d x[i] = exp(x[i] - y[j]) for i <= j
@@ -123,7 +123,7 @@ def test_prod_and_its_gradient_the_product_of_the_others(shape, seed, data, keep
     x = leaf(x0)
     y = md.prod(x, dim, keepdim) if dim is not None else md.prod(x)
     expected = np.prod(x0, axis=dim, keepdims=keepdim and dim is not None)
-    np.testing.assert_allclose(y.numpy(), expected, rtol=1e-12)
+    np.testing.assert_allclose(y.detach().numpy(), expected, rtol=1e-12)
     w = rng.standard_normal(y.shape)
     (y * md.tensor(w)).sum().backward()
     axis = None if dim is None else dim % len(shape)

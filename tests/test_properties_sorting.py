@@ -47,7 +47,7 @@ def test_sort_orders_values_keeps_ties_stable_and_sends_gradients_back(
     expected = np.sort(x0, axis=d)
     if descending:
         expected = np.flip(expected, d)
-    np.testing.assert_array_equal(values.numpy(), expected)
+    np.testing.assert_array_equal(values.detach().numpy(), expected)
     key = -np.nan_to_num(x0, nan=np.inf) if descending else np.nan_to_num(x0, nan=np.inf)
     np.testing.assert_array_equal(indices.numpy(), np.argsort(key, axis=d, kind="stable"))
     np.testing.assert_array_equal(md.argsort(x, d, descending, stable=True).numpy(),
@@ -74,8 +74,8 @@ def test_order_statistics_pick_elements_of_the_right_rank(shape, seed, data, nan
     ranked = np.flip(ascending, d) if largest else ascending
     x = md.tensor(x0, requires_grad=True)
     values, indices = md.topk(x, k, d, largest=largest)
-    np.testing.assert_array_equal(values.numpy(), np.take(ranked, range(k), axis=d))
-    np.testing.assert_array_equal(np.take_along_axis(x0, indices.numpy(), d), values.numpy())
+    np.testing.assert_array_equal(values.detach().numpy(), np.take(ranked, range(k), axis=d))
+    np.testing.assert_array_equal(np.take_along_axis(x0, indices.detach().numpy(), d), values.detach().numpy())
     w = rng.standard_normal(values.shape)
     (values * md.tensor(w)).sum().backward()
     np.testing.assert_array_equal(x.grad.numpy(), picked_gradient(shape, d, indices.numpy(), w))
@@ -146,7 +146,7 @@ def test_einsum_matches_numpy_and_finite_differences(case, seed):
     expected = numpy_einsum(equation, *arrays)
     xs = [md.tensor(a, requires_grad=True) for a in arrays]
     y = md.einsum(equation, *xs)
-    np.testing.assert_allclose(y.numpy(), expected, rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(y.detach().numpy(), expected, rtol=1e-10, atol=1e-12)
     w = rng.standard_normal(expected.shape)
     (y * md.tensor(w)).sum().backward()
     for i, a in enumerate(arrays):  # linear in each operand: central differences exact

@@ -97,7 +97,7 @@ def test_model_and_optimizer_state_dicts_round_trip(tmp_path):
         m(x).pow(2).sum().backward()
         o.step()
     for p, q in zip(model.parameters(), model2.parameters()):
-        np.testing.assert_allclose(p.numpy(), q.numpy(), rtol=1e-6, atol=1e-7)
+        np.testing.assert_allclose(p.detach().numpy(), q.detach().numpy(), rtol=1e-6, atol=1e-7)
 
 
 def test_state_dict_loads_into_torch(tmp_path):
@@ -110,7 +110,7 @@ def test_state_dict_loads_into_torch(tmp_path):
                           for k, v in minidl.load(tmp_path / "m.npz").items()})
     x = np.random.default_rng(0).standard_normal((3, 4)).astype(np.float32)
     np.testing.assert_allclose(twin(torch.from_numpy(x)).detach().numpy(),
-                               model(minidl.tensor(x)).numpy(), rtol=1e-5, atol=1e-6)
+                               model(minidl.tensor(x)).detach().numpy(), rtol=1e-5, atol=1e-6)
 
 
 def test_file_is_plain_npz_without_pickle(tmp_path):

@@ -79,7 +79,7 @@ def compare(md_fn, torch_fn, *arrays, order=2, rtol=1e-10, atol=1e-12, seed=0):
             continue
         assert str(om.dtype) == str(ot.dtype).replace("torch.", ""), \
             f"output {i}: dtype {om.dtype} != {ot.dtype}"
-        _same(om.numpy(), ot.detach().numpy(), f"output {i}", rtol, atol)
+        _same(om.detach().numpy(), ot.detach().numpy(), f"output {i}", rtol, atol)
     for level in range(1, order + 1):
         weights = _random_like(outs_m, outs_t, np.random.default_rng(seed + level))
         total_m, total_t = _weighted(md, outs_m, weights), _weighted(torch, outs_t, weights)

@@ -43,7 +43,7 @@ class TensorDataset(Dataset):
         if any(len(s) == 0 for s in shapes) or len({s[0] for s in shapes}) != 1:
             raise ValueError(f"TensorDataset: all tensors must have the same size in the "
                              f"first dimension (the examples), got shapes {shapes}")
-        self._arrays = tuple(t.numpy() for t in self.tensors)
+        self._arrays = tuple(t.detach().numpy() for t in self.tensors)
 
     def __len__(self):
         return len(self._arrays[0])

@@ -117,14 +117,14 @@ class SiLU(Module):
 
 
 class Softmax(Module):
-    """e^x / sum(e^x) along `dim` (the last dimension when dim is None)."""
+    """e^x / sum(e^x) along `dim` (without dim: PyTorch's implicit choice, warned)."""
 
     def __init__(self, dim: int | None = None):
         super().__init__()
         self.dim = dim
 
     def forward(self, x):
-        return F.softmax(x, -1 if self.dim is None else self.dim)
+        return F.softmax(x, self.dim, _stacklevel=5)
 
     def extra_repr(self) -> str:
         return f"dim={self.dim}"
@@ -134,7 +134,7 @@ class LogSoftmax(Softmax):
     """log(softmax(x)) along `dim`, computed stably."""
 
     def forward(self, x):
-        return F.log_softmax(x, -1 if self.dim is None else self.dim)
+        return F.log_softmax(x, self.dim, _stacklevel=5)
 
 
 class _InplaceActivation(Module):
@@ -244,4 +244,4 @@ class Softmin(Softmax):
     """softmax(-x) along `dim`."""
 
     def forward(self, x):
-        return F.softmin(x, self.dim)
+        return F.softmin(x, self.dim, _stacklevel=5)

@@ -48,7 +48,7 @@ def _as_additive(mask, dtype, name):
         raise TypeError(f"MultiheadAttention: {name} must be a bool or float Tensor, got "
                         f"{getattr(mask, 'dtype', type(mask).__name__)}")
     if mask.dtype == np.bool_:
-        return Tensor(np.where(mask.numpy(), -np.inf, 0.0).astype(dtype))
+        return Tensor(np.where(mask._data, -np.inf, 0.0).astype(dtype))
     return F.cast(mask, dtype)
 
 

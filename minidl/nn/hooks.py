@@ -74,12 +74,12 @@ class Join(Function):
 
     @staticmethod
     def forward(ctx, gathering, *xs):
-        ctx.gathering = gathering
         return np.zeros((), dtype=xs[0].dtype)
 
     @staticmethod
     def backward(ctx, _):
-        return (None,) + ctx.gathering.release()
+        gathering = ctx.inputs[0]  # (an argument: it stays after backward, like hooks)
+        return (None,) + gathering.release()
 
 
 class Split(Function):
@@ -89,12 +89,12 @@ class Split(Function):
 
     @staticmethod
     def forward(ctx, join, x, gathering, index):
-        ctx.gathering, ctx.index = gathering, index
         return x.view()
 
     @staticmethod
     def backward(ctx, g):
-        ctx.gathering.grads[ctx.index] = g
+        gathering, index = ctx.inputs[2:]  # (arguments: they stay after backward)
+        gathering.grads[index] = g
         return Tensor(np.zeros((), dtype=g.dtype)), None, None, None
 
 
@@ -286,12 +286,12 @@ def _keep_output(captured, name):
             raise TypeError(f"capture_activations: layer '{name}' "
                             f"({type(module).__name__}) returned a "
                             f"{type(output).__name__}, expected a Tensor")
-        captured[name] = output.numpy().copy()
+        captured[name] = output.detach().numpy().copy()
     return hook
 
 
 def _keep_grad_output(grads, name):
     def hook(module, grad_input, grad_output):
         if grad_output[0] is not None:
-            grads[name] = grad_output[0].numpy().copy()
+            grads[name] = grad_output[0].detach().numpy().copy()
     return hook

@@ -74,7 +74,7 @@ def _fill(tensor: Tensor, values) -> Tensor:
     """Write values into tensor's memory (no graph, version bumped)."""
     if not isinstance(tensor, Tensor):
         raise TypeError(f"init: expected a Tensor, got {type(tensor).__name__}")
-    tensor.numpy()[...] = np.asarray(values, dtype=tensor.dtype)
+    tensor._data[...] = np.asarray(values, dtype=tensor.dtype)
     tensor._bump_version()
     return tensor
 

@@ -379,7 +379,7 @@ class Module:
             if key not in state_dict:
                 continue
             value = state_dict[key]
-            value = value.numpy() if isinstance(value, Tensor) else np.asarray(value)
+            value = value.detach().numpy() if isinstance(value, Tensor) else np.asarray(value)
             if value.shape != target.shape:
                 errors.append(f"size mismatch for {key}: copying a value of shape "
                               f"{value.shape} from the state_dict, but the shape in the "
@@ -402,7 +402,7 @@ class Module:
             for key, target in own.items():
                 if key in state_dict:
                     value = state_dict[key]
-                    value = value.numpy() if isinstance(value, Tensor) else value
+                    value = value.detach().numpy() if isinstance(value, Tensor) else value
                     target._data[...] = np.asarray(value, dtype=target.dtype)
                     target._bump_version()
         return _IncompatibleKeys(missing, unexpected)

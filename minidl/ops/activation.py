@@ -13,14 +13,16 @@ normalize refuse them, as PyTorch does; softsign turns them into float32.
 from __future__ import annotations
 
 import math
+import warnings
 
 import numpy as np
 
 from ..autograd import Function
 from ..kernels.special import erf as _erf_kernel
+from ..errors import NotImplementedForDType
 from ..tensor import Tensor, _FLOATS
 from .arithmetic import float_input, unary_input, exp, where, abs as _abs, clamp, cast
-from .reduction import sum, amax, amin, normalize_dims
+from .reduction import sum, normalize_dims, vector_norm
 
 
 class ReLU(Function):
@@ -366,16 +368,40 @@ class LogSoftmax(Function):
         return g - exp(y) * sum(g, ctx.dim, keepdim=True), None
 
 
-def softmax(x, dim=-1):
-    x = float_input(x, "softmax")
-    d, = normalize_dims(dim, x.ndim, "softmax")
+def softmax(x, dim=None, _stacklevel=3, dtype=None):
+    """e^x / sum(e^x) along dim. Without dim, PyTorch's old implicit choice (dim 0 for
+    0-, 1- and 3-d input, else 1) with its deprecation warning."""
+    x, d = _softmax_args(x, dim, dtype, "softmax", _stacklevel)
+    if x.ndim == 0:  # the softmax of one number is 1
+        return softmax(x.reshape(1), 0).reshape(())
     return Softmax.apply(x, d)
 
 
-def log_softmax(x, dim=-1):
-    x = float_input(x, "log_softmax")
-    d, = normalize_dims(dim, x.ndim, "log_softmax")
+def log_softmax(x, dim=None, _stacklevel=3, dtype=None):
+    x, d = _softmax_args(x, dim, dtype, "log_softmax", _stacklevel)
+    if x.ndim == 0:  # the log_softmax of one number is 0
+        return log_softmax(x.reshape(1), 0).reshape(())
     return LogSoftmax.apply(x, d)
+
+
+def _softmax_args(x, dim, dtype, op, stacklevel):
+    """The input (in dtype, or float) and the dim to normalise over."""
+    x = unary_input(x, op)
+    if dtype is None and x.dtype.kind != "f":
+        raise NotImplementedForDType(f"{op}: not implemented for {x.dtype} tensors; "
+                                     f"pass dtype=minidl.float32 or convert with .float()")
+    x = x if dtype is None else cast(x, dtype)
+    if dim is None:
+        dim = implicit_softmax_dim(op, x.ndim, stacklevel + 1)
+    dims = normalize_dims(dim, x.ndim, op)
+    return x, (dims[0] if dims else 0)
+
+
+def implicit_softmax_dim(op: str, ndim: int, stacklevel: int) -> int:
+    """PyTorch's rule for softmax without dim (kept for old code; it warns)."""
+    warnings.warn(f"Implicit dimension choice for {op} has been deprecated. Change the "
+                  "call to include dim=X as an argument.", stacklevel=stacklevel)
+    return 0 if ndim in (0, 1, 3) else 1
 
 
 def softmin(input, dim=None, _stacklevel=3, dtype=None):
@@ -384,31 +410,19 @@ def softmin(input, dim=None, _stacklevel=3, dtype=None):
     x = unary_input(input, "softmin")
     if dtype is not None:
         x = cast(x, dtype)
+    if dim is None:
+        dim = implicit_softmax_dim("softmin", x.ndim, _stacklevel)
     return softmax(-x, dim)
 
 
 # ------------------------------------------------------------------ normalize
-def _vector_norm(x, p, dims):
-    """The p-norm of x over dims (kept as size-1 dims). Its gradient is 0 where the
-    norm is 0 (as PyTorch's), not the 0 * inf = NaN of the plain formula."""
-    if p == math.inf:
-        return amax(_abs(x), dims, keepdim=True)
-    if p == -math.inf:
-        return amin(_abs(x), dims, keepdim=True)
-    if p == 0:  # the number of non-zero entries: a constant
-        return Tensor(np.sum(x.numpy() != 0, axis=dims, keepdims=True).astype(x.dtype))
-    total = sum(x * x if p == 2 else _abs(x) ** p, dims, keepdim=True)
-    positive = Tensor(total.numpy() > 0)
-    return where(positive, where(positive, total, 1.0) ** (1 / p), 0.0)
-
-
 def normalize(input, p=2.0, dim=1, eps=1e-12, out=None):
     """x / max(||x||_p, eps) along dim (torch.nn.functional.normalize): unit vectors,
     and a zero vector stays zero."""
     # y = x / max(n, eps) with n = (sum |x|^p)^(1/p); autograd derives the rest
     x = floating_input(input, "normalize")
     dims = normalize_dims(dim, x.ndim, "normalize")
-    result = x / clamp(_vector_norm(x, float(p), dims), min=eps)
+    result = x / clamp(vector_norm(x, float(p), dims, keepdim=True), min=eps)
     if out is None:
         return result
     if result.requires_grad:

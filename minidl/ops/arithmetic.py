@@ -1,6 +1,8 @@
-"""Elementwise arithmetic: + - * / ** neg, exp log sqrt abs, clamp, maximum/minimum, where.
+"""Elementwise arithmetic: + - * / ** neg, exp log sqrt abs, clamp, maximum/minimum,
+where; comparisons and bitwise ops (not differentiable); casts.
 
-Every binary op broadcasts like numpy. Its backward returns gradients of the
+Every binary op first brings both operands to one dtype by PyTorch's promotion rules
+(minidl/dtypes.py), then broadcasts like numpy. Its backward returns gradients of the
 *broadcast* shape; the engine (autograd.py) sums them back to each input's shape.
 """
 from __future__ import annotations
@@ -10,43 +12,92 @@ import numbers
 import numpy as np
 
 from ..autograd import Function
-from ..tensor import Tensor, ShapeError, _as_array, _FLOATS, float32
+from ..dtypes import FLOATS, result_type, is_scalar
+from ..errors import ArgumentError, DTypeError, NotImplementedForDType
+from ..tensor import Tensor, ShapeError, _as_array, float32
 
 
 # ------------------------------------------------------------------ operand handling
 def lift(a, b, op: str):
-    """Make Tensors of both operands; a Python number takes the other's dtype, and an
-    integer/bool tensor meeting a float tensor takes the float's dtype (as PyTorch).
+    """Make Tensors of both operands, in the dtype PyTorch's promotion rules give
+    (dtypes.result_type: float32 + 0-d float64 stays float32, int + 2.5 is float32).
 
     Also checks that the shapes broadcast, so errors name the op and both shapes.
     """
-    if not isinstance(a, Tensor) and not isinstance(b, Tensor):
-        raise TypeError(f"{op}: expected at least one Tensor, got {type(a).__name__} "
-                        f"and {type(b).__name__}")
-    a, b = _constant_like(a, b), _constant_like(b, a)
-    if (a.dtype in _FLOATS) != (b.dtype in _FLOATS):  # float op int: the float's dtype
-        a, b = (a, cast(b, a.dtype)) if a.dtype in _FLOATS else (cast(a, b.dtype), b)
-    if a.shape == b.shape:
-        return a, b
-    try:
-        np.broadcast_shapes(a.shape, b.shape)
-    except ValueError:
-        raise ShapeError(f"{op}: cannot broadcast shapes {a.shape} and {b.shape}; "
-                         "trailing dimensions must be equal or 1") from None
+    a, b, dtype = promote(a, b, op)
+    a, b = to_dtype(a, dtype), to_dtype(b, dtype)
+    check_broadcast(op, a.shape, b.shape)
     return a, b
 
 
-def _constant_like(x, other: Tensor) -> Tensor:
-    if isinstance(x, Tensor):
+def lift_arrays(a, b, op: str):
+    """lift() for ops without a gradient: the two promoted numpy arrays."""
+    a, b, dtype = promote(a, b, op)
+    a, b = (x._data.astype(dtype, copy=False) if isinstance(x, Tensor)
+            else _number_array(x, dtype) for x in (a, b))
+    check_broadcast(op, a.shape, b.shape)
+    return a, b
+
+
+def promote(a, b, op: str):
+    """The operands (arrays made Tensors) and the dtype they meet in."""
+    if isinstance(a, Tensor):
+        dtype = _quick_result_type(a, b)
+    elif isinstance(b, Tensor):
+        dtype = _quick_result_type(b, a)
+    else:
+        raise TypeError(f"{op}: expected at least one Tensor, got {type(a).__name__} "
+                        f"and {type(b).__name__}")
+    if dtype is not None:
+        return a, b, dtype
+    a, b = operand(a, op), operand(b, op)
+    return a, b, result_type(a, b)
+
+
+def _quick_result_type(t: Tensor, other):
+    """The common cases of result_type, fast: the same dtype, or a Python number of
+    t's category (or lower). None when the full rules are needed."""
+    kind = other.__class__
+    if kind is Tensor:
+        return t.dtype if other.dtype == t.dtype else None
+    if kind is float:
+        return t.dtype if t.dtype.kind == "f" else None
+    if kind is int:
+        return t.dtype if t.dtype.kind in "fiu" else None
+    return None
+
+
+def operand(x, op: str):
+    """A Tensor or a number as it is; arrays and lists become Tensors."""
+    if isinstance(x, Tensor) or is_scalar(x):
         return x
-    if isinstance(x, (numbers.Number, np.number, np.bool_)) and not isinstance(x, bool):
-        is_float = isinstance(x, (float, np.floating))
-        if other.dtype in _FLOATS or not is_float:
-            return Tensor(np.asarray(x, dtype=other.dtype))
-        return Tensor(np.asarray(x, dtype=float32))
-    if isinstance(x, (np.ndarray, list, tuple, bool)):
+    if isinstance(x, (np.ndarray, list, tuple)):
         return Tensor(_as_array(x))
-    raise TypeError(f"expected a Tensor, array or number, got {type(x).__name__}")
+    raise TypeError(f"{op}: expected a Tensor, array or number, got {type(x).__name__}")
+
+
+def to_dtype(x, dtype) -> Tensor:
+    """A Tensor cast (differentiably) to dtype, or a number made a 0-d Tensor of it."""
+    if isinstance(x, Tensor):
+        return x if x.dtype == dtype else cast(x, dtype)
+    return Tensor(_number_array(x, dtype))
+
+
+def _number_array(x, dtype) -> np.ndarray:
+    try:
+        return np.array(x, dtype=dtype)
+    except OverflowError:  # e.g. -1 for uint8: wraps around, as in PyTorch
+        return np.array(x).astype(dtype)
+
+
+def check_broadcast(op: str, *shapes):
+    if len({s for s in shapes if s}) <= 1:
+        return  # equal shapes (0-d ones aside): nothing to check
+    try:
+        np.broadcast_shapes(*shapes)
+    except ValueError:
+        raise ShapeError(f"{op}: cannot broadcast shapes {' and '.join(map(str, shapes))}"
+                         "; trailing dimensions must be equal or 1") from None
 
 
 def unary_input(x, op: str) -> Tensor:
@@ -56,9 +107,15 @@ def unary_input(x, op: str) -> Tensor:
 
 
 def float_input(x, op: str) -> Tensor:
-    """Ops like exp/log need floats: integer tensors are converted to float32."""
+    """Ops like exp/log need floats: integer and bool tensors become float32."""
     x = unary_input(x, op)
-    return x if x.dtype in _FLOATS else cast(x, float32)
+    return x if x.dtype in FLOATS else cast(x, float32)
+
+
+def refuse_bool(x: Tensor, op: str, advice: str, error=DTypeError):
+    """PyTorch refuses - (negation, subtraction), abs and ** on bool tensors."""
+    if x.dtype == np.bool_:
+        raise error(f"{op}: not supported for bool tensors; {advice}")
 
 
 # ------------------------------------------------------------------ + - * /
@@ -100,17 +157,17 @@ class Mul(Function):
 
 
 class Div(Function):
-    # d(a/b)/da = 1/b, d(a/b)/db = -a/b^2
+    # d(a/b)/da = 1/b, d(a/b)/db = -(a/b)/b  (PyTorch's form: b*b could overflow)
     @staticmethod
-    def forward(ctx, a, b):
-        ctx.save_for_backward(a, b)
+    def forward(ctx, a, b):  # (saves what PyTorch saves: a only when b needs a gradient)
+        ctx.save_for_backward(a if ctx.needs_input_grad[1] else None, b)
         return a / b
 
     @staticmethod
     def backward(ctx, g):
         a, b = ctx.saved_tensors
         ga = g / b if ctx.needs_input_grad[0] else None
-        gb = -g * a / (b * b) if ctx.needs_input_grad[1] else None
+        gb = -g * ((a / b) / b) if ctx.needs_input_grad[1] else None
         return ga, gb
 
 
@@ -125,12 +182,21 @@ class Neg(Function):
 
 
 class Pow(Function):
-    # d(a^b)/da = b * a^(b-1)  (0 where b == 0, as a^0 = 1 even at a = 0);
-    # d(a^b)/db = a^b * log(a)  (taken as 0 where a == 0)
+    # d(a^b)/da = b a^(b-1), taken as 0 wherever b == 0 (a^0 = 1 even at a = 0 or inf);
+    # d(a^b)/db = a^b log(a), taken as 0 where a == 0 and b >= 0 (PyTorch's conventions:
+    # at a = 0, b < 0 it is -inf, the limit as a -> +0)
     @staticmethod
-    def forward(ctx, a, b):
-        out = np.power(a, b)
-        ctx.save_for_backward(a, b, out)
+    def forward(ctx, a, b, number):
+        ctx.number = number  # the exponent was a Python number (not a tensor)
+        if a.dtype.kind != "f":
+            out = _integer_power(a, b)
+        elif number and b == 0.5:  # PyTorch computes these two as sqrt and 1 / sqrt,
+            out = np.sqrt(a)       # which differ from pow at -0 and -inf
+        elif number and b == -0.5:
+            out = 1 / np.sqrt(a)
+        else:
+            out = np.power(a, b)
+        ctx.save_for_backward(a, b, out if ctx.needs_input_grad[1] else None)
         return out
 
     @staticmethod
@@ -138,12 +204,25 @@ class Pow(Function):
         a, b, out = ctx.saved_tensors
         ga = gb = None
         if ctx.needs_input_grad[0]:
-            ga = g * b * a ** where(b == 0, 1.0, b - 1)  # (b == 0: no 0^-1 = inf)
+            b_zero = b == 0
+            power = Pow.apply(where(b_zero, 1.0, a), b - 1, ctx.number)
+            ga = where(b_zero, 0.0, g * b * power)
         if ctx.needs_input_grad[1]:
-            zero = a == 0
-            safe_a = where(zero, 1.0, a)
-            gb = g * out * where(zero, 0.0, log(safe_a))
-        return ga, gb
+            flat = (a == 0) & (b >= 0)
+            gb = where(flat, 0.0, g * out * log(where(flat, 1.0, a)))
+        return ga, gb, None
+
+
+def _integer_power(a, b):
+    """a ** b for integer arrays, as PyTorch: a negative power of an integer is
+    1 / a^|b| truncated toward zero -- 1 for a = 1, +-1 for a = -1, else 0."""
+    negative = b < 0
+    if not np.any(negative):
+        return np.power(a, b)
+    out = np.power(a, np.where(negative, 0, b).astype(b.dtype))
+    odd = np.abs(b) % 2 == 1
+    truncated = np.where(a == 1, 1, np.where(a == -1, np.where(odd, -1, 1), 0))
+    return np.where(negative, truncated, out).astype(out.dtype)
 
 
 def add(a, b):
@@ -151,6 +230,10 @@ def add(a, b):
 
 
 def sub(a, b):
+    if any(isinstance(x, (bool, np.bool_)) or getattr(x, "dtype", None) == np.bool_
+           for x in (a, b)):  # PyTorch refuses a bool on either side
+        raise DTypeError("sub: subtraction with a bool tensor is not supported; for "
+                         "masks use ^ (logical xor) or ~ (logical not)")
     return Sub.apply(*lift(a, b, "sub"))
 
 
@@ -159,22 +242,32 @@ def mul(a, b):
 
 
 def div(a, b, *, rounding_mode=None):
-    """a / b; rounding_mode="floor" or "trunc" rounds the quotient (ops/division.py)."""
+    """True division a / b: integers and bools give float32 (as PyTorch's a / b);
+    rounding_mode="floor" or "trunc" rounds the quotient (ops/division.py)."""
     if rounding_mode is not None:
         from .division import div_rounded  # (division.py builds on this file)
         return div_rounded(a, b, rounding_mode)
     a, b = lift(a, b, "div")
-    if a.dtype not in _FLOATS and b.dtype not in _FLOATS:  # true division of ints
+    if a.dtype not in FLOATS:
         a, b = cast(a, float32), cast(b, float32)
     return Div.apply(a, b)
 
 
 def neg(a):
-    return Neg.apply(unary_input(a, "neg"))
+    a = unary_input(a, "neg")
+    refuse_bool(a, "neg", "to invert a mask use ~ or bitwise_not")
+    return Neg.apply(a)
 
 
 def pow(a, exponent):
-    return Pow.apply(*lift(a, exponent, "pow"))
+    if (isinstance(a, Tensor) and a.dtype.kind in "iub" and
+            isinstance(exponent, (numbers.Integral, np.integer)) and exponent < 0):
+        raise DTypeError(f"pow: integers to negative integer powers are not allowed "
+                         f"(a {a.dtype} tensor ** {exponent}); use a float tensor")
+    a, b = lift(a, exponent, "pow")
+    refuse_bool(a, "pow", "convert the tensor to an integer or float dtype first",
+                NotImplementedForDType)
+    return Pow.apply(a, b, is_scalar(exponent))
 
 
 # ------------------------------------------------------------------ unary math
@@ -220,10 +313,10 @@ class Sqrt(Function):
 
 
 class Abs(Function):
-    # d/dx |x| = sign(x)   (0 at x == 0, as PyTorch)
+    # d/dx |x| = sign(x)   (0 at x == 0, and at NaN, as PyTorch)
     @staticmethod
     def forward(ctx, x):
-        ctx.sign = np.sign(x)
+        ctx.sign = sign_of(x)
         return np.abs(x)
 
     @staticmethod
@@ -231,21 +324,10 @@ class Abs(Function):
         return g * Tensor(ctx.sign)
 
 
-class Clamp(Function):
-    # gradient passes where min <= x <= max, and is 0 where x was clipped
-    @staticmethod
-    def forward(ctx, x, lo, hi):
-        inside = np.ones(x.shape, dtype=bool)
-        if lo is not None:
-            inside &= x >= lo
-        if hi is not None:
-            inside &= x <= hi
-        ctx.inside = inside
-        return np.clip(x, lo, hi).astype(x.dtype, copy=False)
-
-    @staticmethod
-    def backward(ctx, g):
-        return g * Tensor(ctx.inside), None, None
+def sign_of(x: np.ndarray) -> np.ndarray:
+    """-1, 0 or 1, and 0 at NaN (as torch.sign): the slope of |x| in backward passes."""
+    sign = np.sign(x)
+    return np.where(np.isnan(x), 0, sign).astype(x.dtype) if x.dtype.kind == "f" else sign
 
 
 def exp(x):
@@ -261,15 +343,51 @@ def sqrt(x):
 
 
 def abs(x):  # noqa: A001  (PyTorch's name)
-    return Abs.apply(unary_input(x, "abs"))
+    x = unary_input(x, "abs")
+    refuse_bool(x, "abs", "a mask is its own absolute value", NotImplementedForDType)
+    return Abs.apply(x)
+
+
+# ------------------------------------------------------------------ clamp
+class Clamp(Function):
+    # out = min(max(x, lo), hi). The gradient goes to x where lo <= x <= hi, to lo where
+    # x < lo (and lo < hi), to hi where x > hi (or hi < lo: then hi is the output)
+    @staticmethod
+    def forward(ctx, x, lo, hi):
+        out, ctx.x_wins, ctx.lo_wins, ctx.hi_wins = x, True, None, None
+        if lo is not None:
+            out = np.maximum(out, lo)
+            ctx.x_wins = ctx.x_wins & (x >= lo)
+            ctx.lo_wins = (x < lo) if hi is None else (x < lo) & (lo < hi)
+        if hi is not None:
+            out = np.minimum(out, hi)
+            ctx.x_wins = ctx.x_wins & (x <= hi)
+            ctx.hi_wins = (x > hi) if lo is None else (x > hi) | (hi < lo)
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        masks = (ctx.x_wins, ctx.lo_wins, ctx.hi_wins)
+        return tuple(where(Tensor(mask), g, 0.0) if need else None
+                     for mask, need in zip(masks, ctx.needs_input_grad))
 
 
 def clamp(x, min=None, max=None):  # noqa: A002
-    """Limit values to [min, max] (either may be None), as torch.clamp."""
+    """Limit values to [min, max], as torch.clamp: either bound may be None, a number
+    or a tensor (which broadcasts with x and gets its share of the gradient)."""
     x = unary_input(x, "clamp")
     if min is None and max is None:
-        raise ValueError("clamp: at least one of min and max must be given")
-    return Clamp.apply(x, min, max)
+        raise ArgumentError("clamp: at least one of min and max must be given")
+    given = [operand(v, "clamp") for v in (x, min, max) if v is not None]
+    dtype = result_type(*given)
+    lo, hi = (None if v is None else to_dtype(operand(v, "clamp"), dtype)
+              for v in (min, max))
+    check_broadcast("clamp", *[t.shape for t in (x, lo, hi) if t is not None])
+    x = cast(x, dtype)
+    if any(is_scalar(v) for v in (min, max)):  # (PyTorch has no bool kernel for these)
+        refuse_bool(x, "clamp", "bound a mask with bool tensors or use where",
+                    NotImplementedForDType)
+    return Clamp.apply(x, lo, hi)
 
 
 clip = clamp
@@ -277,10 +395,11 @@ clip = clamp
 
 # ------------------------------------------------------------------ maximum/minimum/where
 class Maximum(Function):
-    # the gradient goes to the larger input; on a tie each gets half (as PyTorch)
+    # the gradient goes to the larger input, half to each on a tie, and -- as in
+    # PyTorch -- all of it to both where a NaN is involved (NaN is neither < nor >)
     @staticmethod
     def forward(ctx, a, b):
-        ctx.shares = _shares(a < b, a > b, a == b, np.result_type(a, b))
+        ctx.shares = _shares(a_loses=a < b, b_loses=a > b, tie=a == b, dtype=a.dtype)
         return np.maximum(a, b)
 
     @staticmethod
@@ -293,16 +412,15 @@ class Minimum(Maximum):
     # the same, for the smaller input (backward is Maximum's)
     @staticmethod
     def forward(ctx, a, b):
-        ctx.shares = _shares(a > b, a < b, a == b, np.result_type(a, b))
+        ctx.shares = _shares(a_loses=a > b, b_loses=a < b, tie=a == b, dtype=a.dtype)
         return np.minimum(a, b)
 
 
-def _shares(a_lost, b_lost, tie, dtype):
-    """Each input's share of the gradient: 0 where it lost, 1/2 on a tie, else 1 --
-    so where a NaN leaves the comparison undecided both get all of it, as PyTorch."""
-    half = np.where(tie, 0.5, 1.0)
-    return (np.where(a_lost, 0.0, half).astype(dtype),
-            np.where(b_lost, 0.0, half).astype(dtype))
+def _shares(a_loses, b_loses, tie, dtype):
+    """Each input's share of the gradient: 0 where it lost, 0.5 on a tie, else 1."""
+    def share(loses):
+        return np.where(tie, 0.5, np.where(loses, 0.0, 1.0)).astype(dtype, copy=False)
+    return share(a_loses), share(b_loses)
 
 
 class Where(Function):
@@ -335,16 +453,83 @@ def where(condition, x=None, y=None):
         return nonzero(condition, as_tuple=True)
     cond = condition._data if isinstance(condition, Tensor) else np.asarray(condition)
     if cond.dtype != np.bool_:
-        raise TypeError(f"where: condition must be a bool tensor, got dtype {cond.dtype}")
+        raise DTypeError(f"where: condition must be a bool tensor, got dtype "
+                         f"{cond.dtype}; compare first (e.g. x > 0)")
     if not isinstance(x, Tensor) and not isinstance(y, Tensor):
         x = Tensor(_as_array(x))
     x, y = lift(x, y, "where")
-    try:
-        np.broadcast_shapes(cond.shape, x.shape, y.shape)
-    except ValueError:
-        raise ShapeError(f"where: cannot broadcast condition {cond.shape} with "
-                         f"{x.shape} and {y.shape}") from None
+    check_broadcast("where", cond.shape, x.shape, y.shape)
     return Where.apply(cond, x, y)
+
+
+# ------------------------------------------------------------------ comparisons
+# Not differentiable: they give bool tensors. Both sides are promoted first (as for +),
+# so an int tensor == 1.5 compares as floats, float32 == 0.1 in float32.
+def eq(a, b):
+    return Tensor(np.equal(*lift_arrays(a, b, "eq")))
+
+
+def ne(a, b):
+    return Tensor(np.not_equal(*lift_arrays(a, b, "ne")))
+
+
+def lt(a, b):
+    return Tensor(np.less(*lift_arrays(a, b, "lt")))
+
+
+def le(a, b):
+    return Tensor(np.less_equal(*lift_arrays(a, b, "le")))
+
+
+def gt(a, b):
+    return Tensor(np.greater(*lift_arrays(a, b, "gt")))
+
+
+def ge(a, b):
+    return Tensor(np.greater_equal(*lift_arrays(a, b, "ge")))
+
+
+# ------------------------------------------------------------------ bitwise ops
+# & | ^ ~ << >> work bit by bit on integer tensors (keeping the promoted integer dtype)
+# and are the logical and/or/xor/not on bool tensors; PyTorch has none for floats.
+def _bit_arrays(a, b, op, bools=True):
+    a, b = lift_arrays(a, b, op)
+    if a.dtype.kind == "f" or (a.dtype == np.bool_ and not bools):
+        raise NotImplementedForDType(f"{op}: not implemented for {a.dtype} tensors; "
+                                     "it needs integer" + (" or bool" if bools else "") +
+                                     " tensors")
+    return a, b
+
+
+def bitwise_and(a, b):
+    return Tensor(np.bitwise_and(*_bit_arrays(a, b, "bitwise_and")))
+
+
+def bitwise_or(a, b):
+    return Tensor(np.bitwise_or(*_bit_arrays(a, b, "bitwise_or")))
+
+
+def bitwise_xor(a, b):
+    return Tensor(np.bitwise_xor(*_bit_arrays(a, b, "bitwise_xor")))
+
+
+def bitwise_left_shift(a, b):
+    """a << b: a * 2**b in the integer dtype (bits shifted past the top are lost)."""
+    return Tensor(np.left_shift(*_bit_arrays(a, b, "bitwise_left_shift", bools=False)))
+
+
+def bitwise_right_shift(a, b):
+    """a >> b: floor(a / 2**b), keeping the sign."""
+    return Tensor(np.right_shift(*_bit_arrays(a, b, "bitwise_right_shift", bools=False)))
+
+
+def bitwise_not(x):
+    """~x: flips every bit of an integer; logical not of a bool tensor."""
+    x = unary_input(x, "bitwise_not")
+    if x.dtype.kind == "f":
+        raise NotImplementedForDType(f"bitwise_not (~): not implemented for {x.dtype} "
+                                     "tensors; it needs integer or bool tensors")
+    return Tensor(np.invert(x._data))
 
 
 # ------------------------------------------------------------------ copies and casts

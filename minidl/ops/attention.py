@@ -77,7 +77,7 @@ def _masked(scores, attn_mask, is_causal):
         raise ShapeError(f"{OP}: attn_mask of shape {attn_mask.shape} does not broadcast "
                          f"to the attention scores' shape {scores.shape}") from None
     if attn_mask.dtype == np.bool_:
-        return where(Tensor(~attn_mask.numpy()), -math.inf, scores)
+        return where(Tensor(~attn_mask._data), -math.inf, scores)
     return scores + cast(attn_mask, scores.dtype)
 
 
@@ -92,7 +92,7 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
     scores = _masked(matmul(query, transpose(key, -2, -1)) * scale, attn_mask, is_causal)
     if scores.shape[-1] == 0:  # no keys: nothing to attend to
         return matmul(scores * 0, value)
-    dead = np.isneginf(scores.numpy()).all(axis=-1, keepdims=True)
+    dead = np.isneginf(scores._data).all(axis=-1, keepdims=True)
     if dead.any():  # rows with every score -inf: weights 0 (not softmax's 0/0 = NaN)
         dead = Tensor(dead)
         weights = where(dead, 0.0, softmax(where(dead, 0.0, scores), -1))

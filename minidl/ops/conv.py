@@ -248,7 +248,7 @@ def _pair(value, name, op, minimum):
         raise TypeError(f"{op}: {name} must be an int or a pair of ints, got {value!r}")
     if min(pair) < minimum:
         rule = "positive" if minimum == 1 else "non-negative"
-        raise ValueError(f"{op}: {name} must be {rule}, got {value!r}")
+        raise ShapeError(f"{op}: {name} must be {rule}, got {value!r}")
     return int(pair[0]), int(pair[1])
 
 

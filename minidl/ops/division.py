@@ -17,7 +17,7 @@ from ..autograd import Function
 from ..tensor import Tensor
 from .arithmetic import lift
 from .elementwise import zeros_like
-from .errors import ArgumentError, ZeroDivision
+from ..errors import ArgumentError, ZeroDivision
 
 
 # ------------------------------------------------------------------ numpy kernels
@@ -76,7 +76,7 @@ def _operands(a, b, op):
     if a.dtype == np.bool_:
         raise NotImplementedError(f"{op}: not implemented for bool tensors (as in "
                                   "PyTorch); convert them with .int() or .float()")
-    if a.dtype.kind in "iu" and (b.numpy() == 0).any():
+    if a.dtype.kind in "iu" and (b._data == 0).any():
         raise ZeroDivision(f"{op}: integer division by zero (divisor of shape "
                            f"{b.shape}, dtype {b.dtype})")
     return a, b

@@ -18,7 +18,7 @@ import numpy as np
 
 from ..tensor import ShapeError
 from .arithmetic import unary_input
-from .errors import ArgumentError
+from ..errors import ArgumentError
 from .matmul import matmul
 from .movement import diagonal
 from .reduction import sum, expand

@@ -170,7 +170,7 @@ def _step(cls, name):
     def op(x):
         x = unary_input(x, name)
         if x.dtype not in _FLOATS:  # integers are already whole: an exact copy
-            return Tensor(x.numpy().copy())
+            return Tensor(x._data.copy())
         return cls.apply(x)
     op.__name__ = op.__qualname__ = name
     op.__doc__ = f"Elementwise {name}; its gradient is 0 (as in PyTorch)."
@@ -185,9 +185,9 @@ def sign(x):
     dtype. Its gradient is 0."""
     x = unary_input(x, "sign")
     if x.dtype == np.bool_:
-        return Tensor(x.numpy().copy())
+        return Tensor(x._data.copy())
     if x.dtype not in _FLOATS:
-        return Tensor(Sign.f(x.numpy()))
+        return Tensor(Sign.f(x._data))
     return Sign.apply(x)
 
 
@@ -199,7 +199,7 @@ def round(x, decimals=0):  # noqa: A001  (PyTorch's name)
         if decimals != 0:
             raise NotImplementedError(f"round: decimals={decimals} needs a float "
                                       f"tensor, got dtype {x.dtype} (as in PyTorch)")
-        return Tensor(x.numpy().copy())
+        return Tensor(x._data.copy())
     return Round.apply(x, int(decimals))
 
 

@@ -20,7 +20,7 @@ import numpy as np
 from ..autograd import Function
 from ..tensor import Tensor, ShapeError, _FLOATS
 from .arithmetic import unary_input, where, cast
-from .errors import ArgumentError, IndexOutOfRange
+from ..errors import ArgumentError, IndexOutOfRange
 from .reduction import expand
 from .shape import GetItem, IndexAdd, _dim
 
@@ -34,7 +34,7 @@ def index_grid(x, dim, index, op):
     if not isinstance(index, Tensor) or index.dtype.kind not in "iu":
         got = index.dtype if isinstance(index, Tensor) else type(index).__name__
         raise ArgumentError(f"{op}: index must be an integer tensor, got {got}")
-    idx = index.numpy()
+    idx = index._data
     if idx.ndim != x.ndim or any(i > s for k, (i, s) in enumerate(zip(idx.shape, x.shape))
                                  if k != dim):
         raise ShapeError(f"{op}: index of shape {idx.shape} must have the same number of "
@@ -208,10 +208,10 @@ def _prod_grads(ctx, g, x, src, out):
     the product taken with that x set to 1; the same for src (a src that is the only
     zero sent to its place; with two zeros there, every derivative is 0)."""
     index, include_self = ctx.index, ctx.include_self
-    self_zero = Tensor(x.numpy() == 0)
+    self_zero = Tensor(x._data == 0)
     x_or_one = where(self_zero, 1.0, x)
     gx = g * ScatterReduce.apply(x_or_one, src, index, "prod", include_self) / x_or_one
-    src_zero = src.numpy() == 0
+    src_zero = src._data == 0
     zeros_here = np.zeros(x.shape)
     np.add.at(zeros_here, index, src_zero)
     zeros_here = zeros_here[index]
@@ -232,10 +232,10 @@ def _extremum_grads(ctx, g, x, src, out):
 
     (With include_self=False, an x that was replaced but happens to equal the result
     takes no share here; PyTorch 2.13 counts it, giving src half its gradient.)"""
-    self_is = x.numpy() == out.numpy()
+    self_is = x._data == out._data
     if not ctx.include_self:
         self_is &= ~ctx.written
-    src_is = src.numpy() == out.numpy()[ctx.index]
+    src_is = src._data == out._data[ctx.index]
     sharers = self_is.astype(g.dtype)
     np.add.at(sharers, ctx.index, src_is)
     share = g / Tensor(sharers)
@@ -302,13 +302,13 @@ def masked_select(input, mask):  # noqa: A002
     except ValueError:
         raise ShapeError(f"masked_select: cannot broadcast input {x.shape} with mask "
                          f"{mask.shape}") from None
-    return GetItem.apply(expand(x, shape), np.broadcast_to(mask.numpy(), shape))
+    return GetItem.apply(expand(x, shape), np.broadcast_to(mask._data, shape))
 
 
 def nonzero(input, *, as_tuple=False):  # noqa: A002
     """Positions of the nonzero elements: an int64 tensor of shape (count, ndim), or
     with as_tuple=True one 1-D tensor of coordinates per dimension."""
-    x = unary_input(input, "nonzero").numpy()
+    x = unary_input(input, "nonzero")._data
     if as_tuple:
         return tuple(Tensor(i.astype(np.int64)) for i in np.nonzero(np.atleast_1d(x)))
     return Tensor(np.argwhere(x).astype(np.int64))

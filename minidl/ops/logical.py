@@ -8,26 +8,26 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..tensor import Tensor, ShapeError, _as_array, _FLOATS
+from ..tensor import Tensor, ShapeError, _as_array, _FLOATS, dim_aliases
 from .arithmetic import unary_input
-from .errors import ArgumentError
+from ..errors import ArgumentError
 from .reduction import normalize_dims
 
 
 def isnan(input):  # noqa: A002
-    x = unary_input(input, "isnan").numpy()
+    x = unary_input(input, "isnan")._data
     return Tensor(np.isnan(x) if x.dtype in _FLOATS else np.zeros(x.shape, bool))
 
 
 def isinf(input):  # noqa: A002
     """True at +inf and -inf."""
-    x = unary_input(input, "isinf").numpy()
+    x = unary_input(input, "isinf")._data
     return Tensor(np.isinf(x) if x.dtype in _FLOATS else np.zeros(x.shape, bool))
 
 
 def isfinite(input):  # noqa: A002
     """True where the value is neither inf nor NaN."""
-    x = unary_input(input, "isfinite").numpy()
+    x = unary_input(input, "isfinite")._data
     return Tensor(np.isfinite(x) if x.dtype in _FLOATS else np.ones(x.shape, bool))
 
 
@@ -39,7 +39,7 @@ def isclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):  # noqa: A00
         raise ArgumentError(f"isclose: input is {a.dtype} but other is {b.dtype}; "
                             "both need the same dtype")
     _broadcast("isclose", a, b)
-    return Tensor(np.isclose(a.numpy(), b.numpy(), rtol=rtol, atol=atol,
+    return Tensor(np.isclose(a._data, b._data, rtol=rtol, atol=atol,
                              equal_nan=equal_nan))
 
 
@@ -70,16 +70,16 @@ logical_xor = _logical(np.logical_xor, "logical_xor")
 
 def logical_not(input):  # noqa: A002
     """True where the value is zero (or False); a bool tensor."""
-    return Tensor(np.logical_not(unary_input(input, "logical_not").numpy()))
+    return Tensor(np.logical_not(unary_input(input, "logical_not")._data))
 
 
 def _truth_reduction(np_fn, op):
     def reduce(input, dim=None, keepdim=False):  # noqa: A002
         x = unary_input(input, op)
-        out = np_fn(x.numpy(), axis=normalize_dims(dim, x.ndim, op), keepdims=keepdim)
+        out = np_fn(x._data, axis=normalize_dims(dim, x.ndim, op), keepdims=keepdim)
         return Tensor(np.asarray(out, dtype=np.uint8 if x.dtype == np.uint8 else bool))
     reduce.__name__ = reduce.__qualname__ = op
-    return reduce
+    return dim_aliases(reduce)
 
 
 any = _truth_reduction(np.any, "any")  # noqa: A001

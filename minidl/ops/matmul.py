@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..autograd import Function
+from ..errors import DTypeError
 from ..tensor import Tensor, ShapeError, _as_array
 from .shape import transpose, unsqueeze, reshape
 
@@ -54,6 +55,9 @@ def matmul(a, b):
     if a.ndim == 0 or b.ndim == 0:
         raise ShapeError(f"matmul: both operands need at least 1 dimension, got shapes "
                          f"{a.shape} and {b.shape}")
+    if a.dtype != b.dtype:  # (no promotion here, as in PyTorch)
+        raise DTypeError(f"matmul: both operands need the same dtype, got {a.dtype} and "
+                         f"{b.dtype}; convert one, e.g. b.to(a.dtype)")
     k_a = a.shape[-1]
     k_b = b.shape[0] if b.ndim == 1 else b.shape[-2]
     if k_a != k_b:
@@ -66,3 +70,18 @@ def matmul(a, b):
         raise ShapeError(f"matmul: batch dimensions of {a.shape} and {b.shape} do not "
                          "broadcast") from None
     return MatMul.apply(a, b)
+
+
+def linear(input, weight, bias=None):  # noqa: A002  (PyTorch's argument name)
+    """y = input @ weight^T + bias, as torch.nn.functional.linear: input (*, in),
+    weight (out, in) (or (in,) for a single output), bias (out,) or None."""
+    for name, t in (("input", input), ("weight", weight)):
+        if not isinstance(t, Tensor):
+            raise TypeError(f"linear: {name} must be a Tensor, got {type(t).__name__}")
+    if weight.ndim not in (1, 2) or input.ndim == 0 or \
+            input.shape[-1] != weight.shape[-1]:
+        raise ShapeError(f"linear: input of shape {input.shape} does not fit weight of "
+                         f"shape {weight.shape}; expected input (*, in_features) and "
+                         "weight (out_features, in_features)")
+    y = matmul(input, transpose(weight, 0, 1) if weight.ndim == 2 else weight)
+    return y if bias is None else y + bias

@@ -16,7 +16,7 @@ import numpy as np
 from ..autograd import Function
 from ..tensor import Tensor, ShapeError
 from .arithmetic import unary_input, where
-from .errors import ArgumentError
+from ..errors import ArgumentError
 from .reduction import expand
 from .shape import GetItem, IndexAdd, reshape, permute, _dim, _shape_arg
 
@@ -225,7 +225,7 @@ def repeat_interleave(input, repeats=None, dim=None, *, output_size=None):  # no
 
 def _counts(repeats, n, op):
     """repeats (int, or a tensor/list of ints) as an int64 array, one per element."""
-    counts = np.asarray(repeats.numpy() if isinstance(repeats, Tensor) else repeats)
+    counts = np.asarray(repeats._data if isinstance(repeats, Tensor) else repeats)
     if counts.dtype.kind not in "iu":
         raise ArgumentError(f"{op}: repeats must be integers, got dtype {counts.dtype}")
     if counts.ndim > 1 or (counts.ndim == 1 and n is not None and

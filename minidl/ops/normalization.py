@@ -97,8 +97,8 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
     if count == 0:  # an empty batch: nothing to normalize, nothing to learn from
         return _affine(x, weight, bias)
     x_hat, mu, var = _standardize(x, (0,) + tuple(range(2, x.ndim)), eps)
-    _update_running(running_mean, mu.numpy(), momentum)
-    _update_running(running_var, var.numpy() * (count / (count - 1)), momentum)
+    _update_running(running_mean, mu._data, momentum)
+    _update_running(running_var, var._data * (count / (count - 1)), momentum)
     return _affine(x_hat, weight, bias)
 
 
@@ -181,8 +181,8 @@ def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=
     if x.numel() == 0:
         return _affine(x, weight, bias)
     x_hat, mu, var = _standardize(x, tuple(range(2, x.ndim)), eps)
-    _update_running(running_mean, mu.numpy().mean(axis=0), momentum)
-    _update_running(running_var, var.numpy().mean(axis=0) * (count / (count - 1)),
+    _update_running(running_mean, mu._data.mean(axis=0), momentum)
+    _update_running(running_var, var._data.mean(axis=0) * (count / (count - 1)),
                     momentum)
     return _affine(x_hat, weight, bias)
 

@@ -88,9 +88,9 @@ def _geometry(op, shape, kernel_size, stride, padding, dilation, ceil_mode):
     for name, pair, low in (("kernel_size", k, 1), ("stride", s, 1),
                             ("dilation", d, 1), ("padding", p, 0)):
         if min(pair) < low:
-            raise ValueError(f"{op}: {name} must be >= {low}, got {pair}")
+            raise ShapeError(f"{op}: {name} must be >= {low}, got {pair}")
     if p[0] > k[0] // 2 or p[1] > k[1] // 2:
-        raise ValueError(f"{op}: padding {p} must be at most half the kernel size {k} "
+        raise ShapeError(f"{op}: padding {p} must be at most half the kernel size {k} "
                          f"(padding <= kernel_size // 2), so that every window holds "
                          f"part of the input")
     out_hw = tuple(pool_output_size(shape[2 + i], k[i], s[i], p[i], d[i], ceil_mode)
@@ -224,6 +224,7 @@ class AvgPool2d(Function):
 class AvgPool2dAdjoint(Function):
     # the transpose of AvgPool2d: spread each g[o] / divisor[o] over window o;
     # its own transpose (backward) is AvgPool2d again
+    keep_after_backward = ("windows",)  # (made from sizes: a second backward works)
     @staticmethod
     def forward(ctx, g, windows, in_shape):
         ctx.windows = windows
@@ -359,7 +360,7 @@ def max_unpool2d(input, indices, kernel_size, stride=None, padding=0, output_siz
     if not isinstance(indices, Tensor) or indices.dtype != np.int64:
         raise TypeError(f"{op}: indices must be an int64 Tensor (from max_pool2d with "
                         f"return_indices=True), got {getattr(indices, 'dtype', indices)}")
-    idx = indices.numpy().reshape(x.shape) if indices.shape == input.shape else None
+    idx = indices._data.reshape(x.shape) if indices.shape == input.shape else None
     if idx is None:
         raise ShapeError(f"{op}: indices of shape {indices.shape} must have the input's "
                          f"shape {input.shape}")

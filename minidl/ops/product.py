@@ -14,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..autograd import Function
-from ..tensor import Tensor, _FLOATS, int64
+from ..tensor import Tensor, _FLOATS, int64, dim_aliases
 from .arithmetic import unary_input, cast
 from .movement import flip
 from .scan import cumprod
@@ -37,7 +37,7 @@ class Prod(Function):
         g, y = g.reshape(ctx.kept), y.reshape(ctx.kept)
         if x.ndim == 0:
             return g, None, None
-        if not (x.numpy() == 0).any():
+        if not (x._data == 0).any():
             return g * (y / x), None, None
         if ctx.dim is not None:
             return g * products_of_others(x, ctx.dim), None, None
@@ -59,6 +59,7 @@ def products_of_others(x, d):
     return before * after
 
 
+@dim_aliases
 def prod(input, dim=None, keepdim=False, *, dtype=None):  # noqa: A002
     """The product of all elements, or along one dimension `dim` (an int). Integer and
     bool tensors give int64, as in PyTorch; dtype= casts the input first."""

@@ -1,19 +1,28 @@
-"""Reductions: sum, mean, max/min (amax/amin), var, std, logsumexp, argmax/argmin.
+"""Reductions: sum, mean, max/min (amax/amin), var, std, logsumexp, norm, argmax/argmin.
 
 A reduction's backward spreads the output gradient back over the reduced axes,
 which is broadcasting again -- so sum and expand (broadcast_to) are each other's
-backward, and everything else here is built from them.
+backward, and most of the rest is built from them.
+
+Every reduction takes PyTorch's dim=/keepdim= and numpy's axis=/keepdims= (as torch
+does). Where a derivative is undefined at an edge and PyTorch defines a value -- the
+std of identical values, the norm of a zero vector -- minidl gives PyTorch's value.
 """
 from __future__ import annotations
 
 import builtins
+import math
+import warnings
 from collections import namedtuple
 
 import numpy as np
 
 from ..autograd import Function
-from ..tensor import Tensor
-from .arithmetic import float_input, log, exp, sqrt, unary_input, cast
+from ..dtypes import FLOATS
+from ..errors import DTypeError
+from ..tensor import Tensor, ShapeError, dim_aliases
+from .arithmetic import (Sqrt, float_input, log, exp, abs, cast, where, unary_input,
+                         sign_of)
 from .shape import getitem
 
 
@@ -33,7 +42,7 @@ def normalize_dims(dim, ndim: int, op: str) -> tuple:
                              f"dimensions")
         out.append(int(d) % n)
     if len(set(out)) != len(out):
-        raise ValueError(f"{op}: dim {dim} repeats an axis")
+        raise ShapeError(f"{op}: dim {dim} repeats an axis")
     return tuple(sorted(out)) if ndim else ()
 
 
@@ -82,9 +91,13 @@ class Expand(Function):
         return sum_to(g, ctx.in_shape), None
 
 
+@dim_aliases
 def sum(x, dim=None, keepdim=False, *, dtype=None):  # noqa: A001
-    """Sum over dim (None: all); dtype= casts x first (e.g. to sum bools as int64)."""
+    """Sum over dim (all by default). dtype= casts x first; without it, integer and
+    bool tensors sum to int64, as in PyTorch."""
     x = unary_input(x, "sum")
+    if dtype is None and x.dtype not in FLOATS:
+        dtype = np.int64
     if dtype is not None:
         x = cast(x, dtype)
     return Sum.apply(x, normalize_dims(dim, x.ndim, "sum"), keepdim)
@@ -113,60 +126,123 @@ def expand(x, *shape):
     return Expand.apply(x, shape)
 
 
+class Mean(Function):
+    # d/dx mean(x) = 1/N everywhere: spread g / N back over x's shape
+    # (one op, as PyTorch's: it keeps only sizes, so a second backward works)
+    @staticmethod
+    def forward(ctx, x, dims, keepdim):
+        ctx.in_shape, ctx.kept = x.shape, keepdim_shape(x.shape, dims)
+        ctx.count = int(np.prod([x.shape[d] for d in dims]))
+        return np.sum(x, axis=dims, keepdims=keepdim) / x.dtype.type(ctx.count)
+
+    @staticmethod
+    def backward(ctx, g):
+        return expand(g.reshape(ctx.kept) / ctx.count, ctx.in_shape), None, None
+
+
+def floats_only(x, op: str) -> Tensor:
+    """mean, var, std, norms: PyTorch refuses integer input rather than guess a dtype."""
+    x = unary_input(x, op)
+    if x.dtype not in FLOATS:
+        raise DTypeError(f"{op}: needs a floating-point tensor, got dtype {x.dtype}; "
+                         f"convert it first, e.g. x.float().{op}(), or pass dtype=")
+    return x
+
+
+def _count(x, dims) -> int:
+    return int(np.prod([x.shape[d] for d in dims]))
+
+
+@dim_aliases
 def mean(x, dim=None, keepdim=False, *, dtype=None):
-    if dtype is not None:
-        x = cast(unary_input(x, "mean"), dtype)
-    x = float_input(x, "mean")
-    dims = normalize_dims(dim, x.ndim, "mean")
-    count = int(np.prod([x.shape[d] for d in dims]))
-    return sum(x, dims, keepdim) / count
+    x = unary_input(x, "mean")
+    x = floats_only(x if dtype is None else cast(x, dtype), "mean")
+    return Mean.apply(x, normalize_dims(dim, x.ndim, "mean"), keepdim)
 
 
 # ------------------------------------------------------------------ max and min
 class Amax(Function):
     # the gradient goes to the maximal element(s); ties share it equally
     @staticmethod
-    def forward(ctx, x, dims, keepdim):
-        out = np.max(x, axis=dims, keepdims=True)
-        hit = x == out
-        ctx.share = hit / np.sum(hit, axis=dims, keepdims=True).astype(x.dtype)
-        ctx.kept = out.shape
-        return out if keepdim else out.reshape(
-            [s for i, s in enumerate(x.shape) if i not in dims])
+    def forward(ctx, x, dims, keepdim, nan_wins):
+        return _extreme(ctx, np.max, x, dims, keepdim, nan_wins)
 
     @staticmethod
     def backward(ctx, g):
-        return g.reshape(ctx.kept) * Tensor(ctx.share), None, None
+        return g.reshape(ctx.kept) * Tensor(ctx.share), None, None, None
+
+
+class Amin(Amax):
+    # the same for the minimal element(s) (backward is Amax's)
+    @staticmethod
+    def forward(ctx, x, dims, keepdim, nan_wins):
+        return _extreme(ctx, np.min, x, dims, keepdim, nan_wins)
+
+
+def _extreme(ctx, reduce, x, dims, keepdim, nan_wins):
+    """max or min over dims, computed directly in x's dtype (so no integer overflows),
+    remembering each element's share of the gradient (floats only)."""
+    out = reduce(x, axis=dims, keepdims=True)
+    if x.dtype.kind == "f":
+        hit = x == out
+        if nan_wins:  # x.max() of data with NaNs: the NaNs share the gradient (PyTorch)
+            hit |= np.isnan(x) & np.isnan(out)
+        with np.errstate(invalid="ignore"):  # amax(dim) of NaNs: NaN gradient (PyTorch)
+            ctx.share = hit / np.sum(hit, axis=dims, keepdims=True).astype(x.dtype)
+        ctx.kept = out.shape
+    return out if keepdim else out.reshape(
+        [s for i, s in enumerate(x.shape) if i not in dims])
 
 
 MaxResult = namedtuple("MaxResult", ["values", "indices"])
 
 
+@dim_aliases
 def amax(x, dim=None, keepdim=False):
-    x = unary_input(x, "amax")
-    if x.numel() == 0:
-        raise ValueError(f"amax: cannot reduce an empty tensor of shape {x.shape}")
-    return Amax.apply(x, normalize_dims(dim, x.ndim, "amax"), keepdim)
+    return _reduce_extreme(Amax, x, dim, keepdim, "amax")
 
 
+@dim_aliases
 def amin(x, dim=None, keepdim=False):
-    return -amax(-unary_input(x, "amin"), dim, keepdim)
+    return _reduce_extreme(Amin, x, dim, keepdim, "amin")
 
 
+def _reduce_extreme(function, x, dim, keepdim, op, nan_wins=False):
+    x = unary_input(x, op)
+    dims = normalize_dims(dim, x.ndim, op)
+    _check_not_empty(x, dim, dims, op)
+    return function.apply(x, dims, keepdim, nan_wins)
+
+
+def _check_not_empty(x, dim, dims, op, error=ShapeError):
+    """max and min of nothing have no value (PyTorch's errors, with its classes)."""
+    if dim is None and x.numel() == 0:
+        raise error(f"{op}: cannot reduce an empty tensor of shape {x.shape}; give the "
+                    "dim to reduce")
+    for d in dims:
+        if x.shape[d] == 0:
+            raise IndexError(f"{op}: cannot reduce dim {d} of size 0 (shape {x.shape})")
+
+
+@dim_aliases
 def max(x, dim=None, keepdim=False):  # noqa: A001
     """x.max() -> the largest value (tied maxima share its gradient equally, as amax);
     x.max(dim) -> (values, indices), where the gradient of `values` goes only to the
     element at `indices` (the first maximum), exactly as in PyTorch."""
     if dim is None:
-        return amax(x)
-    indices = argmax(x, dim, keepdim)
-    return MaxResult(_take_along_dim(x, indices, dim, keepdim), indices)
+        return _reduce_extreme(Amax, x, None, False, "max", nan_wins=True)
+    return _extreme_along(np.argmax, x, dim, keepdim, "max")
 
 
+@dim_aliases
 def min(x, dim=None, keepdim=False):  # noqa: A001
     if dim is None:
-        return amin(x)
-    indices = argmin(x, dim, keepdim)
+        return _reduce_extreme(Amin, x, None, False, "min", nan_wins=True)
+    return _extreme_along(np.argmin, x, dim, keepdim, "min")
+
+
+def _extreme_along(np_arg, x, dim, keepdim, op):
+    indices = _arg_reduce(np_arg, x, dim, keepdim, op)
     return MaxResult(_take_along_dim(x, indices, dim, keepdim), indices)
 
 
@@ -174,24 +250,35 @@ def _take_along_dim(x, indices, dim, keepdim):
     """out[..., j, ...] = x[..., indices[..., j, ...], ...] along dim, written as an
     indexing op so that its backward scatters the gradient to exactly those elements."""
     d, = normalize_dims(dim, x.ndim, "max")
-    idx = indices.numpy() if keepdim else np.expand_dims(indices.numpy(), d)
+    idx = indices._data if keepdim else np.expand_dims(indices._data, d)
     grid = list(np.ix_(*[np.arange(n) for n in idx.shape]))  # open mesh over all axes
     grid[d] = idx
     values = getitem(x, tuple(grid))
     return values if keepdim else values.reshape(indices.shape)
 
 
+@dim_aliases
 def argmax(x, dim=None, keepdim=False):
     """Index of the largest value (over the flattened tensor when dim is None)."""
-    return _arg_reduce(np.argmax, x, dim, keepdim, "argmax")
+    return _arg_reduce(np.argmax, _not_bool(x, "argmax"), dim, keepdim, "argmax")
 
 
+@dim_aliases
 def argmin(x, dim=None, keepdim=False):
-    return _arg_reduce(np.argmin, x, dim, keepdim, "argmin")
+    return _arg_reduce(np.argmin, _not_bool(x, "argmin"), dim, keepdim, "argmin")
+
+
+def _not_bool(x, op):
+    x = unary_input(x, op)
+    if x.dtype == np.bool_:
+        raise DTypeError(f"{op}: does not support bool tensors (as PyTorch); use "
+                         f"x.int().{op}()")
+    return x
 
 
 def _arg_reduce(np_fn, x, dim, keepdim, op):
     x = unary_input(x, op)
+    _check_not_empty(x, dim, normalize_dims(dim, x.ndim, op), op, IndexError)
     if dim is None:
         return Tensor(np.int64(np_fn(x._data)))
     d, = normalize_dims(dim, x.ndim, op)
@@ -199,23 +286,58 @@ def _arg_reduce(np_fn, x, dim, keepdim, op):
 
 
 # ------------------------------------------------------------------ statistics
+class Var(Function):
+    # var = sum((x - mean)^2) / (N - correction);  d var/dx = 2 (x - mean) / (N - correction)
+    # (the path through the mean is left out: its gradient sums to 0 -- so, as in
+    # PyTorch, one inf among the values does not make every gradient NaN)
+    @staticmethod
+    def forward(ctx, x, dims, divisor, keepdim):
+        ctx.dims, ctx.divisor, ctx.kept = dims, divisor, keepdim_shape(x.shape, dims)
+        ctx.save_for_backward(x)
+        centered = x - np.mean(x, axis=dims, keepdims=True)
+        with np.errstate(divide="ignore", invalid="ignore"):  # divisor 0: NaN or inf
+            return np.sum(centered * centered, axis=dims, keepdims=keepdim) / divisor
+
+    @staticmethod
+    def backward(ctx, g):
+        x, = ctx.saved_tensors
+        scale = 2.0 / ctx.divisor if ctx.divisor else math.inf
+        centered = x - mean(x, ctx.dims, keepdim=True)
+        return g.reshape(ctx.kept) * centered * scale, None, None, None
+
+
+@dim_aliases
 def var(x, dim=None, unbiased=None, keepdim=False, *, correction=None):
     """Variance: sum((x - mean)^2) / (N - correction); correction=1 (unbiased) default."""
-    x = float_input(x, "var")
+    x = floats_only(x, "var")
     if isinstance(dim, bool):  # x.var(False): PyTorch's var(unbiased) overload
         dim, unbiased = None, dim
     if correction is None:
         correction = 0 if unbiased is False else 1
     dims = normalize_dims(dim, x.ndim, "var")
-    count = int(np.prod([x.shape[d] for d in dims]))
-    centered = x - mean(x, dims, keepdim=True)
-    return sum(centered * centered, dims, keepdim) / np.maximum(count - correction, 0)
+    dof = _count(x, dims) - correction
+    if dof <= 0:
+        warnings.warn("var(): degrees of freedom is <= 0 (correction >= the number of "
+                      "values reduced), so the result is NaN or inf", stacklevel=3)
+    return Var.apply(x, dims, builtins.max(dof, 0), keepdim)
 
 
+class Std(Sqrt):
+    # std = sqrt(var) (forward is Sqrt's);  d std / d var = 1 / (2 std), taken as 0
+    # where std == 0 (all values equal), as PyTorch does -- instead of 0 * inf = NaN
+    @staticmethod
+    def backward(ctx, g):
+        std, = ctx.saved_tensors
+        zero = std == 0
+        return where(zero, 0.0, g / (2 * where(zero, 1.0, std)))
+
+
+@dim_aliases
 def std(x, dim=None, unbiased=None, keepdim=False, *, correction=None):
-    return sqrt(var(x, dim, unbiased, keepdim, correction=correction))
+    return Std.apply(var(x, dim, unbiased, keepdim, correction=correction))
 
 
+@dim_aliases
 def logsumexp(x, dim, keepdim=False):
     """log(sum(exp(x))) computed stably: m + log(sum(exp(x - m))) with m = max(x)."""
     x = float_input(x, "logsumexp")
@@ -227,13 +349,93 @@ def logsumexp(x, dim, keepdim=False):
         [s for i, s in enumerate(out.shape) if i not in dims])
 
 
+@dim_aliases
 def var_mean(x, dim=None, unbiased=None, keepdim=False, *, correction=None):
     """(var(x, ...), mean(x, ...)) over the same dims, as torch.var_mean."""
     v = var(x, dim, unbiased, keepdim, correction=correction)
     return v, mean(x, None if isinstance(dim, bool) else dim, keepdim)
 
 
+@dim_aliases
 def std_mean(x, dim=None, unbiased=None, keepdim=False, *, correction=None):
     """(std(x, ...), mean(x, ...)) over the same dims, as torch.std_mean."""
     v, m = var_mean(x, dim, unbiased, keepdim, correction=correction)
-    return sqrt(v), m
+    return Std.apply(v), m
+
+
+# ------------------------------------------------------------------ norms
+class VectorNorm(Function):
+    # ||x||_p = (sum |x|^p)^(1/p);  d/dx = sign(x) |x|^(p-1) / ||x||^(p-1), with PyTorch's
+    # values at the edges: 0 where ||x|| = 0 (not 0/0); p = inf, -inf: the extreme |x|
+    # share the gradient (as amax); p = 1: sign(x); p = 0 (count of non-zeros): 0
+    @staticmethod
+    def forward(ctx, x, p, dims, keepdim):
+        a = np.abs(x)
+        if math.isinf(p):
+            kept = (np.max if p > 0 else np.min)(a, axis=dims, keepdims=True)
+        elif p == 0:
+            kept = np.sum(a != 0, axis=dims, keepdims=True).astype(x.dtype)
+        elif p == 1:
+            kept = np.sum(a, axis=dims, keepdims=True)
+        elif p == 2:
+            kept = np.sqrt(np.sum(a * a, axis=dims, keepdims=True))
+        else:
+            with np.errstate(divide="ignore"):  # 0 ** negative p = inf, as PyTorch
+                kept = np.sum(a ** p, axis=dims, keepdims=True) ** (1 / p)
+        ctx.p, ctx.dims, ctx.kept = p, dims, kept.shape
+        out = kept if keepdim else kept.reshape(
+            [s for i, s in enumerate(x.shape) if i not in dims])
+        ctx.save_for_backward(x, out)
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        x, norm = ctx.saved_tensors
+        g, norm, p = g.reshape(ctx.kept), norm.reshape(ctx.kept), ctx.p
+        sign = Tensor(sign_of(x._data))
+        if p == 0:
+            return Tensor(np.zeros_like(x._data)), None, None, None
+        if p == 1:
+            return g * sign, None, None, None
+        if math.isinf(p):
+            hit = (np.abs(x._data) == norm._data) | np.isnan(x._data)
+            share = hit / np.sum(hit, axis=ctx.dims, keepdims=True).astype(x.dtype)
+            return g * sign * Tensor(share), None, None, None
+        if p < 1:  # |x|^(p-1) is infinite at x = 0: that element gets 0
+            zero = x == 0
+            scaled = where(zero, 0.0, abs(where(zero, 1.0, x)) ** (p - 1))
+            return sign * scaled * g * norm ** (1 - p), None, None, None
+        flat = norm == 0
+        scale = where(flat, 0.0, g / where(flat, 1.0, norm) ** (p - 1))
+        if p == 2:
+            return x * scale, None, None, None
+        scaled = sign * abs(x) ** (p - 1) if p < 2 else x * abs(x) ** (p - 2)
+        return scaled * scale, None, None, None
+
+
+@dim_aliases
+def vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None):  # noqa: A002
+    """The p-norm (sum |x|^ord)^(1/ord) over dim (all elements by default), as
+    torch.linalg.vector_norm; ord may be any number, inf or -inf (max / min |x|)."""
+    x = unary_input(x, "vector_norm")
+    x = x if dtype is None else cast(x, dtype)
+    x = floats_only(x, "vector_norm")
+    if isinstance(ord, (bool, str)) or not isinstance(ord, (int, float, np.number)):
+        raise TypeError(f"vector_norm: ord must be a number, got {ord!r}")
+    dims = normalize_dims(dim, x.ndim, "vector_norm")
+    if math.isinf(ord):
+        _check_not_empty(x, dim, dims, f"vector_norm (ord={ord})")
+    return VectorNorm.apply(x, float(ord), dims, keepdim)
+
+
+@dim_aliases
+def norm(x, p="fro", dim=None, keepdim=False, dtype=None):
+    """torch.norm: a number p gives the vector p-norm over dim (all elements by
+    default); 'fro' the 2-norm; 'nuc' the nuclear norm (see linalg.matrix_norm)."""
+    if not isinstance(p, str):
+        return vector_norm(x, 2 if p is None else p, dim, keepdim, dtype=dtype)
+    if p == "fro" and (dim is None or isinstance(dim, int) or len(dim) <= 2):
+        return vector_norm(x, 2, dim, keepdim, dtype=dtype)
+    from ..linalg import matrix_norm  # (linalg builds on this file: import it late)
+    dim = tuple(range(unary_input(x, "norm").ndim)) if dim is None else dim
+    return matrix_norm(x, p, dim, keepdim, dtype=dtype)

@@ -13,7 +13,7 @@ from collections import namedtuple
 import numpy as np
 
 from ..autograd import Function, is_grad_enabled
-from ..tensor import Tensor, _FLOATS, int64
+from ..tensor import Tensor, _FLOATS, int64, dim_aliases
 from .arithmetic import unary_input, where, cast, clone, exp, log, abs
 from .elementwise import floats_only
 from .movement import flip
@@ -55,6 +55,7 @@ def _scan_input(input, dim, dtype, op):
     return x, (d if x.ndim else None)
 
 
+@dim_aliases
 def cumsum(input, dim, *, dtype=None):  # noqa: A002
     """Running sum along dim."""
     x, d = _scan_input(input, dim, dtype, "cumsum")
@@ -81,7 +82,7 @@ class CumProd(Function):
     def backward(ctx, g):
         x, y = ctx.saved_tensors
         d = ctx.dim
-        zero = x.numpy() == 0
+        zero = x._data == 0
         if not zero.any():
             return reversed_cumsum(g * y, d) / x, None
         if is_grad_enabled():
@@ -106,6 +107,7 @@ def cumprod_grad_direct(g, x, d):
     return permute(grad, *np.argsort(order))
 
 
+@dim_aliases
 def cumprod(input, dim, *, dtype=None):  # noqa: A002
     """Running product along dim (its gradient is right with zeros too)."""
     x, d = _scan_input(input, dim, dtype, "cumprod")
@@ -120,7 +122,7 @@ def _running_extremum(input, dim, accumulate, op, result):
     d = _dim(dim, max(x.ndim, 1), op)
     if x.ndim == 0:
         return result(GetItem.apply(x, ()), Tensor(np.int64(0)))
-    a = x.numpy()
+    a = x._data
     running = accumulate(a, axis=d)
     hit = a == running
     if a.dtype in _FLOATS:
@@ -132,11 +134,13 @@ def _running_extremum(input, dim, accumulate, op, result):
     return result(values, indices)
 
 
+@dim_aliases
 def cummax(input, dim):  # noqa: A002
     """(values, indices): the running maximum along dim and where it was found."""
     return _running_extremum(input, dim, np.maximum.accumulate, "cummax", CummaxResult)
 
 
+@dim_aliases
 def cummin(input, dim):  # noqa: A002
     """(values, indices): the running minimum along dim and where it was found."""
     return _running_extremum(input, dim, np.minimum.accumulate, "cummin", CumminResult)
@@ -170,6 +174,7 @@ class LogCumSumExp(Function):
         return part(positive) - part(negative), None
 
 
+@dim_aliases
 def logcumsumexp(input, dim):  # noqa: A002
     """log(cumsum(exp(input))) along dim, without overflow."""
     x = unary_input(input, "logcumsumexp")

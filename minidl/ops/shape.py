@@ -1,16 +1,26 @@
 """Shape ops: reshape (view, flatten, squeeze, unsqueeze), permute (transpose),
-indexing (getitem) and its adjoint scatter-add, cat/stack, and constant padding.
+indexing (getitem) and its adjoint scatter-add, writing into a region (CopySlices, for
+x[i] = v and in-place edits of views), cat/stack, and constant padding.
 
 None of these change values, only where they sit, so each backward just moves the
 gradient back: reshape it back, permute it back, scatter it back, slice it back.
+
+Views: when numpy returns a view (reshape of contiguous data, permute, expand, basic
+indexing), the output shares its input's memory, and autograd makes it a view of the
+input's base tensor (autograd._link_view): one version counter, and the list of
+steps that makes the view from the base, so replay_view can make it again.
 """
 from __future__ import annotations
 
+import functools
+import warnings
+
 import numpy as np
 
-from ..autograd import Function
-from ..tensor import Tensor, ShapeError, _index_arrays
-from .arithmetic import unary_input
+from ..autograd import Function, no_grad
+from ..dtypes import promote_types
+from ..tensor import Tensor, ShapeError, _as_array, _index_arrays
+from .arithmetic import cast, unary_input
 
 
 # ------------------------------------------------------------------ reshape family
@@ -61,7 +71,7 @@ def flatten(x, start_dim=0, end_dim=-1):
         return reshape(x, 1)
     s, e = _dim(start_dim, x.ndim, "flatten"), _dim(end_dim, x.ndim, "flatten")
     if s > e:
-        raise ValueError(f"flatten: start_dim {start_dim} comes after end_dim {end_dim}")
+        raise ShapeError(f"flatten: start_dim {start_dim} comes after end_dim {end_dim}")
     merged = int(np.prod(x.shape[s:e + 1]))  # (not -1: ambiguous when x is empty)
     return reshape(x, x.shape[:s] + (merged,) + x.shape[e + 1:])
 
@@ -102,7 +112,7 @@ def permute(x, *dims):
     given = _shape_arg(dims)
     dims = tuple(_dim(d, x.ndim, "permute") for d in given) if x.ndim else given
     if sorted(dims) != list(range(x.ndim)):
-        raise ValueError(f"permute: dims {given} are not a permutation of the "
+        raise ShapeError(f"permute: dims {given} are not a permutation of the "
                          f"{x.ndim} dimensions of a tensor of shape {x.shape}")
     return x if dims == tuple(range(x.ndim)) else Permute.apply(x, dims)
 
@@ -152,21 +162,71 @@ def _is_basic(index) -> bool:
                for i in items)
 
 
-def _normalize_index(index):
+def normalize_index(index):
+    """An index for numpy: Tensors and lists inside it become arrays (of ints/bools)."""
     index = _index_arrays(index)
     items = index if isinstance(index, tuple) else (index,)
-    items = tuple(np.asarray(i) if isinstance(i, list) else i for i in items)
-    for i in items:
-        if isinstance(i, np.ndarray) and i.dtype.kind not in "iub":
-            raise IndexError(f"getitem: index arrays must hold integers or bools, got "
-                             f"dtype {i.dtype}")
+    items = tuple(_index_item(i) for i in items)
     return items if isinstance(index, tuple) else items[0]
 
 
+def _index_item(i):
+    if isinstance(i, list):
+        i = np.asarray(i)
+    if isinstance(i, np.ndarray):
+        if i.dtype.kind not in "iub":
+            raise IndexError(f"getitem: index arrays must hold integers or bools, got "
+                             f"dtype {i.dtype}")
+        if i.dtype == np.uint8:  # PyTorch's old byte masks: still masks, with a warning
+            warnings.warn("getitem: indexing with a uint8 tensor is deprecated (it is a "
+                          "mask, as in PyTorch); use a bool tensor", stacklevel=4)
+            i = i.astype(bool)
+        if i.ndim == 0 and i.dtype.kind in "iu":  # a 0-d integer tensor is an integer
+            return int(i)
+    if isinstance(i, slice) and i.step is not None and i.step <= 0:
+        raise ValueError(f"getitem: slice step must be greater than zero, got {i.step} "
+                         "(as in PyTorch; to reverse, use flip)")
+    return i
+
+
+def _is_int(i) -> bool:
+    return isinstance(i, (int, np.integer)) and not isinstance(i, (bool, np.bool_))
+
+
+def split_integer_indices(index):
+    """PyTorch's indexing order: integers first, then the rest.
+
+    PyTorch applies each integer index first (removing its dim), then indexes what is
+    left as numpy does. numpy instead treats an integer standing next to index arrays
+    as one more index array, which changes where the result's dims go: for x of shape
+    (5, 6, 7), x[1, :, [0, 1]] has shape (6, 2) in PyTorch but (2, 6) in numpy.
+    Returns (integers, rest) -- two indexes to apply one after the other -- or None
+    when there is nothing to split (numpy's answer is PyTorch's).
+    """
+    items = index if isinstance(index, tuple) else (index,)
+    arrays = [i for i in items if isinstance(i, (np.ndarray, bool, np.bool_))]
+    if not arrays or not any(_is_int(i) for i in items):
+        return None
+    integers = []
+    for i in items:  # keep each integer at its dim; every other dim stays whole
+        if _is_int(i) or i is Ellipsis:
+            integers.append(i)
+        elif isinstance(i, slice):
+            integers.append(slice(None))
+        elif isinstance(i, np.ndarray):  # an index array covers 1 dim, a mask ndim
+            integers.extend([slice(None)] * (i.ndim if i.dtype == np.bool_ else 1))
+        # (None and Python bools cover no dim of x)
+    return tuple(integers), tuple(i for i in items if not _is_int(i))
+
+
 def getitem(x, index):
-    """x[index] with ints, slices, None, ..., integer arrays and boolean masks."""
+    """x[index] with ints, slices, None, ..., integer arrays and boolean masks, with
+    PyTorch's rules (integers applied first; no negative steps)."""
     x = unary_input(x, "getitem")
-    index = _normalize_index(index)
+    index = normalize_index(index)
+    split = split_integer_indices(index)
+    if split is not None:
+        return getitem(getitem(x, split[0]), split[1])
     try:
         x._data[index]  # validate first, so the error names the op and shapes
     except IndexError as e:
@@ -175,12 +235,93 @@ def getitem(x, index):
     return GetItem.apply(x, index)
 
 
+# ------------------------------------------------------------------ writing into a region
+def replay_view(t, steps):
+    """Make again, from tensor t (a view's base), the view that `steps` describes:
+    each step is (Function, its arguments with None where the tensor goes, position)."""
+    for function, args, i in steps:
+        t = function.apply(*args[:i], t, *args[i + 1:])
+    return t
+
+
+def _write_region(array, steps, value):
+    """array's region `steps` = value, in place. (A last getitem step is assigned
+    through, as numpy's a[index] = v, so that it may be advanced indexing.)"""
+    with no_grad():
+        if steps and steps[-1][0] is GetItem:
+            assign(replay_view(Tensor(array), steps[:-1])._data, steps[-1][1][1], value)
+        else:
+            replay_view(Tensor(array), steps)._data[...] = value
+
+
+class CopySlices(Function):
+    # out = base with its region `steps` replaced by value (broadcast to the region)
+    # d/dbase = g with that region zeroed;  d/dvalue = g read at the region
+    @staticmethod
+    def forward(ctx, base, value, steps):
+        ctx.steps = steps  # (released after backward unless it is the whole tensor)
+        out = np.copy(base, order="K")  # (same memory layout: the steps stay views)
+        _write_region(out, steps, value)
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        gb = gv = None
+        if ctx.needs_input_grad[0]:
+            gb = CopySlices.apply(g, Tensor(np.zeros((), g.dtype)), ctx.steps)
+        if ctx.needs_input_grad[1]:
+            gv = replay_view(g, ctx.steps)
+        return gb, gv, None
+
+
+def index_parts(index) -> tuple:
+    """The numpy indexes that, applied one after the other, index as PyTorch does
+    (integers first: see split_integer_indices); () for the whole tensor (...)."""
+    if index is Ellipsis:
+        return ()
+    split = split_integer_indices(index)
+    return (index,) if split is None else split
+
+
+def assign(array, index, values):
+    """array[index] = values in place, with PyTorch's indexing order."""
+    parts = index_parts(index) or (Ellipsis,)
+    for part in parts[:-1]:
+        array = array[part]  # (integers: a view)
+    array[parts[-1]] = values
+
+
+def copy_slices(base, value, steps):
+    """base with its region `steps` (a view's steps, see replay_view) replaced by value."""
+    return CopySlices.apply(base, value, steps)
+
+
+def set_region(x, index, value):
+    """x with x[index] replaced by value (broadcast), as a new tensor: what x[index] =
+    value computes when it is recorded in the graph (`index` from normalize_index)."""
+    value = value if isinstance(value, Tensor) else Tensor(_as_array(value))
+    if value.dtype != x.dtype:
+        value = cast(value, x.dtype)
+    parts = index_parts(index)
+    steps = tuple((GetItem, (None, part), 0) for part in parts)
+    region = x._data
+    for part in parts:
+        region = region[part]
+    try:
+        np.broadcast_to(value._data, region.shape)
+    except ValueError:
+        raise ShapeError(f"setitem: a value of shape {value.shape} cannot be broadcast "
+                         f"to the region {index!r} of shape {region.shape} of a tensor "
+                         f"of shape {x.shape}") from None
+    return copy_slices(x, value, steps)
+
+
 # ------------------------------------------------------------------ cat and stack
 class Cat(Function):
     # backward: slice the gradient back into the pieces
     @staticmethod
     def forward(ctx, dim, *xs):
-        ctx.bounds = np.cumsum([0] + [x.shape[dim] for x in xs])
+        ctx.bounds = tuple(int(b) for b in np.cumsum([0] + [x.shape[dim] for x in xs]))
         ctx.dim = dim
         return np.concatenate(xs, axis=dim)
 
@@ -188,7 +329,7 @@ class Cat(Function):
     def backward(ctx, g):
         grads = []
         for lo, hi in zip(ctx.bounds[:-1], ctx.bounds[1:]):
-            index = (slice(None),) * ctx.dim + (slice(int(lo), int(hi)),)
+            index = (slice(None),) * ctx.dim + (slice(lo, hi),)
             grads.append(getitem(g, index))
         return (None, *grads)
 
@@ -208,7 +349,8 @@ def cat(tensors, dim=0):
                                      enumerate(zip(t.shape, ref.shape)) if i != d):
             raise ShapeError(f"cat: shapes {ref.shape} and {t.shape} differ outside "
                              f"dimension {dim}")
-    return Cat.apply(d, *tensors)
+    dtype = functools.reduce(promote_types, [t.dtype for t in tensors])  # as for +
+    return Cat.apply(d, *[cast(t, dtype) for t in tensors])
 
 
 concatenate = cat

@@ -19,9 +19,9 @@ import numpy as np
 
 from ..autograd import Function
 from ..kernels import select
-from ..tensor import Tensor, _FLOATS
+from ..tensor import Tensor, _FLOATS, dim_aliases
 from .arithmetic import unary_input
-from .errors import ArgumentError
+from ..errors import ArgumentError
 from .indexing import gather
 from .shape import _dim
 
@@ -35,7 +35,7 @@ def _rows(x, d):
     """A copy of x's values with dim d moved last, as a (rows, n) array for the
     kernels to permute (bool as uint8), and a function that puts (rows, m) results
     back in place of dim d."""
-    a = np.moveaxis(x.numpy(), d, -1)
+    a = np.moveaxis(x._data, d, -1)
     lead = a.shape[:-1]
     keys = np.array(a.reshape(int(np.prod(lead)), a.shape[-1]), order="C")  # a copy
     if keys.dtype == np.bool_:
@@ -49,7 +49,7 @@ def _rows(x, d):
 def _stable_argsort(x, d, descending):
     """Positions in sorted order, ties in input order (NaN last ascending, first
     descending): descending is the ascending sort of the reversed array, reversed."""
-    a = x.numpy()
+    a = x._data
     if not descending:
         return np.argsort(a, axis=d, kind="stable")
     n = a.shape[d]
@@ -112,6 +112,7 @@ def topk(input, k, dim=-1, largest=True, sorted=True):  # noqa: A002
     return TopkResult(gather(x, d, indices), indices)
 
 
+@dim_aliases
 def kthvalue(input, k, dim=-1, keepdim=False):  # noqa: A002
     """(values, indices) of the k-th smallest element along dim (k counts from 1)."""
     x, d = _select_input(input, k, dim, "kthvalue", 1)
@@ -148,6 +149,7 @@ class MedianAll(Function):
         return g * Tensor(ctx.share.astype(g.dtype))
 
 
+@dim_aliases
 def median(input, dim=None, keepdim=False):  # noqa: A002
     """median(x): the lower median of all elements (NaN if there is one).
     median(x, dim): (values, indices) per slice; of tied values the one first in
@@ -161,7 +163,7 @@ def median(input, dim=None, keepdim=False):  # noqa: A002
         return MedianAll.apply(x)
     if x.ndim == 0:
         return MedianResult(*_element_itself(x))
-    a = x.numpy()
+    a = x._data
     n = a.shape[d]
     idx = np.take(np.argsort(a, axis=d, kind="stable"), [(n - 1) // 2], axis=d)
     if a.dtype in _FLOATS:

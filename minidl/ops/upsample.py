@@ -96,6 +96,7 @@ def _run(kernel, a, taps, out_hw):
 
 class Bilinear(Function):
     # out = B x, B the blend of kernels/interpolate.py  =>  dx = B^T g
+    keep_after_backward = ("taps",)  # (made from sizes alone: a second backward works)
     @staticmethod
     def forward(ctx, x, taps):
         ctx.taps, ctx.in_hw = taps, x.shape[2:]
@@ -108,6 +109,7 @@ class Bilinear(Function):
 
 class BilinearAdjoint(Function):
     # out = B^T g  =>  dg = B gg
+    keep_after_backward = ("taps",)
     @staticmethod
     def forward(ctx, g, taps, in_hw):
         ctx.taps = taps
