@@ -37,8 +37,8 @@ def test_a_step_has_a_triangular_jacobian_with_the_gates_on_its_diagonal():
     for j in range(4):
         e = np.zeros((1, 4))
         e[0, j] = 1e-6
-        up = step(minidl.tensor(z + e, dtype=minidl.float64), c)[0].numpy()
-        down = step(minidl.tensor(z - e, dtype=minidl.float64), c)[0].numpy()
+        up = step(minidl.tensor(z + e, dtype=minidl.float64), c)[0].detach().numpy()
+        down = step(minidl.tensor(z - e, dtype=minidl.float64), c)[0].detach().numpy()
         jacobian[:, j] = (up - down)[0] / 2e-6
     # reverse order: output i depends on inputs j > i only, besides itself
     assert np.allclose(np.tril(jacobian, -1), 0, atol=1e-8)

@@ -276,7 +276,7 @@ def test_grid_sample_matches_pytorch(mode, padding, align, dtype):
     (out_t * torch.tensor(upstream)).sum().backward()
     tol = dict(rtol=1e-4, atol=1e-4) if dtype == "float32" else dict(rtol=1e-10,
                                                                       atol=1e-12)
-    np.testing.assert_allclose(out_m.numpy(), out_t.detach().numpy(), **tol)
+    np.testing.assert_allclose(out_m.detach().numpy(), out_t.detach().numpy(), **tol)
     for m, t in zip(ours, theirs):
         np.testing.assert_allclose(m.grad.numpy(), t.grad.numpy(), **tol)
 
@@ -308,7 +308,7 @@ def test_affine_grid_matches_pytorch(size, align):
     theirs = torch.tensor(theta, requires_grad=True)
     out_m, out_t = F.affine_grid(ours, size, align), \
         torch.nn.functional.affine_grid(theirs, size, align)
-    np.testing.assert_allclose(out_m.numpy(), out_t.detach().numpy(), atol=1e-14)
+    np.testing.assert_allclose(out_m.detach().numpy(), out_t.detach().numpy(), atol=1e-14)
     upstream = np.random.default_rng(2).standard_normal(out_t.shape)
     (out_m * md.tensor(upstream)).sum().backward()
     (out_t * torch.tensor(upstream)).sum().backward()
