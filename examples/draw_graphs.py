@@ -7,18 +7,16 @@ through, from the parameters (green) down to the loss (red), for a batch of 2 im
 The images need no gradient, so they are not in the graph.
 """
 import pathlib
-import sys
 
 import minidl
 import minidl.functional as F
 from minidl import viz
+from models import SeedCNN
+
+from flags import add_out, add_seed, check_out_dir, parser
+from train_mlp import make_mlp
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "examples"))
-from models import SeedCNN  # noqa: E402
-from train_mlp import make_mlp  # noqa: E402
-from flags import add_out, add_seed, check_out_dir, parser  # noqa: E402
 
 
 def draw(model, title, path):

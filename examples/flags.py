@@ -16,7 +16,7 @@ import os
 import pathlib
 import tempfile
 
-from minidl.fileio import writable_target
+from minidl.tools.fileio import writable_target
 
 
 def fail(args, message: str):

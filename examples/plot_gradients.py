@@ -21,7 +21,6 @@ layer's output and the gradient of the loss w.r.t. its pre-activation. Writes to
 (A run is --steps long and writes no checkpoint: there is no --epochs or --resume.)
 """
 import pathlib
-import sys
 
 import numpy as np
 from tqdm import tqdm
@@ -30,11 +29,10 @@ import minidl
 import minidl.functional as F
 from minidl import nn, optim
 from minidl.data import DataLoader
-from minidl.plot import plot_layer_histograms, plot_layer_curves
+from minidl.tools.plot import plot_layer_histograms, plot_layer_curves
 
-sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
-from training import parse_args, load_mnist, check_finite, run_script  # noqa: E402
-from flags import check_out_dir, positive_int  # noqa: E402
+from training import parse_args, load_mnist, check_finite, run_script
+from flags import check_out_dir, positive_int
 
 DEPTH, WIDTH = 8, 256
 

@@ -29,7 +29,7 @@ import numpy as np
 
 import minidl
 from minidl import nn
-from minidl.serialization import CheckpointError
+from minidl.tools.serialization import CheckpointError
 
 from flags import check_out_dir, fail
 from training import Divergence

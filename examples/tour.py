@@ -2,12 +2,14 @@
 
     python examples/tour.py [--out runs/tour]
 
-1. build a tiny expression (one neuron, its squared error and a weight penalty);
-2. print the graph that autograd recorded for it;
-3. run backward by hand, one node at a time, exactly as minidl/autograd.py does;
-4. check those gradients with finite differences (minidl.gradcheck), and watch
-   gradcheck catch a wrong derivative;
-5. write a new op, swish, as a Function, and check its first and second derivatives;
+1. build a tiny expression (one neuron, its squared error and a weight penalty),
+   naming every intermediate result;
+2. print the graph that autograd recorded for it, in the order forward computed it;
+3. run backward by hand, one node at a time, exactly as minidl/autograd.py does,
+   printing each node's local derivative and what it passes on (the chain rule);
+4. check those gradients with finite differences (minidl.gradcheck);
+5. write a new op, swish(x) = x * sigmoid(x), as a Function; check its first and
+   second derivatives, and watch gradcheck catch a swish with a wrong derivative;
 6. a one-layer convolution on a 4x4 image, computed as one matrix product through
    im2col (minidl/kernels/im2col.py).
 
@@ -17,7 +19,6 @@ a matrix product). Runs in a few
 seconds; everything is float64 and deterministic.
 """
 import pathlib
-import sys
 
 import numpy as np
 from matplotlib.figure import Figure
@@ -30,11 +31,10 @@ from minidl.autograd import Function
 from minidl.gradcheck import GradcheckError
 from minidl.kernels.im2col import im2col
 from minidl.ops.arithmetic import float_input
-from minidl.plot import save_figure
-from minidl.viz import draw_graph
+from minidl.tools.plot import save_figure
+from minidl.tools.viz import draw_graph
 
-sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
-from flags import add_out, check_out_dir, parser  # noqa: E402
+from flags import add_out, check_out_dir, parser
 
 
 def heading(text):
@@ -48,13 +48,33 @@ def scalar(value, requires_grad=False):
 # --------------------------------------------------------------------------------------
 # 1. A tiny expression
 # --------------------------------------------------------------------------------------
+# Every node of the expression: its formula, and its local derivative with respect to
+# each input that needs a gradient (the constants 0.5, 0.8, 2 and 0.1 need none).
+FORMULAS = {
+    "wx": ("w * x", {"w": "x"}),
+    "z": ("wx + b", {"wx": "1", "b": "1"}),
+    "h": ("tanh(z)", {"z": "1 - h^2"}),
+    "err": ("h - 0.8", {"h": "1"}),
+    "sq": ("err^2", {"err": "2 err"}),
+    "w2": ("w^2", {"w": "2 w"}),
+    "pen": ("0.1 * w2", {"w2": "0.1"}),
+    "L": ("sq + pen", {"sq": "1", "pen": "1"}),
+}
+
+
 def neuron_loss(w, b, x=0.5, target=0.8, decay=0.1):
-    """L = (tanh(w x + b) - target)^2 + decay w^2, and its named intermediate tensors."""
-    z = w * x + b
+    """L = (tanh(w x + b) - target)^2 + decay w^2, and every intermediate tensor by
+    name, in the order they are computed (the keys of FORMULAS)."""
+    wx = w * x
+    z = wx + b
     h = minidl.tanh(z)
     err = h - target
-    L = err ** 2 + decay * w ** 2
-    return L, {"z": z, "h": h, "err": err, "L": L}
+    sq = err ** 2
+    w2 = w ** 2
+    pen = decay * w2
+    L = sq + pen
+    return L, {"wx": wx, "z": z, "h": h, "err": err, "sq": sq, "w2": w2, "pen": pen,
+               "L": L}
 
 
 def step_expression():
@@ -64,7 +84,7 @@ def step_expression():
     print("One neuron with input x = 0.5, its squared error against 0.8, and a penalty on"
           "\nits weight:   L = (tanh(w*x + b) - 0.8)^2 + 0.1*w^2,   w = -1.5, b = 0.25")
     for name, t in named.items():
-        print(f"  {name:>3} = {t.item():+.6f}   {t!r}")
+        print(f"  {name:>3} = {FORMULAS[name][0]:<9} = {t.item():+.6f}   {t!r}")
     print("Every result remembers the op that made it in .grad_fn (a graph node);"
           "\nw and b are leaves: we made them ourselves, with requires_grad=True.")
     return w, b, L, {**{id(t): n for n, t in named.items()}, id(w): "w", id(b): "b"}
@@ -74,40 +94,46 @@ def step_expression():
 # 2. The graph, as text
 # --------------------------------------------------------------------------------------
 def describe(t, names):
-    """One line about tensor t: its name (if it has one), value, and what made it."""
-    label = f"{names[id(t)]} = " if id(t) in names else ""
-    value = f"{t.item():+.4f}" if t.numel() == 1 else f"shape {t.shape}"
-    if t.grad_fn is not None:
-        return f"{label}{value}  <- {t.grad_fn.name()}"
-    kind = "leaf, requires_grad" if t.requires_grad else "constant"
-    return f"{label}{value}  ({kind})"
+    """A tensor as the graph sees it: its name, or its value if it is a constant."""
+    return names.get(id(t), f"{t.item():g}")
 
 
-def graph_lines(t, names, prefix="", seen=None):
-    """The backward graph under t as an indented tree: each node's children are the
-    inputs of the op that made it (ctx.inputs), the edges backward walks."""
-    seen = set() if seen is None else seen  # a node feeding two others is expanded once
-    if t.grad_fn is None or id(t) in seen:
-        return []
-    seen.add(id(t))
-    inputs = [x for x in t.grad_fn.inputs if isinstance(x, minidl.Tensor)]
-    lines = []
-    for i, x in enumerate(inputs):
-        last = i == len(inputs) - 1
-        lines.append(prefix + ("└── " if last else "├── ") + describe(x, names))
-        lines += graph_lines(x, names, prefix + ("    " if last else "│   "), seen)
+def graph_lines(L, names):
+    """One line per node, inputs before the nodes computed from them (the order
+    forward ran), each with the op that made it and the tensors it read
+    (grad_fn.inputs: the edges backward walks in reverse)."""
+    lines, done = [], set()
+
+    def visit(t):
+        if id(t) in done or not t.requires_grad:
+            return  # constants are not nodes
+        done.add(id(t))
+        if t.grad_fn is None:
+            lines.append(f"  {names[id(t)]:>3} = {t.item():+.4f}   leaf (requires_grad)")
+            return
+        inputs = [x for x in t.grad_fn.inputs if isinstance(x, minidl.Tensor)]
+        for x in inputs:
+            visit(x)
+        inputs = ", ".join(describe(x, names) for x in inputs)
+        lines.append(f"  {names[id(t)]:>3} = {t.item():+.4f}   {t.grad_fn.name():<13}"
+                     f"<- {inputs}")
+
+    visit(L)
     return lines
 
 
 def step_graph(L, names, w, b, out):
     heading("2. The graph autograd recorded")
-    print(describe(L, names))
+    print("One line per node, in the order forward computed them; '<-' names what each"
+          "\nnode was computed from (backward follows these arrows the other way):")
     print("\n".join(graph_lines(L, names)))
-    print("Read it bottom-up for the forward pass, top-down for backward. w appears twice"
-          "\n(in w*x and in w^2): its two gradient contributions will be added.")
+    print("The numbers after '<-' (0.5, 0.8, 2, 0.1) are constants: no gradient flows to"
+          "\nthem, so they are not nodes. w feeds two nodes (wx and w2): its two gradient"
+          "\ncontributions will be added.")
     draw_graph(L, path=out / "graph.png", params={"w": w, "b": b},
                title="L = (tanh(w x + b) - 0.8)^2 + 0.1 w^2")
-    print(f"The same graph as a picture (minidl.viz.draw_graph): {out / 'graph.png'}")
+    print(f"The same graph as a picture (minidl.viz.draw_graph): {out / 'graph.png'};"
+          "\nit too runs forward from top to bottom and leaves the constants out.")
 
 
 # --------------------------------------------------------------------------------------
@@ -126,17 +152,23 @@ def manual_backward(L, names):
             if isinstance(node, minidl.Tensor):        # a leaf: all its shares arrived
                 leaves[id(node)] = g
                 continue
-            in_grads = node.function.backward(node, g)
-            in_grads = in_grads if isinstance(in_grads, tuple) else (in_grads,)
-            out = node._output_tensor()
-            print(f"  {node.name():<13} gets dL/d({names.get(id(out), 'its output')}) = "
-                  f"{g.item():+.6f}")
-            for x, parent, gx in zip(node.inputs, node.parents, in_grads):
+            name = names[id(node._output_tensor())]
+            print(f"  {node.name()} for {name} = {FORMULAS[name][0]}, with dL/d{name} "
+                  f"= {g.item():+.6f}; local derivatives:")
+            local = as_tuple(node.function.backward(node, scalar(1.0)))  # d name/d input
+            shares = as_tuple(node.function.backward(node, g))           # g * local
+            for x, parent, d, gx in zip(node.inputs, node.parents, local, shares):
                 if parent is None or gx is None:
                     continue  # constants need no gradient
-                print(f"  {'':<13}   sends {gx.item():+.6f} to {describe(x, names)}")
+                i = describe(x, names)
+                print(f"      d{name}/d{i} = {FORMULAS[name][1][i]} = {d.item():+.6f}, so "
+                      f"{i} gets {g.item():+.6f} * {d.item():+.6f} = {gx.item():+.6f}")
                 grads[parent] = grads[parent] + gx if parent in grads else gx
     return {names[k]: v.item() for k, v in leaves.items()}
+
+
+def as_tuple(grads):
+    return grads if isinstance(grads, tuple) else (grads,)
 
 
 def step_backward(w, b, L, names):
@@ -145,6 +177,8 @@ def step_backward(w, b, L, names):
           "\nown local derivative (the chain rule) and passes the result to its inputs:")
     by_hand = manual_backward(L, names)
     L.backward()
+    print("w got two shares (from wx and from w2); the engine adds them, as it adds"
+          "\neverything that arrives at one node.")
     print(f"By hand:      dL/dw = {by_hand['w']:+.6f}   dL/db = {by_hand['b']:+.6f}")
     print(f"L.backward(): dL/dw = {w.grad.item():+.6f}   dL/db = {b.grad.item():+.6f}")
     same = np.isclose(by_hand["w"], w.grad.item()) and np.isclose(by_hand["b"],
@@ -155,6 +189,19 @@ def step_backward(w, b, L, names):
 
 # --------------------------------------------------------------------------------------
 # 4. Checking gradients with finite differences
+# --------------------------------------------------------------------------------------
+def step_gradcheck(w, b):
+    heading("4. gradcheck: autograd against finite differences")
+    print("gradcheck nudges each input by +-eps and compares (f(x+eps) - f(x-eps)) / 2eps"
+          "\nwith the gradient from backward, for every input element (float64 needed).")
+    ok = minidl.gradcheck(lambda w, b: neuron_loss(w, b)[0],
+                          (w.detach().requires_grad_(), b.detach().requires_grad_()))
+    print(f"  gradcheck(neuron_loss, (w, b)) -> {ok}")
+    return ok
+
+
+# --------------------------------------------------------------------------------------
+# 5. A new op: swish(x) = x * sigmoid(x), as a Function
 # --------------------------------------------------------------------------------------
 class Swish(Function):
     # swish(x) = x s(x), s = sigmoid;   d/dx swish = s + x s (1 - s)
@@ -184,29 +231,8 @@ class SwishForgotProductRule(Swish):
         return g * minidl.sigmoid(x)
 
 
-def step_gradcheck(w, b):
-    heading("4. gradcheck: autograd against finite differences")
-    print("gradcheck nudges each input by +-eps and compares (f(x+eps) - f(x-eps)) / 2eps"
-          "\nwith the gradient from backward, for every input element (float64 needed).")
-    ok = minidl.gradcheck(lambda w, b: neuron_loss(w, b)[0],
-                          (w.detach().requires_grad_(), b.detach().requires_grad_()))
-    print(f"  gradcheck(neuron_loss, (w, b)) -> {ok}")
-    x = minidl.randn(5, dtype=minidl.float64, requires_grad=True)
-    try:
-        minidl.gradcheck(SwishForgotProductRule.apply, (x,))
-        caught = False
-    except GradcheckError as e:
-        caught = True
-        print(f"  a swish whose backward forgets the product rule fails, as it should:"
-              f"\n    GradcheckError: {e}")
-    return ok, caught
-
-
-# --------------------------------------------------------------------------------------
-# 5. A custom Function: swish
-# --------------------------------------------------------------------------------------
 def step_swish(out):
-    heading("5. A new op: swish as a Function")
+    heading("5. A new op: swish(x) = x * sigmoid(x), as a Function")
     print("Swish.forward computes on numpy arrays; Swish.backward returns the gradient"
           "\nwritten with Tensor ops, so autograd can differentiate it once more:")
     x = minidl.randn(3, 4, dtype=minidl.float64, requires_grad=True)
@@ -220,7 +246,19 @@ def step_swish(out):
     same = np.allclose(ys.detach().numpy(), F.silu(xs).detach().numpy(), rtol=1e-12)
     print(f"  swish(x) equals minidl's built-in F.silu(x): {same}")
     plot_swish(*(t.detach().numpy() for t in (xs, ys, dy, d2y)), out / "swish.png")
-    return first, second, same
+    return first, second, same, catch_wrong_swish()
+
+
+def catch_wrong_swish():
+    """gradcheck on a swish whose backward forgets the product rule: it must fail."""
+    x = minidl.randn(5, dtype=minidl.float64, requires_grad=True)
+    try:
+        minidl.gradcheck(SwishForgotProductRule.apply, (x,))
+        return False
+    except GradcheckError as e:
+        print(f"  a swish whose backward forgets the product rule (d/dx = s) fails, as it "
+              f"should:\n    GradcheckError: {e}")
+        return True
 
 
 def plot_swish(x, y, dy, d2y, path):
@@ -263,10 +301,14 @@ def step_conv(out):
     print("Input: a 4x4 image whose pixel values are its pixel numbers 1..16; a 3x3 "
           "kernel,\npadding 1, so the output is 4x4 as well.")
 
+    stride, padding, dilation = (1, 1), (1, 1), (1, 1)      # each: (along H, along W)
     cols = np.empty((1, 3, 3, 1, 4, 4))                      # (C, KH, KW, N, OH, OW)
-    im2col(image, (1, 1), (1, 1), (1, 1), cols)              # the engine's Numba kernel
+    im2col(image, stride, padding, dilation, cols)           # the engine's Numba kernel
     cols = cols.reshape(9, 16)
-    print("im2col copies the 3x3 window that each output pixel sees into one column"
+    print("im2col(image, stride=(1, 1), padding=(1, 1), dilation=(1, 1), cols): the three"
+          "\npairs are (along H, along W): the step between windows, the zeros added on"
+          "\neach side, and the spacing of the kernel's taps (1 = adjacent pixels). It"
+          "\ncopies the 3x3 window that each output pixel sees into one column"
           "\n(9 rows = kernel taps, 16 columns = output pixels; 0 = padding):")
     print(np.array2string(cols.astype(int), max_line_width=100))
     Y = KERNEL.reshape(1, 9) @ cols                          # the whole convolution
@@ -342,8 +384,8 @@ def main(argv=None):
     w, b, L, names = step_expression()
     step_graph(L, names, w, b, out)
     backward_ok = step_backward(w, b, L, names)
-    neuron_ok, bug_caught = step_gradcheck(w, b)
-    swish_ok, swish_gradgrad_ok, swish_is_silu = step_swish(out)
+    neuron_ok = step_gradcheck(w, b)
+    swish_ok, swish_gradgrad_ok, swish_is_silu, bug_caught = step_swish(out)
     conv_matches, conv_ok = step_conv(out)
     print(f"\nFigures: {out / 'graph.png'}, {out / 'swish.png'}, {out / 'im2col.png'}")
     return {"manual_backward": backward_ok, "gradcheck_neuron": neuron_ok,

@@ -3,7 +3,8 @@
     python examples/train_cnn.py [--epochs 4] [--batch-size 32] [--lr 1e-3] [--seed 0]
                                  [--schedule cosine|constant] [--augment]
                                  [--data-dir DIR] [--out runs/cnn] [--limit N]
-                                 [--resume | --overwrite]
+                                 [--resume | --overwrite] [--distributed]
+    mpiexec -n 2 python examples/train_cnn.py --distributed     (data-parallel)
 
 The seed keeps Adam's learning rate at 1e-3; here it starts at 1e-3 and, by default,
 decays to 0 along a half cosine over all the run's steps (CosineAnnealingLR, stepped
@@ -16,6 +17,9 @@ turned by up to 20 degrees, shifted by up to 3 pixels, scaled by 0.9-1.1, with i
 random draw, new every epoch). Either way the model is also tested on a moved copy of
 the test set (every test digit turned by up to 20 degrees and shifted by up to 3
 pixels, one fixed random draw per digit): what augmentation buys is robustness there.
+
+--distributed trains on several processes (see training.py): started by
+`mpiexec -n 2`, each process trains on half of every batch of --batch-size.
 
 Uses full MNIST when it is found or can be downloaded, else the built-in subset (it
 says which). Prints per-epoch train loss, test loss, test accuracy and seconds, then
@@ -46,9 +50,10 @@ sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
 from models import SeedCNN  # noqa: E402
 from training import (parse_args, load_mnist, fit, evaluate, save_metrics,  # noqa: E402
-                      run_script)
+                      run_script, add_distributed, join_job)
 from run_folder import Run  # noqa: E402
 from minidl.data import DataLoader  # noqa: E402
+from minidl.nn.parallel import DistributedDataParallel  # noqa: E402
 
 
 def first_layer_activations(model, image):
@@ -67,6 +72,7 @@ def cnn_flags(parser):
                              "or constant (the seed's recipe)")
     parser.add_argument("--augment", action="store_true",
                         help="train on randomly turned, shifted and scaled digits")
+    add_distributed(parser)
 
 
 def augmentation(seed):
@@ -91,7 +97,8 @@ def main(argv=None):
                       out="runs/cnn", argv=argv, extra=cnn_flags,
                       prog=pathlib.Path(__file__).name)
     cosine = args.schedule == "cosine"
-    run = Run(args, run_flags=("schedule", "augment"),
+    rank = join_job(args)  # 0 unless --distributed under mpiexec
+    run = Run(args, run_flags=("schedule", "augment", "distributed"),
               schedule="the cosine learning-rate schedule" if cosine else None)
     minidl.manual_seed(args.seed)
     out = run.out
@@ -103,8 +110,11 @@ def main(argv=None):
     if cosine:
         steps = args.epochs * math.ceil(len(train_set) / args.batch_size)  # all batches
         scheduler = optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=steps)
-    history = fit(model, optimizer, train_set, test_set, args, run, scheduler,
+    trained = DistributedDataParallel(model) if args.distributed else model
+    history = fit(trained, optimizer, train_set, test_set, args, run, scheduler,
                   augment=augmentation(args.seed) if args.augment else None)
+    if rank != 0:  # rank 0 evaluates and writes the figures
+        return None
 
     _, test_acc, preds, targets = evaluate(model, DataLoader(test_set, 500))
     moved = moved_test_set(test_set)

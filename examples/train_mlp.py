@@ -8,15 +8,13 @@ Prints the loss and test accuracy per epoch and writes to --out: model.npz (mode
 and optimizer, for --resume), curves.png (loss and accuracy per epoch), metrics.json.
 """
 import pathlib
-import sys
 
 import minidl
 from minidl import nn, optim
-from minidl.plot import plot_history
+from minidl.tools.plot import plot_history
 
-sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
-from training import parse_args, load_mnist, fit, save_metrics, run_script  # noqa: E402
-from run_folder import Run  # noqa: E402
+from training import parse_args, load_mnist, fit, save_metrics, run_script
+from run_folder import Run
 
 
 def make_mlp():

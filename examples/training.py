@@ -13,11 +13,20 @@ plus command-line flags (checked before any work, flags.py), the --out folder an
 --resume (run_folder.py), MNIST loading, a tqdm progress bar, a stop with a clear
 message when the loss stops being a number, evaluation, and saving metrics -- so
 each example file only has to say which model it trains.
+
+--distributed (data-parallel training, `mpiexec -n P python train_cnn.py
+--distributed`): each of the P processes trains a DistributedDataParallel copy of
+the model on --batch-size / P examples of every batch (a DistributedSampler picks
+them), so the global batch is --batch-size. Every rank reads the run folder; only
+rank 0 prints, shows progress and writes checkpoints, figures and metrics.
 """
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 import math
+import os
 import platform
 import sys
 import time
@@ -26,9 +35,11 @@ import numpy as np
 from tqdm import tqdm
 
 import minidl
+import minidl.distributed as dist
 import minidl.functional as F
-from minidl.data import MNIST, DataLoader
+from minidl.data import MNIST, DataLoader, DistributedSampler
 from minidl.fileio import atomic_path
+from minidl.nn.parallel import DistributedDataParallel
 
 from flags import add_data_dir, add_out, add_seed, fail, parser, positive_float, positive_int
 
@@ -66,8 +77,9 @@ def load_mnist(args, run=None):
     `run`, checks the data is the run's (see Run.check_data)."""
     test_limit = None if args.limit is None else max(args.limit // 5, 1)
     try:
-        train = MNIST(args.data_dir, train=True, limit=args.limit)
-        test = MNIST(args.data_dir, train=False, limit=test_limit)
+        with rank_zero_first():
+            train = MNIST(args.data_dir, train=True, limit=args.limit)
+            test = MNIST(args.data_dir, train=False, limit=test_limit)
     except (OSError, ValueError) as error:  # incomplete or damaged files, no download
         fail(args, str(error))
     if train.source != test.source:
@@ -99,15 +111,82 @@ def check_finite(where: str, lr=None, **values):
 
 def run_script(main, resumable=True):
     """Run an example's main() from the command line: a diverged run, a file that
-    cannot be written (disk full, ...) or Ctrl-C ends with one line, not a traceback."""
+    cannot be written (disk full, ...) or Ctrl-C ends with one line, not a traceback.
+    In a data-parallel run, a rank that stops so takes every rank down with it (the
+    others would wait for it forever)."""
     try:
-        main()
-    except (Divergence, OSError) as error:
-        sys.exit(f"stopped: {error}")
-    except KeyboardInterrupt:
-        sys.exit("interrupted" + ("; the checkpoint of the last finished epoch, if "
-                                  "any, is kept: continue with the same flags and "
-                                  "--resume" if resumable else ""))
+        try:
+            main()
+        except (Divergence, OSError) as error:
+            sys.exit(f"stopped: {error}")
+        except KeyboardInterrupt:
+            sys.exit("interrupted" + ("; the checkpoint of the last finished epoch, if "
+                                      "any, is kept: continue with the same flags and "
+                                      "--resume" if resumable else ""))
+    except SystemExit as stop:
+        if stop.code not in (None, 0) and dist.is_initialized():
+            dist.abort(stop.code)
+        raise
+
+
+# ------------------------------------------------------------------ --distributed
+def add_distributed(p):
+    p.add_argument("--distributed", action="store_true",
+                   help="data-parallel training: run as `mpiexec -n P python ...`; each "
+                        "of the P processes trains on batch-size/P examples of every "
+                        "batch (without mpiexec: one process)")
+
+
+def join_job(args) -> int:
+    """--distributed: join the MPI job and check that --batch-size splits evenly
+    among its processes; every rank but 0 goes quiet. Returns this process's rank."""
+    if not args.distributed:
+        if dist.launched_world_size() > 1:  # P copies would each train the whole run
+            fail(args, f"started by mpiexec as one of {dist.launched_world_size()} "
+                       "processes, but without --distributed: add --distributed to "
+                       "train together, or run without mpiexec")
+        return 0
+    dist.init()
+    size, rank = dist.get_world_size(), dist.get_rank()
+    if args.batch_size % size:
+        fail(args, f"--batch-size {args.batch_size} must divide evenly among the {size} "
+                   f"processes (each trains on --batch-size / {size} examples of every "
+                   "batch)")
+    if rank != 0:
+        sys.stdout = open(os.devnull, "w")  # noqa: SIM115  (for the rest of the process)
+        args.no_progress = True
+    print(f"data-parallel training on {size} process{'es' * (size > 1)}: "
+          f"{args.batch_size // size} examples of every batch of {args.batch_size} each")
+    return rank
+
+
+@contextlib.contextmanager
+def rank_zero_first():
+    """In a data-parallel run, rank 0 runs the block first (it may download MNIST
+    into the cache, and says where the data comes from); the others wait, then run
+    it without a word on stderr (errors still raise)."""
+    if not dist.is_initialized() or dist.get_world_size() == 1:
+        yield
+    elif dist.get_rank() == 0:
+        yield
+        dist.barrier()
+    else:
+        dist.barrier()
+        with contextlib.redirect_stderr(io.StringIO()):
+            yield
+
+
+def epoch_loader(train_set, args, epoch: int, transform=None) -> DataLoader:
+    """The training batches of one epoch, in a fresh order from (seed, epoch), so a
+    resumed run sees the same batches; with --distributed, this rank's share.
+    `transform` (optional) is applied to every batch (e.g. augmentation)."""
+    if not getattr(args, "distributed", False):
+        return DataLoader(train_set, args.batch_size, shuffle=True,
+                          seed=args.seed * 1000 + epoch, transform=transform)
+    sampler = DistributedSampler(train_set, seed=args.seed * 1000)
+    sampler.set_epoch(epoch)  # its order comes from seed + epoch
+    return DataLoader(train_set, args.batch_size // dist.get_world_size(),
+                      sampler=sampler, transform=transform)
 
 
 def train_epoch(model, loader, optimizer, desc, progress=True, scheduler=None):
@@ -154,21 +233,23 @@ def fit(model, optimizer, train_set, test_set, args, run, scheduler=None, augmen
     maps an epoch number to the transform applied to that epoch's training batches."""
     history = {"train_loss": [], "test_loss": [], "train_acc": [], "test_acc": [],
                "seconds": []}
-    states = {"model": model, "optimizer": optimizer}
+    wrapped = isinstance(model, DistributedDataParallel)  # checkpoint the model inside
+    states = {"model": model.module if wrapped else model, "optimizer": optimizer}
     if scheduler is not None:
         states["scheduler"] = scheduler
     history, start = run.restore(history, **states)
     test_loader = DataLoader(test_set, 500)
     for epoch in range(start, args.epochs):
-        # a fresh order per epoch from (seed, epoch): a resumed run sees the same batches
-        train_loader = DataLoader(train_set, args.batch_size, shuffle=True,
-                                  seed=args.seed * 1000 + epoch,
-                                  transform=augment(epoch) if augment else None)
         t0 = time.perf_counter()
-        train_loss, train_acc = train_epoch(model, train_loader, optimizer,
+        loader = epoch_loader(train_set, args, epoch, augment(epoch) if augment else None)
+        train_loss, train_acc = train_epoch(model, loader, optimizer,
                                             f"epoch {epoch + 1}/{args.epochs}",
                                             progress=not args.no_progress,
                                             scheduler=scheduler)
+        if wrapped:  # the means over every rank's share (the shares are equally long)
+            means = minidl.tensor([train_loss, train_acc], dtype=minidl.float64)
+            dist.all_reduce(means, "mean")
+            train_loss, train_acc = means.tolist()
         seconds = time.perf_counter() - t0
         test_loss, test_acc, _, _ = evaluate(model, test_loader)
         check_finite(f"the end of epoch {epoch + 1}", args.lr, test_loss=test_loss)
@@ -178,7 +259,8 @@ def fit(model, optimizer, train_set, test_set, args, run, scheduler=None, augmen
         print(f"epoch {epoch + 1}/{args.epochs}: train loss {train_loss:.4f}, "
               f"test loss {test_loss:.4f}, test accuracy {test_acc:.4f} "
               f"({seconds:.1f} s)")
-        run.save(epoch + 1, history, **states)
+        if not wrapped or dist.get_rank() == 0:
+            run.save(epoch + 1, history, **states)
     return history
 
 

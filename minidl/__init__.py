@@ -1,8 +1,21 @@
 """minidl: a small, readable deep-learning engine on numpy and Numba.
 
-Read in this order: tensor.py (the Tensor) -> autograd.py (Function, backward) ->
-ops/ (each op with its derivative) -> functional.py (losses, layers as functions) ->
-kernels/ (Numba loops) -> nn/ (Modules) -> optim/ (optimizers) -> data/ (MNIST).
+The folders are the layers. Read them in this order, each explained by the ones before
+it (the README's "How it works" table names the same files and folders):
+
+  1. the tensor  tensor.py (the Tensor), dtypes.py (dtypes, type promotion),
+                 device.py (the CPU), errors.py (exception classes), creation.py
+                 (zeros, randn, arange, ...), random.py (the seeded generator),
+                 handle.py (what removes a hook)
+  2. autograd    autograd.py (Function, the graph, backward), gradcheck.py
+     the ops     ops/ (every op family with its derivative, losses included), named
+                 by functional.py (as torch.nn.functional) and linalg.py (torch.linalg)
+  3. kernels     kernels/ (Numba loops); memory.py, threads.py (what they run with)
+  4. nn          nn/ (Module and the layers)
+  5. optim       optim/ (optimizers, schedules, gradient clipping)
+  beside them    data/ (Dataset, DataLoader, MNIST), distributed/ (data-parallel
+                 training over MPI), tools/ (trace, viz, plot, save/load, atomic files)
+  6. models      models/ and examples/, outside the package
 """
 from .memory import keep_freed_memory
 from .threads import configure_blas_threads
@@ -27,12 +40,13 @@ from .creation import (tensor, from_numpy, zeros, ones, full, empty, eye, randn,
 from .ops import *  # noqa: F401,F403  (add, exp, matmul, cat, where, softmax, ...)
 from . import linalg  # norms: linalg.norm, linalg.vector_norm, linalg.matrix_norm
 from .gradcheck import gradcheck, gradgradcheck, GradcheckError
-from .trace import trace  # profiler: `with minidl.trace() as t: ...; print(t)`
+from .tools.trace import trace  # profiler: `with minidl.trace() as t: ...; print(t)`
 from . import nn
-from .serialization import save, load
+from .tools.serialization import save, load
 from . import optim
 from . import data
-from . import viz  # backward graphs: viz.graph, viz.to_dot, viz.draw_graph
+from . import distributed  # data-parallel training over MPI (mpi4py imported by init())
+from .tools import viz  # backward graphs: viz.graph, viz.to_dot, viz.draw_graph
 
 __version__ = "0.1.0"
 

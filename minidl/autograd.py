@@ -49,7 +49,7 @@ import numpy as np
 # tensor.py imports this module first, so it is imported here as a (half-initialised)
 # module object; _tensor.Tensor is looked up when called, by then it exists.
 from . import tensor as _tensor
-from . import trace as _trace
+from .tools import trace as _trace
 
 __all__ = [
     "Function", "Context", "no_grad", "enable_grad", "set_grad_enabled",
@@ -496,18 +496,31 @@ def _add(grads, node, g):
 
 def _topological_order(roots):
     """Every node (Context, or leaf Tensor) reachable from roots, each one before
-    its parents: the node that made a tensor comes after every node that used it."""
-    order, seen = [], set()
-    stack = [(root, False) for root in roots]
-    while stack:  # iterative post-order DFS: deep graphs must not hit recursion limits
-        node, parents_done = stack.pop()
-        if parents_done:
-            order.append(node)  # after all of its parents
-        elif node not in seen:
-            seen.add(node)
-            stack.append((node, True))
-            stack.extend((p, False) for p in _parents(node) if p not in seen)
-    order.reverse()
+    its parents: the node that made a tensor comes after every node that used it.
+
+    Kahn's algorithm: count the uses of each node's output; a node is ready when all
+    of them are done. Of the ready nodes, the one readied last goes first (depth
+    first), and a leaf at once: its .grad is complete as early as possible, so its
+    post-accumulate-grad hooks run while backward goes on with earlier layers (as in
+    PyTorch; DistributedDataParallel starts its all-reduces there)."""
+    parents = {root: _parents(root) for root in roots}
+    uses, stack = {}, list(roots)
+    while stack:  # (loops, not recursion: deep graphs must not hit recursion limits)
+        for p in parents[stack.pop()]:
+            uses[p] = uses.get(p, 0) + 1
+            if p not in parents:
+                parents[p] = _parents(p)
+                stack.append(p)
+    order, ready = [], [r for r in roots if r not in uses]
+    while ready:
+        node = ready.pop()
+        order.append(node)
+        for p in parents[node]:
+            uses[p] -= 1
+            if uses[p] == 0 and isinstance(p, _tensor.Tensor):
+                order.append(p)  # a leaf: its gradient is complete, deliver it now
+            elif uses[p] == 0:
+                ready.append(p)
     return order
 
 

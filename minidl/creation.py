@@ -14,7 +14,7 @@ import numpy as np
 from .device import check_device
 from .dtypes import is_scalar, scalar_dtype
 from .random import numpy_rng
-from .errors import ArgumentError, ShapeError
+from .errors import ArgumentError, NotImplementedForDType, ShapeError
 from .tensor import Tensor, _as_array, float32, int64
 
 
@@ -118,6 +118,10 @@ def arange(start, end=None, step=1, dtype=None, device=None,
     start, end, step = (_value(v) for v in (start, end, step))
     if end is None:
         start, end = 0, start
+    if dtype is not None and np.dtype(dtype) == np.bool_:
+        raise NotImplementedForDType("arange: not implemented for bool (as in PyTorch)")
+    if dtype is not None and np.dtype(dtype).kind in "iu":  # (PyTorch truncates all
+        start, end, step = (int(v) for v in (start, end, step))  # three first)
     if step == 0 or (end - start) * step < 0:
         raise ArgumentError(f"arange: cannot go from {start} to {end} in steps of "
                             f"{step}; the step must be non-zero and point toward end")

@@ -2,8 +2,9 @@
 
 The array lives in `_data` (a numpy ndarray); `.numpy()` hands it to you without a
 copy (for a tensor that requires grad, take `.detach().numpy()`, as in PyTorch: an
-edit made through the array would be invisible to autograd). Every math method below is a thin wrapper that calls an op from `minidl.ops`,
-so the real work -- and its derivative -- is always in one place: the op's Function.
+edit made through the array would be invisible to autograd). Every math method below
+is a thin wrapper that calls an op from `minidl.ops`, so the real work -- and its
+derivative -- is always in one place: the op's Function.
 
 dtypes: float32 is the default for floating data (as in PyTorch); float64 is fully
 supported (gradient checks use it); integer and bool tensors hold labels and masks.
@@ -21,8 +22,9 @@ import numpy as np
 from . import autograd
 from .device import device as Device, check_device
 from .dtypes import (float32, float64, int8, int16, int32, int64, uint8, bool_,  # noqa: F401
-                     SUPPORTED as _SUPPORTED, FLOATS as _FLOATS)
+                     SUPPORTED as _SUPPORTED, FLOATS as _FLOATS, is_scalar)
 from .errors import ShapeError, DTypeError, DataError  # noqa: F401  (importable here too)
+from .handle import RemovableHandle
 
 
 def _as_array(data, dtype=None) -> np.ndarray:
@@ -351,7 +353,7 @@ class Tensor:
             self._grad_hooks = hooks = self._grad_hooks or {}
         else:
             node._tensor_hooks = hooks = node._tensor_hooks or {}
-        return _add_hook(hooks, hook)
+        return RemovableHandle.add(hooks, hook)
 
     def register_post_accumulate_grad_hook(self, hook):
         """Call hook(tensor) after backward has added to this leaf's .grad."""
@@ -362,7 +364,7 @@ class Tensor:
             raise RuntimeError("post accumulate grad hooks cannot be registered on "
                                "non-leaf tensors")
         self._post_accumulate_hooks = hooks = self._post_accumulate_hooks or {}
-        return _add_hook(hooks, hook)
+        return RemovableHandle.add(hooks, hook)
 
     def _refresh_view_history(self):
         """This view's base has a new history (an in-place op on it, or through another
@@ -402,10 +404,10 @@ class Tensor:
         return self._inplace(ops.div, other, rounding_mode=rounding_mode)
 
     def add_(self, other, *, alpha=1):
-        return self._inplace(ops.add, other if alpha == 1 else other * alpha)
+        return self._inplace(ops.add, other, alpha=alpha)
 
     def sub_(self, other, *, alpha=1):
-        return self._inplace(ops.sub, other if alpha == 1 else other * alpha)
+        return self._inplace(ops.sub, other, alpha=alpha)
 
     def clamp_(self, min=None, max=None):  # noqa: A002  (PyTorch's names)
         return self._inplace(ops.clamp, min, max)
@@ -438,10 +440,10 @@ class Tensor:
         """Record an edit made directly to the array (e.g. by an optimizer's numpy code)."""
         self._version_counter.value += 1
 
-    def _inplace(self, op, *args, **kwargs):
+    def _inplace(self, op, *args, name=None, **kwargs):
         """self = op(self, *args, **kwargs), in place (op: the out-of-place op, e.g.
-        ops.add; the in-place op is named after it, add_)."""
-        name = op.__name__ + "_"
+        ops.add; the in-place op is named after it, add_, unless name= says)."""
+        name = name or op.__name__ + "_"
         if self._must_record(name, args):
             return self._record_inplace(name, op, args, kwargs)
         with autograd.no_grad():
@@ -453,6 +455,8 @@ class Tensor:
         """self[index] = value (numpy's assignment; recorded when grad must flow)."""
         from .ops.shape import set_region, normalize_index
         index = normalize_index(index)
+        if is_scalar(value):  # (converted as PyTorch does: -1 wraps in uint8, ...)
+            value = ops.arithmetic.scalar_in_dtype(value, self.dtype, name)
         if self._must_record(name, (value,)):
             return self._record_inplace(name, set_region, (index, value), {})
         self._write(name, index, value._data if isinstance(value, Tensor) else value)
@@ -575,8 +579,8 @@ class Tensor:
     bitwise_not, bitwise_left_shift, bitwise_right_shift = __invert__, __lshift__, __rshift__
 
     # ------------------------------------------------------------------ math methods
-    def add(self, other): return ops.add(self, other)
-    def sub(self, other): return ops.sub(self, other)
+    def add(self, other, *, alpha=1): return ops.add(self, other, alpha=alpha)
+    def sub(self, other, *, alpha=1): return ops.sub(self, other, alpha=alpha)
     def mul(self, other): return ops.mul(self, other)
     def neg(self): return ops.neg(self)
     def exp(self): return ops.exp(self)
@@ -647,7 +651,7 @@ class Tensor:
 
     @property
     def T(self):
-        return ops.permute(self, *reversed(range(self.ndim)))
+        return ops.permute(self, tuple(reversed(range(self.ndim))))
 
     def t(self):
         """Swap the two dimensions of a matrix; 0-d and 1-d tensors come back as is."""
@@ -700,7 +704,7 @@ class Tensor:
     def sign(self): return ops.sign(self)
     def floor(self): return ops.floor(self)
     def ceil(self): return ops.ceil(self)
-    def round(self, decimals=0): return ops.round(self, decimals)
+    def round(self, decimals=None): return ops.round(self, decimals)
     def trunc(self): return ops.trunc(self)
     def copysign(self, other): return ops.copysign(self, other)
     def atan2(self, other): return ops.atan2(self, other)
@@ -739,7 +743,8 @@ class Tensor:
     @dim_aliases
     def logcumsumexp(self, dim): return ops.logcumsumexp(self, dim)
 
-    def flip(self, *dims): return ops.flip(self, ops.shape._shape_arg(dims))  # (0, 1) or 0, 1
+    def flip(self, *dims):  # x.flip(0, 1) or x.flip((0, 1))
+        return ops.flip(self, ops.shape._shape_arg(dims, "flip", "dims"))
     def roll(self, shifts, dims=None): return ops.roll(self, shifts, dims)
     def split(self, split_size, dim=0): return ops.split(self, split_size, dim)
     def chunk(self, chunks, dim=0): return ops.chunk(self, chunks, dim)
@@ -810,13 +815,6 @@ def parse_to_args(op, args, dtype=None, device=None):
 
 
 _KIND_RANK = {"b": 0, "u": 1, "i": 1, "f": 2}  # in-place results may not go up a kind
-
-
-def _add_hook(hooks: dict, hook):
-    from .nn.hooks import RemovableHandle  # (nn imports this module: import late)
-    handle = RemovableHandle(hooks)
-    hooks[handle.id] = hook
-    return handle
 
 
 def _random(generator):

@@ -221,29 +221,75 @@ def conditional_scores(samples, requested, model, reference_features, reference_
             "frechet": frechet_distance_features(features, reference)}
 
 
+def _positive_count(text):
+    """--n: at least 2 images (a covariance needs two)."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 2:
+        raise argparse.ArgumentTypeError(f"must be an integer >= 2, got {text!r}")
+    return value
+
+
+def _existing(kind):
+    """An argparse type: a path that exists and is a file ("file") or folder ("dir")."""
+    def check(text):
+        path = pathlib.Path(text).expanduser()
+        if not path.exists():
+            raise argparse.ArgumentTypeError(f"{text} does not exist")
+        if path.is_dir() != (kind == "dir"):
+            raise argparse.ArgumentTypeError(f"{text} is not a {kind}")
+        return path
+    check.__name__ = f"existing {kind}"
+    return check
+
+
+def load_samples(path):
+    """The generated images in the .npy file at path, checked: (N, 1, 28, 28) or
+    (N, 28, 28) with N >= 2, finite values in [0, 1]. ValueError says what is wrong."""
+    try:
+        samples = np.load(path, allow_pickle=False)
+    except (OSError, ValueError) as error:
+        raise ValueError(f"{path} is not a .npy array file ({error})") from None
+    if not isinstance(samples, np.ndarray):  # (an .npz archive)
+        raise ValueError(f"{path} is an .npz archive; expected one .npy array")
+    if samples.shape[1:] not in ((1, 28, 28), (28, 28)) or len(samples) < 2:
+        raise ValueError(f"{path} holds an array of shape {np.shape(samples)}; expected "
+                         "images (N, 1, 28, 28) or (N, 28, 28) with N >= 2")
+    if samples.dtype.kind not in "fiub" or not (
+            np.isfinite(samples).all() and samples.min() >= 0 and samples.max() <= 1):
+        raise ValueError(f"{path} must hold finite values in [0, 1] (dtype "
+                         f"{samples.dtype})")
+    return samples
+
+
 def main(argv=None):
-    p = argparse.ArgumentParser(description="Frechet distance and class coverage of "
+    p = argparse.ArgumentParser(prog="python -m models.frechet",
+                                description="Frechet distance and class coverage of "
                                             "generated MNIST digits")
-    p.add_argument("samples", nargs="?", help=".npy file of images (N, 1, 28, 28) in "
-                   "[0, 1]")
+    p.add_argument("samples", nargs="?", type=_existing("file"),
+                   help=".npy file of images (N, 1, 28, 28) in [0, 1]")
     p.add_argument("--floor-per-class", action="store_true",
                    help="print the real-data floor digit by digit (train vs test)")
     p.add_argument("--classifier", default=DEFAULT_CLASSIFIER,
                    help="SeedCNN checkpoint written by examples/train_cnn.py")
-    p.add_argument("--data-dir", default=None, help="folder with the MNIST files")
-    p.add_argument("--n", type=int, default=10_000, help="real images per set")
+    p.add_argument("--data-dir", default=None, type=_existing("dir"),
+                   help="folder with the MNIST files")
+    p.add_argument("--n", type=_positive_count, default=10_000,
+                   help="real images per set (at least 2)")
     args = p.parse_args(argv)
     try:
+        samples = None if args.samples is None else load_samples(args.samples)
         model = load_classifier(args.classifier)
-    except FileNotFoundError as error:
-        raise SystemExit(str(error)) from None
+    except (FileNotFoundError, ValueError) as error:
+        p.error(str(error))
     if args.floor_per_class:
         floors = floor_per_class(model, args.data_dir, args.n)
         print("Frechet distance floor per digit (train vs test): " +
               " ".join(f"{f:.2f}" for f in floors))
-    if args.samples is None:
+    if samples is None:
         return None
-    samples = np.load(args.samples)
     test, _ = classifier_features(model, mnist_images(args.data_dir, False, args.n))
     train, _ = classifier_features(model, mnist_images(args.data_dir, True, args.n))
     result = score_samples(samples, model, test)

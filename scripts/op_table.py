@@ -149,7 +149,7 @@ def main(argv=None) -> int:
     if args.check:
         print(f"{args.doc}: op table is stale; run python scripts/op_table.py")
         return 1
-    from minidl.fileio import atomic_path
+    from minidl.tools.fileio import atomic_path
     with atomic_path(args.doc) as tmp:
         tmp.write_text(new)
     print(f"{args.doc}: op table rewritten")

@@ -6,6 +6,7 @@ softmin and normalize (registry.py has the format). Samplers keep clear of the k
 import minidl.functional as F
 from registry import register, normal, away_from_zero
 from registry_core import away_from
+from registry_inplace import edited
 
 
 def clear_of(points, shape, scale=4.0):
@@ -34,3 +35,17 @@ register("normalize", lambda a: F.normalize(a, p=1, dim=0),
 register("normalize", lambda a: F.normalize(a, p=3.0, dim=-1), normal(2, 2, 3))
 register("normalize", lambda a: F.normalize(a, p=float("inf"), dim=(0, 1)),
          lambda r: (r.permutation(12).reshape(3, 4) * 0.1 + 0.05,), note="p=inf, no ties")
+register("threshold", lambda a: F.threshold(a, 0.5, -2.0), clear_of([0.5], (3, 4)))
+
+# inplace=True on a tensor inside the graph: the edit is recorded (Tensor._inplace),
+# also through a view (the base gets the edited region)
+register("relu", edited(lambda y: F.relu(y, inplace=True)),
+         lambda r: (away_from_zero(r, (3, 4)),))
+register("threshold", edited(lambda y: F.threshold(y[1:], 0.5, 3.0, inplace=True)),
+         clear_of([0.5], (3, 4)))
+register("silu", edited(lambda y: F.silu(y, inplace=True)), normal(2, 3))
+register("elu", edited(lambda y: F.elu(y.T, 0.5, inplace=True)),
+         lambda r: (away_from_zero(r, (2, 3)),))
+register("hardtanh", edited(lambda y: F.hardtanh(y[:, 0], -0.5, 2.0, inplace=True)),
+         clear_of([-0.5, 2], (3, 4)))
+register("mish", edited(lambda y: F.mish(y, inplace=True)), normal(2, 3))

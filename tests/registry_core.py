@@ -60,6 +60,8 @@ for sa, sb in SHAPE_PAIRS:
 register("add", lambda a: md.add(a, 2.5), normal(2, 3))
 register("add", lambda a: 1 + a, normal(3,))
 register("sub", lambda a: 1.5 - a, normal(2, 2))
+register("add", lambda a, b: md.add(a, b, alpha=-2.5), pair((2, 3), (3,)))  # (Scale)
+register("sub", lambda a, b: b.sub(a, alpha=0.5), pair((3,), (2, 3)))
 register("mul", lambda a: md.mul(3, a), normal(4,))
 register("div", lambda a: 2 / a, lambda r: (positive(r, (2, 3)),))
 register("div", lambda a: md.div(a, 4), normal(3,))

@@ -1,4 +1,4 @@
-"""Registry entries for the loss functions in minidl/losses.py (see registry.py).
+"""Registry entries for the loss functions in minidl/ops/losses.py (see registry.py).
 
 Integer class targets and class weights are fixed constants inside each fn; float
 targets (probabilities, regression targets) are inputs too, so their gradients are

@@ -58,6 +58,22 @@ def test_subset_and_its_fast_path():
     batch = sub.get_batch(np.array([2, 0]))
     np.testing.assert_array_equal(batch[1], [5, 7])
     assert not hasattr(Subset(ItemsOnly(4), [1]), "get_batch")
+    assert sub[-1][1].item() == 5  # (negative positions count from the end, as in PyTorch)
+
+
+def test_subset_indices_out_of_range_name_the_index_and_the_length():
+    sub = Subset(make_dataset(10), [7, 12, 5])
+    with pytest.raises(IndexError, match="index 3 is out of range for a subset of length 3"):
+        sub[3]
+    with pytest.raises(IndexError, match="index 12 is out of range for the dataset of "
+                                         "length 10"):
+        sub[1]
+    with pytest.raises(IndexError, match="index 12 is out of range for the dataset"):
+        sub.get_batch(np.array([0, 1]))
+    with pytest.raises(IndexError, match="index -4 is out of range for a subset"):
+        sub.get_batch(np.array([-4]))
+    with pytest.raises(IndexError, match="index 9 is out of range for the dataset of length 4"):
+        Subset(ItemsOnly(4), [9])[0]
 
 
 def test_random_split_counts_and_fractions():

@@ -277,3 +277,43 @@ def test_negative_steps_are_refused_like_torch():
             torch.zeros(5, 5)[index]
         with pytest.raises(ValueError, match="step"):
             md.zeros(5, 5)[index]
+
+
+VAR_EDGES = [((1,), None, 1), ((3,), None, 3), ((2, 3), 0, 2), ((0,), None, 1),
+             ((2, 0), 1, 0), ((2,), None, 3), ((2, 2), (0, 1), 5)]
+
+
+@pytest.mark.parametrize("op", ["var", "std", "var_mean", "std_mean"])
+@pytest.mark.parametrize("shape, dim, correction", VAR_EDGES)
+def test_var_and_std_without_degrees_of_freedom_warn_once_like_torch(op, shape, dim,
+                                                                     correction):
+    """N - correction <= 0: PyTorch's inf/NaN values and gradients, and its one warning
+    (no RuntimeWarning from numpy), in forward and backward."""
+    x = np.arange(np.prod(shape), dtype=np.float64).reshape(shape)
+    results = []
+    for lib in (md, torch):
+        t = lib.tensor(x, requires_grad=True)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            out = getattr(lib, op)(t, dim=dim, correction=correction)
+            outs = out if isinstance(out, tuple) else (out,)
+            sum(o.sum() for o in outs).backward()
+        results.append(([o.detach().numpy() for o in outs], t.grad.numpy(),
+                         [(w.category, str(w.message).split(" (Triggered")[0])
+                          for w in caught]))
+    (ours, our_grad, our_warnings), (theirs, their_grad, their_warnings) = results
+    for a, b in zip(ours, theirs):
+        np.testing.assert_array_equal(a, b)
+    np.testing.assert_array_equal(our_grad, their_grad)
+    assert our_warnings == their_warnings
+
+
+def test_mean_of_nothing_is_nan_without_numpy_warnings():
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        t = md.ones(2, 0, requires_grad=True)
+        m = t.mean(1)
+        np.testing.assert_array_equal(m.detach().numpy(), [np.nan, np.nan])
+        m.sum().backward()
+        assert t.grad.shape == (2, 0)
+        assert np.isnan(md.ones(0).mean().item())

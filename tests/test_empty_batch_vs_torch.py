@@ -20,14 +20,17 @@ LAYERS = {
     "MaxPool2d": ((2,), (0, 2, 4, 4)), "AvgPool2d": ((2,), (0, 2, 4, 4)),
     "AdaptiveAvgPool2d": ((3,), (0, 2, 5, 5)), "AdaptiveMaxPool2d": ((3,), (0, 2, 5, 5)),
     "BatchNorm1d": ((3,), (0, 3)), "BatchNorm2d": ((3,), (0, 3, 2, 2)),
+    "SyncBatchNorm": ((3,), (0, 3, 2, 2)),   # (without init: a BatchNorm, in both)
     "InstanceNorm1d": ((3,), (0, 3, 4)), "InstanceNorm2d": ((3,), (0, 3, 2, 2)),
     "InstanceNorm3d": ((3,), (0, 3, 2, 2, 2)), "LayerNorm": ((4,), (0, 4)),
     "GroupNorm": ((2, 4), (0, 4, 3)), "Flatten": ((), (0, 2, 3)),
     "Unflatten": ((1, (2, 3)), (0, 6)), "Identity": ((), (0, 3)),
     "Dropout": ((0.5,), (0, 3)), "Dropout2d": ((0.5,), (0, 2, 3, 3)),
+    "Dropout1d": ((0.5,), (0, 2, 3)), "Dropout3d": ((0.5,), (0, 2, 1, 3, 3)),
+    "AlphaDropout": ((0.5,), (0, 3)), "FeatureAlphaDropout": ((0.5,), (0, 2, 3)),
     "Upsample": ((None, 2.0, "bilinear"), (0, 2, 3, 3)),
     "Softmax": ((1,), (0, 3)), "LogSoftmax": ((1,), (0, 3)), "Softmin": ((1,), (0, 3)),
-    "MaxUnpool2d": ((2,), (0, 2, 2, 2)),
+    "MaxUnpool2d": ((2,), (0, 2, 2, 2)), "Threshold": ((0.1, 2.0), (0, 3)),
     "MultiheadAttention": ((4, 2), (3, 0, 4)),   # (L, N, E): the batch is dim 1
 }
 for name in ["ReLU", "LeakyReLU", "ELU", "Sigmoid", "Tanh", "Softplus", "GELU", "SiLU",

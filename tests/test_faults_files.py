@@ -25,8 +25,8 @@ import numpy as np
 import pytest
 
 import minidl
-from minidl import fileio
-from minidl.serialization import CheckpointError
+from minidl.tools import fileio
+from minidl.tools.serialization import CheckpointError
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 IS_ROOT = hasattr(os, "geteuid") and os.geteuid() == 0

@@ -2,6 +2,7 @@
 Gaussians with known closed-form distance, estimates from samples, and the SeedCNN
 feature extractor loaded from a checkpoint."""
 import json
+import re
 
 import numpy as np
 import pytest
@@ -139,3 +140,31 @@ def test_confident_fraction_counts_sure_predictions():
     assert frechet.confident_fraction(p, threshold=0.5) == 1.0
     with pytest.raises(ValueError, match="confident_fraction"):
         frechet.confident_fraction(np.ones(3))
+
+
+@pytest.mark.parametrize("make, argv, message", [
+    (None, ["missing.npy"], "does not exist"),
+    (None, ["{dir}"], "is not a file"),
+    (np.zeros((3, 1, 28, 28)), ["{f}", "--n", "1"], "integer >= 2"),
+    (np.zeros((3, 1, 28, 28)), ["{f}", "--n", "ten"], "integer >= 2"),
+    (np.zeros((3, 1, 28, 28)), ["{f}", "--data-dir", "nowhere"], "does not exist"),
+    (np.zeros((3, 28)), ["{f}"], "expected images"),
+    (np.zeros((1, 28, 28)), ["{f}"], "N >= 2"),
+    (np.full((3, 28, 28), 2.0), ["{f}"], r"values in \[0, 1\]"),
+    (np.full((3, 28, 28), np.nan), ["{f}"], "finite"),
+    (b"not an array", ["{f}"], "not a .npy array file"),
+    (np.zeros((3, 28, 28)), ["{f}", "--classifier", "{dir}/none.npz"], "no classifier"),
+])
+def test_command_line_is_checked_before_any_work(tmp_path, capsys, make, argv, message):
+    f = tmp_path / "samples.npy"
+    if isinstance(make, bytes):
+        f.write_bytes(make)
+    elif make is not None:
+        np.save(f, make)
+    argv = [a.format(f=f, dir=tmp_path) for a in argv]
+    with pytest.raises(SystemExit) as stop:
+        frechet.main(argv)
+    assert stop.value.code == 2
+    err = capsys.readouterr().err
+    error = err[err.index("error:"):]
+    assert re.search(message, error), err

@@ -323,3 +323,17 @@ def test_plot_gradients_example_writes_its_figures(tmp_path):
     sigmoid, relu = norms["sigmoid, default init"], norms["ReLU, Kaiming init"]
     assert sigmoid["layer 1"][0] < 1e-3 * sigmoid["layer 8"][0]
     assert 0.1 < relu["layer 1"][0] / relu["layer 8"][0] < 10
+
+
+def test_the_core_does_not_reach_up_into_nn():
+    """tensor.py and autograd.py (the core) import nothing from minidl.nn: the hook
+    handle they return lives beside them, in minidl/handle.py."""
+    import ast
+    import minidl.handle
+    root = pathlib.Path(minidl.__file__).parent
+    for name in ("tensor.py", "autograd.py", "handle.py"):
+        tree = ast.parse((root / name).read_text())
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom):
+                assert not (node.module or "").startswith("nn"), (name, node.module)
+    assert nn.RemovableHandle is minidl.handle.RemovableHandle

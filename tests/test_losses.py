@@ -1,4 +1,4 @@
-"""Loss functions (minidl/losses.py): values and gradients against PyTorch for every
+"""Loss functions (minidl/ops/losses.py): values and gradients against PyTorch for every
 option, closed-form cases that need no PyTorch, slow loop-based references, hypothesis
 properties, dtypes, and the errors bad inputs must raise."""
 import itertools
@@ -542,26 +542,33 @@ def test_label_smoothing_equals_smoothed_probability_target(seed, eps, use_weigh
 
 
 # ------------------------------------------------------------------ dtypes
-def test_float32_inputs_give_float32_losses_and_gradients():
+def test_float32_models_get_float32_losses_and_gradients():
+    """float32 input with float32 (or integer) targets and weights: a float32 loss. A
+    float64 target promotes the loss to float64, as in PyTorch -- but the gradient
+    that reaches a float32 leaf is float32 still. (Every dtype pair is checked
+    against PyTorch in test_dtype_sweeps_vs_torch.py.)"""
     rng = np.random.default_rng(0)
     x = md.tensor(rng.standard_normal((4, 3)).astype(np.float32), requires_grad=True)
     xk = md.tensor(rng.standard_normal((2, 3, 2)).astype(np.float32), requires_grad=True)
     t = md.tensor(np.array([0, 2, 1, -100]))                   # int64 targets
-    w64 = md.tensor([1.0, 2.0, 0.5], dtype=md.float64)         # float64 class weight
+    w32 = md.tensor([1.0, 2.0, 0.5])                           # float32 class weight
+    y32 = md.tensor(rng.random((4, 3)).astype(np.float32))     # float32 targets
     y64 = md.tensor(rng.random((4, 3)), dtype=md.float64)      # float64 targets
     y_int = md.tensor(rng.integers(0, 2, (4, 3)))              # integer targets
     losses = [
-        F.cross_entropy(x, t, w64, label_smoothing=0.1),
-        F.cross_entropy(x, y64, w64, label_smoothing=0.1),
+        F.cross_entropy(x, t, w32, label_smoothing=0.1),
+        F.cross_entropy(x, y32, w32, label_smoothing=0.1),
         F.cross_entropy(xk, md.tensor(np.array([[0, 2], [1, 1]]))),
-        F.nll_loss(x, t, w64, reduction="sum"),
-        F.binary_cross_entropy(F.sigmoid(x), y64),
-        F.binary_cross_entropy_with_logits(x, y_int, w64, pos_weight=w64),
-        F.mse_loss(x, y_int), F.l1_loss(x, y64), F.smooth_l1_loss(x, y64),
-        F.huber_loss(x, y64), F.kl_div(F.log_softmax(x, 1), y64, reduction="batchmean"),
+        F.nll_loss(x, t, w32, reduction="sum"),
+        F.binary_cross_entropy(F.sigmoid(x), y32),
+        F.binary_cross_entropy_with_logits(x, y32, w32, pos_weight=w32),
+        F.mse_loss(x, y_int), F.l1_loss(x, y32), F.smooth_l1_loss(x, y32),
+        F.huber_loss(x, y64), F.kl_div(F.log_softmax(x, 1), y32, reduction="batchmean"),
     ]
-    for loss in losses:
-        assert loss.dtype == np.float32, loss
+    promoted = [F.mse_loss(x, y64), F.l1_loss(x, y64), F.smooth_l1_loss(x, y64),
+                F.cross_entropy(x, y64), F.kl_div(F.log_softmax(x, 1), y64, reduction="sum")]
+    for loss in losses + promoted:
+        assert loss.dtype == (np.float64 if loss in promoted else np.float32), loss
         x.grad = xk.grad = None
         loss.backward()
         for leaf in (x, xk):
@@ -627,10 +634,11 @@ def test_class_target_shape_and_dtype_errors():
     with pytest.raises(md.ShapeError, match=r"cross_entropy: .*shape \(3,\).*\(3, 4\).*"
                                             r"got \(2,\)"):
         F.cross_entropy(x, md.tensor([0, 1]))
-    with pytest.raises(md.ShapeError, match=r"cross_entropy: float targets are class "
-                                            r"probabilities .*\(3, 4\), got \(3,\)"):
+    with pytest.raises(md.DTypeError, match=r"cross_entropy: class-index targets must be "
+                                            r"int64.*probability targets must have the "
+                                            r"input's shape \(3, 4\)"):
         F.cross_entropy(x, md.tensor([0.0, 1.0, 2.0]))
-    with pytest.raises(TypeError, match="nll_loss: target must hold integer"):
+    with pytest.raises(TypeError, match="nll_loss: class-index targets must be int64"):
         F.nll_loss(x, md.tensor([0.0, 1.0, 2.0]))
     with pytest.raises(md.ShapeError, match="nll_loss: class-index target"):
         F.nll_loss(md.zeros(2, 3, 4), md.tensor([[0, 1, 2], [0, 1, 2]]))

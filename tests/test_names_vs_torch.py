@@ -96,14 +96,30 @@ def test_linalg_norm_of_a_matrix_and_a_vector_matches_torch(order):
                 X[0])
 
 
-def test_singular_value_norms_refuse_second_derivatives():
-    x = md.tensor(X, dtype=md.float64, requires_grad=True)
-    g, = md.autograd.grad(md.linalg.matrix_norm(x, "nuc"), x, create_graph=True)
-    expected = torch.autograd.functional.jacobian(
-        lambda t: torch.linalg.matrix_norm(t, "nuc"), torch.tensor(X))
-    np.testing.assert_allclose(g.detach().numpy(), expected.detach().numpy(), rtol=1e-10)
-    with pytest.raises(NotImplementedError, match="second derivatives"):
-        (g * g).sum().backward()
+@pytest.mark.parametrize("shape", [(3, 3), (2, 4), (5, 2), (2, 3, 4)], ids=str)
+@pytest.mark.parametrize("order", ["nuc", 2, -2, "svdvals"])
+def test_singular_value_norms_have_torchs_higher_derivatives(order, shape):
+    """svdvals' backward is made of differentiable ops (U and V are functions of A):
+    first, second and third derivatives as PyTorch's."""
+    fns = (md.linalg.svdvals, torch.linalg.svdvals) if order == "svdvals" else (
+        lambda a: md.linalg.matrix_norm(a, order),
+        lambda a: torch.linalg.matrix_norm(a, order))
+    from torch_oracle import compare as compare_derivatives
+    compare_derivatives(*fns, RNG.standard_normal(shape), order=3, rtol=1e-6, atol=1e-9)
+
+
+def test_repeated_singular_values_give_torchs_nan_second_derivative():
+    """Where singular values repeat the singular vectors are not unique, and the
+    second derivative is NaN in both (the first is fine)."""
+    a = np.diag([2.0, 2.0, 1.0])
+    results = []
+    for lib in (md, torch):
+        t = lib.tensor(a, requires_grad=True)
+        g, = lib.autograd.grad(lib.linalg.svdvals(t).sum(), t, create_graph=True)
+        gg, = lib.autograd.grad((g * g).sum(), t)
+        results.append((g.detach().numpy(), np.isnan(gg.numpy())))
+    np.testing.assert_allclose(results[0][0], results[1][0], atol=1e-12)
+    np.testing.assert_array_equal(results[0][1], results[1][1])
 
 
 def test_linear_matches_torch():

@@ -452,10 +452,11 @@ def test_dropout2d_zeroes_whole_channels():
     per_channel = y.reshape(40, 30, 9)
     assert (per_channel == per_channel[..., :1]).all()  # a channel: all kept or all 0
     assert abs((per_channel[..., 0] == 0).mean() - 0.4) < 0.05
-    unbatched = nn.Dropout2d(0.5)(minidl.ones(50, 2, 2)).numpy().reshape(50, 4)
-    assert (unbatched == unbatched[:, :1]).all() and 0 < (unbatched == 0).mean() < 1
+    with pytest.warns(UserWarning, match=r"interpreted as shape \(N, C, L\)"):
+        rows = nn.Dropout2d(0.5)(minidl.ones(50, 2, 4)).numpy()  # (as PyTorch: N, C, L)
+    assert (rows == rows[..., :1]).all() and 0 < (rows == 0).mean() < 1
     assert nn.Dropout2d().eval()(x) is x
-    with pytest.raises(ValueError, match="dropout2d"):
+    with pytest.warns(UserWarning, match="Received a 2-D input to dropout2d"):
         nn.Dropout2d()(minidl.ones(3, 4))
 
 
@@ -623,3 +624,26 @@ def test_nn_utils_clip_grad():
     assert norm == pytest.approx(1.0, rel=1e-3)
     nn.utils.clip_grad_value_(model.parameters(), 0.01)
     assert max(np.abs(p.grad.numpy()).max() for p in model.parameters()) <= 0.01
+
+
+def test_module_zero_grad_is_the_optimizer_s_against_torch():
+    """One implementation (optim/optimizer.py clear_grads), PyTorch's rules: zeroing
+    in place keeps the gradient tensor, and cuts a create_graph gradient from its graph."""
+    torch = pytest.importorskip("torch")
+    model = mlp(3, 2)
+    x = minidl.randn(4, 3)
+    minidl.autograd.backward(model(x).pow(2).sum(), create_graph=True)
+    kept = [p.grad for p in model.parameters()]
+    assert all(g.grad_fn is not None for g in kept)
+    model.zero_grad(set_to_none=False)
+    assert all(p.grad.grad_fn is None and not p.grad.numpy().any()
+               for p in model.parameters())
+    model(x).sum().backward()
+    kept = [p.grad for p in model.parameters()]
+    model.zero_grad(set_to_none=False)
+    assert all(p.grad is g for p, g in zip(model.parameters(), kept))
+    t = torch.nn.Linear(3, 2)
+    t(torch.randn(4, 3)).sum().backward()
+    kept = [p.grad for p in t.parameters()]
+    t.zero_grad(set_to_none=False)
+    assert all(p.grad is g for p, g in zip(t.parameters(), kept))

@@ -38,10 +38,14 @@ BINARY = {
                 lambda a, b: ((a > b) + 0.0 * b, (b > a) + 0.0 * a)),
     "minimum": (md.minimum, np.minimum,
                 lambda a, b: ((a < b) + 0.0 * b, (b < a) + 0.0 * a)),
+    "add alpha": (lambda a, b: md.add(a, b, alpha=-1.5), lambda a, b: a - 1.5 * b,
+                  lambda a, b: (np.ones_like(a * b), np.full_like(a * b, -1.5))),
+    "sub alpha": (lambda a, b: md.sub(a, b, alpha=2), lambda a, b: a - 2 * b,
+                  lambda a, b: (np.ones_like(a * b), np.full_like(a * b, -2.0))),
 }
 
 
-@covers(*BINARY)
+@covers(*{name.split()[0] for name in BINARY})
 @pytest.mark.parametrize("name", BINARY)
 @given(shapes=mutually_broadcastable_shapes(num_shapes=2, max_dims=4, max_side=3),
        seed=seeds)
@@ -141,9 +145,9 @@ def test_permute_and_transpose_round_trip_with_their_gradients(data, shape, seed
     x0 = rng.standard_normal(shape)
     perm = tuple(data.draw(st.permutations(range(len(shape)))))
     x = leaf(x0)
-    y = x.permute(*perm)
+    y = x.permute(perm)  # (a tuple: x.permute() with no dims raises, as in PyTorch)
     np.testing.assert_array_equal(y.detach().numpy(), np.transpose(x0, perm))
-    np.testing.assert_array_equal(y.permute(*np.argsort(perm)).detach().numpy(), x0)
+    np.testing.assert_array_equal(y.permute(tuple(np.argsort(perm))).detach().numpy(), x0)
     w = rng.standard_normal(y.shape)
     (y * md.tensor(w, dtype=md.float64)).sum().backward()
     np.testing.assert_array_equal(x.grad.numpy(), np.transpose(w, np.argsort(perm)))

@@ -242,7 +242,13 @@ def test_clone_copies_and_cast_converts_with_identity_gradients(shape, seed, dty
 
 
 # ---------------------------------------------------------------- dropout masks
-@covers("dropout", "dropout2d")
+# op -> the axes along which its mask is constant, for 4-d input (N, C, H, W); for
+# dropout3d 4-d input is one unbatched (C, D, H, W) sample
+DROPOUTS = {"dropout": (), "dropout2d": (2, 3), "dropout3d": (1, 2, 3)}
+ALPHA_DROPOUTS = {"alpha_dropout": (), "feature_alpha_dropout": (2, 3)}
+
+
+@covers(*DROPOUTS, "dropout1d")
 @given(shape=st.tuples(st.integers(1, 3), st.integers(1, 4), st.integers(1, 3),
                        st.integers(1, 3)),
        p=st.sampled_from([0.0, 0.25, 0.5, 0.9]), seed=seeds)
@@ -250,15 +256,42 @@ def test_dropout_keeps_or_zeroes_each_value_or_plane_and_scales_by_1_over_1_minu
         shape, p, seed):
     rng = np.random.default_rng(seed)
     x0 = rng.uniform(0.5, 2, shape) * rng.choice([-1, 1], shape)  # no zeros in x
-    for op, plane in ((F.dropout, False), (F.dropout2d, True)):
+    cases = [(getattr(F, name), x0, axes) for name, axes in DROPOUTS.items()]
+    cases.append((F.dropout1d, x0[0], (2,)))  # (N, C, L)
+    for op, x0, axes in cases:
         x = leaf(x0)
         y = op(x, p)
         kept = y.detach().numpy() != 0
         np.testing.assert_allclose(y.detach().numpy()[kept], x0[kept] / (1 - p), rtol=1e-12)
-        if plane:  # whole H x W planes are kept or dropped together
-            assert (kept.all(axis=(2, 3)) | ~kept.any(axis=(2, 3))).all()
+        if axes:  # whole planes are kept or dropped together
+            assert (kept.all(axis=axes) | ~kept.any(axis=axes)).all()
         if p == 0:
             assert kept.all()
         w = weighted_backward(y, rng)
         np.testing.assert_allclose(x.grad.numpy(), w * kept / (1 - p), rtol=1e-12)
         np.testing.assert_array_equal(op(x, p, training=False).detach().numpy(), x0)
+
+
+@covers(*ALPHA_DROPOUTS)
+@given(shape=st.tuples(st.integers(1, 3), st.integers(1, 4), st.integers(1, 3),
+                       st.integers(1, 3)),
+       p=st.sampled_from([0.25, 0.5, 0.9]), seed=seeds)
+def test_alpha_dropout_is_an_affine_map_of_the_kept_values(shape, p, seed):
+    """y = a x + a ALPHA p where kept, -a ALPHA (1 - p) where dropped (a constant),
+    with a = 1 / sqrt((ALPHA^2 p + 1)(1 - p)); the gradient is a where kept, else 0."""
+    from minidl.ops.dropout import ALPHA
+    rng = np.random.default_rng(seed)
+    x0 = rng.uniform(0.5, 2, shape)  # (> 0: a kept value never equals a dropped one)
+    a = 1 / np.sqrt((ALPHA ** 2 * p + 1) * (1 - p))
+    for name, axes in ALPHA_DROPOUTS.items():
+        x = leaf(x0)
+        y = getattr(F, name)(x, p, training=True)
+        out = y.detach().numpy()
+        kept = out > -a * ALPHA * (1 - p) + 1e-12
+        np.testing.assert_allclose(out[kept], a * x0[kept] + a * ALPHA * p, rtol=1e-12)
+        np.testing.assert_allclose(out[~kept], -a * ALPHA * (1 - p), rtol=1e-12)
+        if axes:
+            assert (kept.all(axis=axes) | ~kept.any(axis=axes)).all()
+        w = weighted_backward(y, rng)
+        np.testing.assert_allclose(x.grad.numpy(), w * kept * a, rtol=1e-12)
+        assert getattr(F, name)(x, p) is x  # (training=False by default, as in PyTorch)

@@ -55,6 +55,8 @@ ACTIVATIONS = {
              lambda x: np.tanh(sp(x)) + x * sig(x) * (1 - np.tanh(sp(x)) ** 2)),
     "softsign": (F.softsign, lambda x: x / (1 + np.abs(x)),
                  lambda x: 1 / (1 + np.abs(x)) ** 2),
+    "threshold": (lambda t: F.threshold(t, 0.5, -2.0), lambda x: np.where(x > 0.5, x, -2.0),
+                  lambda x: (x > 0.5) * 1.0),
 }
 
 
@@ -74,6 +76,25 @@ def test_activation_and_its_derivative_match_numpy(name, shape, seed, dtype, tra
     assert x.grad.dtype == dtype
     np.testing.assert_allclose(x.grad.numpy(), w * df(x0.astype(np.float64)),
                                **tolerances(dtype))
+
+
+@covers("relu", "threshold", "hardtanh", "relu6")
+@given(shape=shapes, seed=seeds, inplace=st.booleans(),
+       dtype=st.sampled_from([np.int8, np.int16, np.int32, np.int64, np.uint8]))
+def test_clamping_activations_keep_integer_dtypes(shape, seed, inplace, dtype):
+    """relu, threshold and the hard clamps compute integers exactly, in their dtype
+    (inplace=True: in the input itself)."""
+    x0 = np.random.default_rng(seed).integers(0 if dtype == np.uint8 else -50, 50, shape)
+    x0 = x0.astype(dtype)
+    cases = [(F.relu, (), np.maximum(x0, 0)),
+             (F.threshold, (3, -7 if dtype != np.uint8 else 7),
+              np.where(x0 > 3, x0, -7 if dtype != np.uint8 else 7)),
+             (F.hardtanh, (0, 20), np.clip(x0, 0, 20)), (F.relu6, (), np.clip(x0, 0, 6))]
+    for fn, args, expected in cases:
+        x = md.tensor(x0.copy())
+        y = fn(x, *args, inplace=inplace)
+        assert y.dtype == dtype and (y is x) == inplace
+        np.testing.assert_array_equal(y.numpy(), expected.astype(dtype))
 
 
 @covers("softmin")

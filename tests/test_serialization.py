@@ -9,7 +9,7 @@ import pytest
 
 import minidl
 from minidl import nn
-from minidl.serialization import CheckpointError, FORMAT_VERSION
+from minidl.tools.serialization import CheckpointError, FORMAT_VERSION
 
 
 def model_and_optimizer():

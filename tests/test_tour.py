@@ -18,9 +18,17 @@ def test_tour_runs_and_every_check_it_prints_passes(tmp_path, capsys):
     for name in ("graph.png", "swish.png", "im2col.png"):
         assert (tmp_path / name).stat().st_size > 10_000, name
     printed = capsys.readouterr().out
-    for node in ("TanhBackward", "SubBackward", "PowBackward", "MulBackward"):
-        assert node in printed
-    assert printed.count("w = -1.5000  (leaf, requires_grad)") >= 2  # w is used twice
+    graph = printed[printed.index("=== 2."):printed.index("=== 3.")]
+    for line in ("wx = -0.7500   MulBackward  <- w, 0.5", "w = -1.5000   leaf",
+                 "pen = +0.2250   MulBackward  <- 0.1, w2",
+                 "L = +1.8179   AddBackward  <- sq, pen"):
+        assert line in graph  # every node by name, constants as values
+    assert graph.index(" w = ") < graph.index(" wx = ") < graph.index(" L = ")  # forward
+    backward = printed[printed.index("=== 3."):printed.index("=== 4.")]
+    assert "dh/dz = 1 - h^2 = +0.786448, so z gets -2.524234 * +0.786448" in backward
+    assert backward.count(", so w gets") == 2  # w is used twice
+    assert printed.index("=== 5. A new op: swish(x) = x * sigmoid(x)") < printed.index(
+        "forgets the product rule")  # swish is defined before its broken twin is shown
 
 
 def test_backward_by_hand_matches_the_chain_rule_on_paper():

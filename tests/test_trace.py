@@ -1,7 +1,6 @@
 """minidl.trace(): which rows a traced block records (ops, backward calls, spans), how
 they nest, that self times add up, and that tracing leaves no state behind."""
 import gc
-import importlib
 import threading
 
 import numpy as np
@@ -11,7 +10,7 @@ import minidl
 import minidl.functional as F
 from minidl import nn
 
-trace_module = importlib.import_module("minidl.trace")  # (minidl.trace is the function)
+from minidl.tools import trace as trace_module  # (minidl.trace is the function)
 
 
 @pytest.fixture(autouse=True)

@@ -13,7 +13,7 @@ from hypothesis import given, strategies as st
 import minidl
 import minidl.functional as F
 from minidl import nn, viz
-from minidl.viz import _pack
+from minidl.tools.viz import _pack
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))

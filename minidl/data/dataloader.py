@@ -106,11 +106,14 @@ class DataLoader:
     transform:   a hook applied to every finished batch, called with the batch's parts
                  and returning the new batch: transform(x, y) -> (x, y). E.g. add noise
                  or augment images: transform=lambda x, y: (x + 0.1 * randn_like(x), y).
+    sampler:     where the indices come from instead (anything with __iter__ and
+                 __len__, e.g. a DistributedSampler); not together with shuffle.
     """
 
     def __init__(self, dataset, batch_size: int = 1, shuffle: bool = False,
                  drop_last: bool = False, generator: Generator | None = None,
-                 collate_fn=None, transform=None, seed: int | None = None):
+                 collate_fn=None, transform=None, seed: int | None = None,
+                 sampler=None):
         if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) \
                 or batch_size < 1:
             raise ValueError(f"DataLoader: batch_size must be a positive integer, got "
@@ -121,6 +124,13 @@ class DataLoader:
         for name, fn in (("collate_fn", collate_fn), ("transform", transform)):
             if fn is not None and not callable(fn):
                 raise TypeError(f"DataLoader: {name} must be callable, got {fn!r}")
+        if sampler is not None and shuffle:
+            raise ValueError("DataLoader: sampler option is mutually exclusive with "
+                             "shuffle")
+        if sampler is not None and not (hasattr(sampler, "__iter__")
+                                        and hasattr(sampler, "__len__")):
+            raise TypeError(f"DataLoader: sampler must have __iter__ and __len__, got "
+                            f"{type(sampler).__name__}")
         if generator is not None and seed is not None:
             raise ValueError("DataLoader: give a generator or a seed, not both")
         if generator is None:
@@ -134,15 +144,20 @@ class DataLoader:
         self.generator = generator
         self.collate_fn = collate_fn
         self.transform = transform
+        self.sampler = sampler
 
     def __len__(self) -> int:
         """The number of batches in one epoch."""
-        n, b = len(self.dataset), self.batch_size
+        n = len(self.dataset if self.sampler is None else self.sampler)
+        b = self.batch_size
         return n // b if self.drop_last else -(-n // b)  # floor or ceil of n / b
 
     def __iter__(self):
         n = len(self.dataset)
-        order = self.generator.np.permutation(n) if self.shuffle else np.arange(n)
+        if self.sampler is not None:
+            order = np.fromiter(self.sampler, dtype=np.int64)
+        else:
+            order = self.generator.np.permutation(n) if self.shuffle else np.arange(n)
         for k, start in enumerate(range(0, len(self) * self.batch_size, self.batch_size)):
             indices = order[start:start + self.batch_size]
             batch = self._fetch(indices)

@@ -56,20 +56,44 @@ class TensorDataset(Dataset):
 
 
 class Subset(Dataset):
-    """The examples of `dataset` at `indices`, in that order: Subset(d, idx)[i] == d[idx[i]]."""
+    """The examples of `dataset` at `indices`, in that order: Subset(d, idx)[i] == d[idx[i]].
+
+    As in PyTorch, the indices are checked when they are used: an index outside the
+    subset, or one of `indices` outside the dataset, raises an IndexError naming both."""
 
     def __init__(self, dataset, indices):
         self.dataset = dataset
         self.indices = np.asarray(indices, dtype=np.int64).reshape(-1)
         # Keep the DataLoader's fast path when the dataset underneath has one.
         if callable(getattr(dataset, "get_batch", None)):
-            self.get_batch = lambda indices: dataset.get_batch(self.indices[indices])
+            self.get_batch = lambda indices: dataset.get_batch(
+                self._dataset_indices(np.asarray(indices)))
 
     def __len__(self):
         return len(self.indices)
 
     def __getitem__(self, index):
-        return self.dataset[int(self.indices[index])]
+        return self.dataset[int(self._dataset_indices(np.asarray(index)))]
+
+    def _dataset_indices(self, index: np.ndarray) -> np.ndarray:
+        """indices[index], checked against the subset's and the dataset's lengths."""
+        n = len(self)
+        if index.dtype.kind not in "iu":
+            raise TypeError(f"Subset: indices must be integers, got {index.dtype}")
+        bad = (index < -n) | (index >= n)
+        if bad.any():
+            raise IndexError(f"Subset: index {index[bad].flat[0]} is out of range for a "
+                             f"subset of length {n}")
+        chosen = self.indices[index]
+        try:
+            size = len(self.dataset)
+        except (TypeError, NotImplementedError):  # (a dataset without a length)
+            return chosen
+        bad = (chosen < -size) | (chosen >= size)
+        if bad.any():
+            raise IndexError(f"Subset: its index {chosen[bad].flat[0]} is out of range for "
+                             f"the dataset of length {size}")
+        return chosen
 
 
 def random_split(dataset, lengths, generator: Generator | None = None) -> list[Subset]:

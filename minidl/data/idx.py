@@ -19,7 +19,7 @@ import zlib
 
 import numpy as np
 
-from ..fileio import atomic_path
+from ..tools.fileio import atomic_path
 
 UBYTE = 0x08                 # the element-type byte for unsigned 8-bit data
 GZIP_MAGIC = b"\x1f\x8b"     # every gzip file starts with these two bytes

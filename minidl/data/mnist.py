@@ -35,7 +35,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ..fileio import atomic_path
+from ..tools.fileio import atomic_path
 from ..tensor import Tensor
 from . import checks
 from .checks import describe

@@ -81,14 +81,20 @@ class _NormBase(Module):
 
 
 class _BatchNorm(_NormBase):
-    def forward(self, x):
-        self._check_input(x)
+    def _count_batch(self) -> float:
+        """In training mode, count this batch; returns how far the running statistics
+        move towards its statistics (momentum, or 1/batches for momentum=None)."""
         factor = 0.0 if self.momentum is None else self.momentum
         if self.training and self.track_running_stats:
             self.num_batches_tracked._data += 1
             self.num_batches_tracked._bump_version()
             if self.momentum is None:  # a plain average of every batch so far
                 factor = 1.0 / float(self.num_batches_tracked.item())
+        return factor
+
+    def forward(self, x):
+        self._check_input(x)
+        factor = self._count_batch()
         use_batch_stats = self.training or self.running_mean is None
         keep_stats = not self.training or self.track_running_stats
         return F.batch_norm(x, self.running_mean if keep_stats else None,

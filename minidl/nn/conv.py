@@ -15,6 +15,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import functional as F
+from ..ops.arguments import int_tuple
 from ..ops.conv import conv_transpose_output_size
 from ..tensor import Tensor, ShapeError, float32
 from . import init
@@ -22,15 +23,6 @@ from .module import Module
 from .parameter import Parameter
 
 PADDING_MODES = ("zeros", "reflect", "replicate", "circular")
-
-
-def _ntuple(value, n, name, layer):
-    """An int or a tuple of n ints -> a tuple of n ints (kernel_size, stride, ...)."""
-    values = (value,) * n if isinstance(value, (int, np.integer)) else tuple(value)
-    if len(values) != n or not all(isinstance(v, (int, np.integer)) for v in values):
-        kind = "an int or a pair of ints" if n == 2 else f"an int or a tuple of {n} ints"
-        raise TypeError(f"{layer}: {name} must be {kind}, got {value!r}")
-    return tuple(int(v) for v in values)
 
 
 class _ConvNd(Module):
@@ -56,8 +48,8 @@ class _ConvNd(Module):
                              f"{padding_mode!r}")
         self.in_channels, self.out_channels = in_channels, out_channels
         n = self._dims
-        self.kernel_size = _ntuple(kernel_size, n, "kernel_size", layer)
-        self.stride = _ntuple(stride, n, "stride", layer)
+        self.kernel_size = int_tuple(kernel_size, n, "kernel_size", layer)
+        self.stride = int_tuple(stride, n, "stride", layer)
         if isinstance(padding, str):
             if padding not in ("valid", "same"):
                 raise ValueError(f"{layer}: padding must be 'valid', 'same', an int or a "
@@ -67,10 +59,10 @@ class _ConvNd(Module):
                                  f"convolutions (stride={self.stride})")
             self.padding = padding
         else:
-            self.padding = _ntuple(padding, n, "padding", layer)
-        self.dilation = _ntuple(dilation, n, "dilation", layer)
+            self.padding = int_tuple(padding, n, "padding", layer)
+        self.dilation = int_tuple(dilation, n, "dilation", layer)
         self.transposed = transposed
-        self.output_padding = _ntuple(output_padding, n, "output_padding", layer)
+        self.output_padding = int_tuple(output_padding, n, "output_padding", layer)
         self.groups = int(groups)
         self.padding_mode = padding_mode
         dtype = float32 if dtype is None else dtype

@@ -1,6 +1,6 @@
 """Module hooks: what happens around `module(x)` besides forward, and what uses it.
 
-  RemovableHandle      returned by every register_*_hook; handle.remove() undoes it
+  RemovableHandle      returned by every register_*_hook (it lives in minidl/handle.py)
   gather_gradients     one graph node that sees the gradients of several tensors at once
   BackwardHookCall     one call of a module with full backward hooks (PyTorch's rules)
   capture_activations  record what chosen layers output (and the gradient that reaches
@@ -21,33 +21,14 @@ gradients to the hook and sends them (or the hook's replacements) on to a and b.
 from __future__ import annotations
 
 import contextlib
-import itertools
 import warnings
 from collections import OrderedDict
 
 import numpy as np
 
 from ..autograd import Function
+from ..handle import RemovableHandle  # noqa: F401  (nn.hooks.RemovableHandle, as torch's)
 from ..tensor import Tensor
-
-
-class RemovableHandle:
-    """Returned by register_*_hook; `handle.remove()` unregisters the hook."""
-
-    _ids = itertools.count()
-
-    def __init__(self, hooks: dict):
-        self.hooks = hooks
-        self.id = next(RemovableHandle._ids)
-
-    def remove(self) -> None:
-        self.hooks.pop(self.id, None)
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.remove()
 
 
 # --------------------------------------------------------------------------------------

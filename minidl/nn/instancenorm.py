@@ -13,7 +13,7 @@ from __future__ import annotations
 import warnings
 
 from .. import functional as F
-from ..ops.shape import reshape
+from ..ops.arguments import add_batch_dim, drop_batch_dim
 from .batchnorm import _NormBase
 
 
@@ -26,8 +26,8 @@ class _InstanceNorm(_NormBase):
 
     def forward(self, x):
         self._check_input(x)
-        unbatched = x.ndim == self._input_dims[0]
-        channels = x.shape[0 if unbatched else 1]
+        x, unbatched = add_batch_dim(x, self._input_dims[0])
+        channels = x.shape[1]
         if channels != self.num_features:
             where = f"input's size at dim={0 if unbatched else 1}"
             if self.affine:
@@ -36,13 +36,11 @@ class _InstanceNorm(_NormBase):
                                  f"{channels}.")
             warnings.warn(f"{self._get_name()}: {where} does not match num_features; it "
                           "is not used because affine=False", UserWarning, stacklevel=2)
-        if unbatched:
-            x = reshape(x, (1,) + x.shape)
         # (PyTorch: momentum=None gives momentum 0 here, not a cumulative average)
         y = F.instance_norm(x, self.running_mean, self.running_var, self.weight,
                             self.bias, self.training or not self.track_running_stats,
                             0.0 if self.momentum is None else self.momentum, self.eps)
-        return reshape(y, y.shape[1:]) if unbatched else y
+        return drop_batch_dim(y, unbatched)
 
 
 class InstanceNorm1d(_InstanceNorm):

@@ -19,8 +19,10 @@ from collections import OrderedDict, namedtuple
 import numpy as np
 
 from ..autograd import no_grad, is_grad_enabled
+from ..optim.optimizer import clear_grads
 from ..tensor import Tensor, ShapeError, float32, float64, _FLOATS, parse_to_args
-from .hooks import BackwardHookCall, RemovableHandle
+from ..handle import RemovableHandle
+from .hooks import BackwardHookCall
 from .parameter import Parameter
 
 _IncompatibleKeys = namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])
@@ -194,11 +196,7 @@ class Module:
         """
         return self._add_hook(self._backward_hooks, hook)
 
-    @staticmethod
-    def _add_hook(hooks, hook):
-        handle = RemovableHandle(hooks)
-        hooks[handle.id] = hook
-        return handle
+    _add_hook = staticmethod(RemovableHandle.add)
 
     # ------------------------------------------------------------------ walking the tree
     def named_modules(self, memo=None, prefix: str = "", remove_duplicate: bool = True):
@@ -293,14 +291,8 @@ class Module:
         return self
 
     def zero_grad(self, set_to_none: bool = True) -> None:
-        for p in self.parameters():
-            if p.grad is None:
-                continue
-            if set_to_none:
-                p.grad = None
-            else:
-                p.grad = p.grad.detach()
-                p.grad._data[...] = 0
+        """Forget the gradients of every parameter, as Optimizer.zero_grad does."""
+        clear_grads(self.parameters(), set_to_none)
 
     def apply(self, fn) -> Module:
         """Call fn(m) on every child (recursively), then on self, e.g. for custom init."""

@@ -7,7 +7,7 @@ minidl/ops/pooling.py, where the math and its derivative live.
 from __future__ import annotations
 
 from .. import functional as F
-from .conv import _ntuple
+from ..ops.arguments import int_tuple
 from .module import Module
 
 
@@ -94,10 +94,10 @@ class MaxUnpool2d(Module):
 
     def __init__(self, kernel_size, stride=None, padding=0):
         super().__init__()
-        self.kernel_size = _ntuple(kernel_size, 2, "kernel_size", "MaxUnpool2d")
-        self.stride = _ntuple(kernel_size if stride is None else stride, 2, "stride",
-                              "MaxUnpool2d")
-        self.padding = _ntuple(padding, 2, "padding", "MaxUnpool2d")
+        self.kernel_size = int_tuple(kernel_size, 2, "kernel_size", "MaxUnpool2d")
+        self.stride = int_tuple(kernel_size if stride is None else stride, 2, "stride",
+                                "MaxUnpool2d")
+        self.padding = int_tuple(padding, 2, "padding", "MaxUnpool2d")
 
     def forward(self, input, indices, output_size=None):
         return F.max_unpool2d(input, indices, self.kernel_size, self.stride,

@@ -4,7 +4,7 @@
                  comparisons (eq ne lt le gt ge) and bitwise ops (not differentiable)
   reduction.py   sum mean amax/amin max/min var std logsumexp norms (and sum_to/expand)
   shape.py       reshape flatten squeeze unsqueeze permute transpose getitem cat stack pad
-  matmul.py      matmul (1-D, 2-D, batched)
+  matmul.py      matmul (1-D, 2-D, batched), and linear
   activation.py  relu leaky_relu elu sigmoid tanh erf softplus silu gelu softmax log_softmax
   elementwise.py sin cos tan asin acos atan sinh cosh asinh acosh atanh log2 log10 log1p
                  exp2 expm1 rsqrt, sign floor ceil round trunc, copysign atan2 logaddexp lerp
@@ -17,6 +17,17 @@
   indexing.py    gather scatter scatter_add scatter_reduce masked_fill masked_select nonzero
   sorting.py     sort argsort topk kthvalue median
   einsum.py      einsum
+
+The other families are named by minidl.functional (and minidl.linalg), not here:
+  conv.py        conv2d conv1d conv_transpose2d conv2d_weight (on kernels/im2col.py)
+  pooling.py     max_pool2d avg_pool2d adaptive_max/avg_pool2d max_unpool2d
+  normalization.py  batch_norm layer_norm group_norm instance_norm
+  dropout.py     dropout dropout2d        upsample.py   interpolate
+  attention.py   scaled_dot_product_attention      encoding.py   one_hot
+  losses.py      cross_entropy nll_loss binary_cross_entropy(_with_logits) mse_loss
+                 l1_loss smooth_l1_loss huber_loss kl_div
+  linalg.py      svdvals matrix_norm norm (minidl.linalg)
+and arguments.py checks the arguments ops and layers share (kernel_size, stride, ...).
 """
 from .arithmetic import (add, sub, mul, div, neg, pow, exp, log, sqrt, abs, clamp, clip,
                          maximum, minimum, where, clone, cast, eq, ne, lt, le, gt, ge,

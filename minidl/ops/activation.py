@@ -20,16 +20,20 @@ import numpy as np
 from ..autograd import Function
 from ..kernels.special import erf as _erf_kernel
 from ..errors import NotImplementedForDType
-from ..tensor import Tensor, _FLOATS
-from .arithmetic import float_input, unary_input, exp, where, abs as _abs, clamp, cast
+
+# ops/pooling.py imports PyTorch's "not implemented for 'Long'" error by this name
+DTypeError = NotImplementedForDType
+from ..tensor import Tensor
+from .arithmetic import (float_input, floats_only, unary_input, exp, where, abs as _abs,
+                         clamp, cast, scalar_in_dtype)
 from .reduction import sum, normalize_dims, vector_norm
 
 
 class ReLU(Function):
-    # d/dx max(x, 0) = 1 if x > 0 else 0
+    # d/dx max(x, 0) = 1 if x > 0 else 0  (and 1 at NaN, as PyTorch's `x <= 0` test)
     @staticmethod
     def forward(ctx, x):
-        ctx.mask = x > 0
+        ctx.mask = ~(x <= 0)
         return np.maximum(x, x.dtype.type(0))  # (NaN stays NaN, as in PyTorch)
 
     @staticmethod
@@ -53,7 +57,7 @@ class LeakyReLU(Function):
 class ELU(Function):
     # y = scale * x                                  if x > 0
     #     scale * alpha * (e^(input_scale * x) - 1)  otherwise
-    # dy/dx = scale if x > 0 else input_scale * (y + scale * alpha)
+    # dy/dx = scale if x > 0 else input_scale * (y + scale * alpha)  (NaN at NaN)
     # (elu: scale = input_scale = 1; selu: fixed alpha and scale; celu: input_scale = 1/alpha)
     @staticmethod
     def forward(ctx, x, alpha, scale, input_scale):
@@ -133,45 +137,82 @@ class Softplus(Function):
         return where(Tensor(ctx.linear), g, g * sigmoid(x * ctx.beta)), None, None
 
 
-def relu(x):
-    return ReLU.apply(float_input(x, "relu"))
+class Threshold(Function):
+    # y = x if x > threshold else value;   dy/dx = 1 if x > threshold else 0
+    # (NaN stays NaN and passes its gradient, as PyTorch's `x <= threshold` test)
+    @staticmethod
+    def forward(ctx, x, threshold, value):  # (both numbers already in x's dtype)
+        ctx.keep = ~(x <= threshold)
+        return np.where(ctx.keep, x, value)
+
+    @staticmethod
+    def backward(ctx, g):
+        return g * Tensor(ctx.keep), None, None
 
 
-def leaky_relu(x, negative_slope=0.01):
-    return LeakyReLU.apply(float_input(x, "leaky_relu"), negative_slope)
+# ------------------------------------------------------------------ the functions
+# Each takes PyTorch's arguments. `inplace=True` (where PyTorch has it) writes the
+# result into the input and returns the input, as PyTorch's relu_ etc.: through
+# Tensor._inplace, which records the edit in the graph when gradients flow and
+# refuses, as PyTorch does, a leaf that requires grad.
+def relu(input, inplace=False):  # noqa: A002  (PyTorch's names)
+    """max(x, 0). Integer tensors stay integer (as in PyTorch); bool is refused."""
+    x = _no_bool(input, "relu")
+    return x._inplace(relu) if inplace else ReLU.apply(x)
 
 
-def elu(x, alpha=1.0):
-    return ELU.apply(float_input(x, "elu"), alpha, 1.0, 1.0)
+def threshold(input, threshold, value, inplace=False):  # noqa: A002
+    """x where x > threshold, else value. Integer tensors stay integer."""
+    x = _no_bool(input, "threshold")
+    if inplace:
+        return x._inplace(_threshold, threshold, value)
+    return Threshold.apply(x, scalar_in_dtype(threshold, x.dtype, "threshold", "threshold"),
+                           scalar_in_dtype(value, x.dtype, "threshold"))
 
 
-def sigmoid(x):
-    return Sigmoid.apply(float_input(x, "sigmoid"))
+_threshold = threshold  # (the function, where its argument hides the name)
 
 
-def tanh(x):
-    return Tanh.apply(float_input(x, "tanh"))
+def leaky_relu(input, negative_slope=0.01, inplace=False):  # noqa: A002
+    x = floats_only(input, "leaky_relu")
+    if inplace:
+        return x._inplace(leaky_relu, negative_slope)
+    return LeakyReLU.apply(x, negative_slope)
 
 
-def erf(x):
-    return Erf.apply(float_input(x, "erf"))
+def elu(input, alpha=1.0, inplace=False):  # noqa: A002
+    x = floats_only(input, "elu")
+    return x._inplace(elu, alpha) if inplace else ELU.apply(x, alpha, 1.0, 1.0)
 
 
-def softplus(x, beta=1.0, threshold=20.0):
+def sigmoid(input):  # noqa: A002
+    """1 / (1 + e^-x); integer and bool tensors give float32 (as in PyTorch)."""
+    return Sigmoid.apply(float_input(input, "sigmoid"))
+
+
+def tanh(input):  # noqa: A002
+    return Tanh.apply(float_input(input, "tanh"))
+
+
+def erf(input):  # noqa: A002
+    return Erf.apply(float_input(input, "erf"))
+
+
+def softplus(input, beta=1.0, threshold=20.0):  # noqa: A002
     """log(1 + e^(beta x)) / beta, and x itself where beta x > threshold (as PyTorch)."""
-    return Softplus.apply(float_input(x, "softplus"), beta, threshold)
+    return Softplus.apply(floats_only(input, "softplus"), beta, threshold)
 
 
-def silu(x):
+def silu(input, inplace=False):  # noqa: A002
     """x * sigmoid(x) (also called swish)."""
-    x = float_input(x, "silu")
-    return x * sigmoid(x)
+    x = floats_only(input, "silu")
+    return x._inplace(silu) if inplace else x * sigmoid(x)
 
 
-def gelu(x, approximate="none"):
+def gelu(input, approximate="none"):  # noqa: A002
     """x * Phi(x), Phi the standard normal CDF; approximate='tanh' uses
     0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))), as PyTorch."""
-    x = float_input(x, "gelu")
+    x = floats_only(input, "gelu")
     if approximate == "none":
         return x * 0.5 * (1 + erf(x * (1 / math.sqrt(2))))
     if approximate == "tanh":
@@ -179,37 +220,13 @@ def gelu(x, approximate="none"):
     raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
 
 
-# ------------------------------------------------------------------ dtypes and inplace
-class DTypeError(TypeError, NotImplementedError):
-    """An op that PyTorch defines only for some dtypes got another (a TypeError, and a
-    NotImplementedError -- so a RuntimeError -- as PyTorch raises)."""
-
-
-def floating_input(x, op: str) -> Tensor:
-    """The input of an op PyTorch implements for floating-point tensors only."""
-    x = unary_input(x, op)
-    if x.dtype not in _FLOATS:
-        raise DTypeError(f"{op}: not implemented for {x.dtype} tensors (as in PyTorch); "
-                         "convert with .float()")
+def _no_bool(input, op: str) -> Tensor:  # noqa: A002
+    """The input of relu, threshold and the hard clamps: any dtype but bool."""
+    x = unary_input(input, op)
+    if x.dtype == np.bool_:
+        raise NotImplementedForDType(f"{op}: bool inputs are not supported (as in "
+                                     "PyTorch); convert with .float() or .long()")
     return x
-
-
-def _inplace_result(x, out, inplace: bool, op: str):
-    """inplace=True writes the result into x and returns x, as PyTorch does -- for
-    tensors outside autograd only (minidl does not rewrite graphs in place)."""
-    if not inplace:
-        return out
-    if x.requires_grad or out.requires_grad:
-        raise RuntimeError(f"{op}(inplace=True): the input requires grad, and minidl does "
-                           "not record in-place activations; use inplace=False (the "
-                           "values are the same)")
-    return x.copy_(out)
-
-
-def _floating_activation(fn, input, inplace: bool, op: str):
-    """fn(x) for an op PyTorch defines on floating-point tensors, with `inplace`."""
-    x = floating_input(input, op)
-    return _inplace_result(x, fn(x), inplace, op)
 
 
 # ------------------------------------------------------------------ SELU and CELU
@@ -217,18 +234,18 @@ SELU_ALPHA = 1.6732632423543772848170429916717
 SELU_SCALE = 1.0507009873554804934193349852946
 
 
-def selu(input, inplace=False):
+def selu(input, inplace=False):  # noqa: A002
     """scale * elu(x, alpha) with PyTorch's constants (self-normalising networks)."""
-    return _floating_activation(lambda x: ELU.apply(x, SELU_ALPHA, SELU_SCALE, 1.0),
-                                input, inplace, "selu")
+    x = floats_only(input, "selu")
+    return x._inplace(selu) if inplace else ELU.apply(x, SELU_ALPHA, SELU_SCALE, 1.0)
 
 
-def celu(input, alpha=1.0, inplace=False):
+def celu(input, alpha=1.0, inplace=False):  # noqa: A002
     """max(0, x) + min(0, alpha * (e^(x / alpha) - 1))."""
     if alpha == 0:
         raise ValueError("celu: alpha must not be 0 (it divides x)")
-    return _floating_activation(lambda x: ELU.apply(x, alpha, 1.0, 1.0 / alpha), input,
-                                inplace, "celu")
+    x = floats_only(input, "celu")
+    return x._inplace(celu, alpha) if inplace else ELU.apply(x, alpha, 1.0, 1.0 / alpha)
 
 
 # ------------------------------------------------------------------ the hard family
@@ -244,21 +261,21 @@ class Hardtanh(Function):
         return g * Tensor(ctx.inside), None, None
 
 
-def hardtanh(input, min_val=-1.0, max_val=1.0, inplace=False):
+def hardtanh(input, min_val=-1.0, max_val=1.0, inplace=False):  # noqa: A002
     """x clipped to [min_val, max_val]; integer tensors stay integer (as PyTorch)."""
-    x = unary_input(input, "hardtanh")
-    if x.dtype == np.bool_:
-        raise DTypeError("hardtanh: bool tensors are not supported (as in PyTorch)")
+    x = _no_bool(input, "hardtanh")
     if min_val > max_val:
         raise ValueError(f"hardtanh: min_val cannot be greater than max_val, got "
                          f"min_val={min_val}, max_val={max_val}")
     if x.dtype.kind == "u" and int(min_val) < 0:  # (PyTorch truncates the limit first)
-        raise DTypeError(f"hardtanh: cannot use negative limits on an unsigned "
-                         f"{x.dtype} tensor, got min_val={min_val}")
-    return _inplace_result(x, Hardtanh.apply(x, min_val, max_val), inplace, "hardtanh")
+        raise NotImplementedForDType(f"hardtanh: cannot use negative limits on an "
+                                     f"unsigned {x.dtype} tensor, got min_val={min_val}")
+    if inplace:
+        return x._inplace(hardtanh, min_val, max_val)
+    return Hardtanh.apply(x, min_val, max_val)
 
 
-def relu6(input, inplace=False):
+def relu6(input, inplace=False):  # noqa: A002
     """min(max(x, 0), 6) = hardtanh(x, 0, 6)."""
     return hardtanh(input, 0.0, 6.0, inplace)
 
@@ -275,19 +292,22 @@ class Hardsigmoid(Function):
         return g * Tensor(ctx.inside) / 6
 
 
-def hardsigmoid(input, inplace=False):
+def hardsigmoid(input, inplace=False):  # noqa: A002
     """A piecewise-linear sigmoid: 0 below -3, 1 above 3, x / 6 + 1/2 between."""
-    return _floating_activation(Hardsigmoid.apply, input, inplace, "hardsigmoid")
+    x = floats_only(input, "hardsigmoid")
+    return x._inplace(hardsigmoid) if inplace else Hardsigmoid.apply(x)
 
 
 class Hardswish(Function):
     # y = x * min(max(x + 3, 0), 6) / 6
-    # dy/dx = 0 if x <= -3;  x / 3 + 1/2 if -3 < x < 3;  1 if x >= 3  (PyTorch's edges)
+    # dy/dx = 0 if x <= -3;  x / 3 + 1/2 if -3 < x < 3 (NaN at NaN);  1 if x >= 3:
+    # PyTorch's edges
     @staticmethod
     def forward(ctx, x):
-        ctx.middle, ctx.above = (x > -3) & (x < 3), x >= 3
+        ctx.middle, ctx.above = ~((x <= -3) | (x >= 3)), x >= 3
         ctx.save_for_backward(x)
-        return x * np.clip(x + 3, 0, 6) / x.dtype.type(6)
+        with np.errstate(invalid="ignore"):  # (-inf * 0: NaN, as PyTorch)
+            return x * np.clip(x + 3, 0, 6) / x.dtype.type(6)
 
     @staticmethod
     def backward(ctx, g):
@@ -296,9 +316,10 @@ class Hardswish(Function):
         return g * slope
 
 
-def hardswish(input, inplace=False):
+def hardswish(input, inplace=False):  # noqa: A002
     """x * hardsigmoid(x) (MobileNetV3's cheap swish)."""
-    return _floating_activation(Hardswish.apply, input, inplace, "hardswish")
+    x = floats_only(input, "hardswish")
+    return x._inplace(hardswish) if inplace else Hardswish.apply(x)
 
 
 # ------------------------------------------------------------------ smooth ones
@@ -318,19 +339,21 @@ class LogSigmoid(Function):
 
 def logsigmoid(input):
     """log(1 / (1 + e^-x)), computed without overflow."""
-    return LogSigmoid.apply(floating_input(input, "logsigmoid"))
+    return LogSigmoid.apply(floats_only(input, "logsigmoid"))
 
 
-def mish(input, inplace=False):
+def mish(input, inplace=False):  # noqa: A002
     """x * tanh(softplus(x));  d/dx = tanh(sp) + x * sigmoid(x) * (1 - tanh(sp)^2)."""
-    return _floating_activation(lambda x: x * tanh(softplus(x)), input, inplace, "mish")
+    x = floats_only(input, "mish")
+    return x._inplace(mish) if inplace else x * tanh(softplus(x))
 
 
 def softsign(input):
     """x / (1 + |x|);  d/dx = 1 / (1 + |x|)^2. Integer tensors give float32."""
     x = unary_input(input, "softsign")
     if x.dtype == np.bool_:
-        raise DTypeError("softsign: bool tensors are not supported (as in PyTorch)")
+        raise NotImplementedForDType("softsign: bool tensors are not supported (as in "
+                                     "PyTorch)")
     x = float_input(x, "softsign")
     return x / (_abs(x) + 1)
 
@@ -340,7 +363,7 @@ class Softmax(Function):
     # s = e^(x - max) / sum(e^(x - max));   d/dx softmax: s * (g - sum(g * s))
     @staticmethod
     def forward(ctx, x, dim):
-        e = np.exp(x - np.max(x, axis=dim, keepdims=True))
+        e = np.exp(x - np.max(x, axis=dim, keepdims=True, initial=-np.inf))
         out = e / np.sum(e, axis=dim, keepdims=True)
         ctx.dim = dim
         ctx.save_for_backward(out)
@@ -356,7 +379,7 @@ class LogSoftmax(Function):
     # y = x - max - log(sum(e^(x - max)));   d/dx: g - softmax(x) * sum(g)
     @staticmethod
     def forward(ctx, x, dim):
-        shifted = x - np.max(x, axis=dim, keepdims=True)
+        shifted = x - np.max(x, axis=dim, keepdims=True, initial=-np.inf)
         out = shifted - np.log(np.sum(np.exp(shifted), axis=dim, keepdims=True))
         ctx.dim = dim
         ctx.save_for_backward(out)
@@ -372,6 +395,8 @@ def softmax(x, dim=None, _stacklevel=3, dtype=None):
     """e^x / sum(e^x) along dim. Without dim, PyTorch's old implicit choice (dim 0 for
     0-, 1- and 3-d input, else 1) with its deprecation warning."""
     x, d = _softmax_args(x, dim, dtype, "softmax", _stacklevel)
+    if x.dtype.kind != "f":  # (empty: PyTorch gives it back in its own dtype)
+        return x.clone()
     if x.ndim == 0:  # the softmax of one number is 1
         return softmax(x.reshape(1), 0).reshape(())
     return Softmax.apply(x, d)
@@ -379,6 +404,8 @@ def softmax(x, dim=None, _stacklevel=3, dtype=None):
 
 def log_softmax(x, dim=None, _stacklevel=3, dtype=None):
     x, d = _softmax_args(x, dim, dtype, "log_softmax", _stacklevel)
+    if x.dtype.kind != "f":  # (empty: PyTorch gives it back in its own dtype)
+        return x.clone()
     if x.ndim == 0:  # the log_softmax of one number is 0
         return log_softmax(x.reshape(1), 0).reshape(())
     return LogSoftmax.apply(x, d)
@@ -387,7 +414,8 @@ def log_softmax(x, dim=None, _stacklevel=3, dtype=None):
 def _softmax_args(x, dim, dtype, op, stacklevel):
     """The input (in dtype, or float) and the dim to normalise over."""
     x = unary_input(x, op)
-    if dtype is None and x.dtype.kind != "f":
+    if dtype is None and x.dtype.kind != "f" and x.numel():  # (PyTorch lets an empty
+        # integer tensor through, in its own dtype)
         raise NotImplementedForDType(f"{op}: not implemented for {x.dtype} tensors; "
                                      f"pass dtype=minidl.float32 or convert with .float()")
     x = x if dtype is None else cast(x, dtype)
@@ -420,7 +448,7 @@ def normalize(input, p=2.0, dim=1, eps=1e-12, out=None):
     """x / max(||x||_p, eps) along dim (torch.nn.functional.normalize): unit vectors,
     and a zero vector stays zero."""
     # y = x / max(n, eps) with n = (sum |x|^p)^(1/p); autograd derives the rest
-    x = floating_input(input, "normalize")
+    x = floats_only(input, "normalize")
     dims = normalize_dims(dim, x.ndim, "normalize")
     result = x / clamp(vector_norm(x, float(p), dims, keepdim=True), min=eps)
     if out is None:

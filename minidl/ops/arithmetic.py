@@ -11,20 +11,25 @@ import numbers
 
 import numpy as np
 
-from ..autograd import Function
+from ..autograd import Function, is_grad_enabled
 from ..dtypes import FLOATS, result_type, is_scalar
 from ..errors import ArgumentError, DTypeError, NotImplementedForDType
 from ..tensor import Tensor, ShapeError, _as_array, float32
 
 
 # ------------------------------------------------------------------ operand handling
-def lift(a, b, op: str):
+def lift(a, b, op: str, to_float: bool = False):
     """Make Tensors of both operands, in the dtype PyTorch's promotion rules give
     (dtypes.result_type: float32 + 0-d float64 stays float32, int + 2.5 is float32).
+    to_float: ops that compute in floating point (true division, atan2, ...) cast
+    integer and bool operands straight to float32, as PyTorch does (not first to
+    their common integer dtype, where an int16 -1 would wrap around in uint8).
 
     Also checks that the shapes broadcast, so errors name the op and both shapes.
     """
     a, b, dtype = promote(a, b, op)
+    if to_float and dtype not in FLOATS:
+        dtype = np.dtype(float32)
     a, b = to_dtype(a, dtype), to_dtype(b, dtype)
     check_broadcast(op, a.shape, b.shape)
     return a, b
@@ -90,6 +95,28 @@ def _number_array(x, dtype) -> np.ndarray:
         return np.array(x).astype(dtype)
 
 
+def scalar_in_dtype(number, dtype, op: str, what: str = "value"):
+    """A Python number in a tensor's dtype, as PyTorch converts one (fill_, masked_fill,
+    threshold): truncated toward 0 for integer dtypes (a negative int wraps around in
+    an unsigned one), and refused when it does not fit."""
+    dtype = np.dtype(dtype)
+    if dtype != np.bool_ and not _fits(number, dtype):
+        raise ArgumentError(f"{op}: {what} {number} cannot be converted to type {dtype} "
+                            "without overflow")
+    return np.array(number).astype(dtype)[()]
+
+
+def _fits(number, dtype) -> bool:
+    finite = bool(np.isfinite(number))
+    if dtype.kind == "f":  # (inf and NaN are floats too)
+        largest = float(np.finfo(dtype).max)
+        return not finite or -largest <= number <= largest
+    info = np.iinfo(dtype)
+    if isinstance(number, (bool, int, np.integer)) and dtype.kind == "u":
+        return -int(info.max) <= number <= int(info.max)
+    return finite and info.min <= number <= info.max
+
+
 def check_broadcast(op: str, *shapes):
     if len({s for s in shapes if s}) <= 1:
         return  # equal shapes (0-d ones aside): nothing to check
@@ -110,6 +137,29 @@ def float_input(x, op: str) -> Tensor:
     """Ops like exp/log need floats: integer and bool tensors become float32."""
     x = unary_input(x, op)
     return x if x.dtype in FLOATS else cast(x, float32)
+
+
+def floats_only(x, op: str, error=NotImplementedForDType) -> Tensor:
+    """The input of an op PyTorch defines on float tensors only (float32, float64);
+    any other dtype raises `error`: NotImplementedForDType where PyTorch has no kernel
+    for it ("not implemented for 'Long'", a NotImplementedError), DTypeError where it
+    checks the dtype first (mean, var, the norms: a plain RuntimeError)."""
+    x = unary_input(x, op)
+    if x.dtype not in FLOATS:
+        raise error(f"{op}: not implemented for {x.dtype} tensors (as in PyTorch); "
+                    "convert with .float() first")
+    return x
+
+
+def dtype_argument(x: Tensor, dtype, op: str) -> Tensor:
+    """x cast for an op's dtype= argument (sum, prod, cumsum, cumprod). As in PyTorch,
+    a non-float dtype for a tensor that requires grad raises: autograd has no integer
+    gradients (cast first, outside the graph, if integers are wanted)."""
+    dtype = np.dtype(dtype)
+    if dtype not in FLOATS and x.requires_grad and is_grad_enabled():
+        raise DTypeError(f"{op}: Autograd not support dtype: {dtype} (the input requires "
+                         f"grad); use dtype=float32/float64, or {op} x.detach()")
+    return cast(x, dtype)
 
 
 def refuse_bool(x: Tensor, op: str, advice: str, error=DTypeError):
@@ -225,16 +275,46 @@ def _integer_power(a, b):
     return np.where(negative, truncated, out).astype(out.dtype)
 
 
-def add(a, b):
-    return Add.apply(*lift(a, b, "add"))
+class Scale(Function):
+    # y = alpha x, alpha a number kept on ctx (no saved tensor: a second backward
+    # works, as after PyTorch's add(a, b, alpha=...));  dy/dx = alpha
+    @staticmethod
+    def forward(ctx, x, alpha):
+        ctx.alpha = alpha
+        return x * _number_array(alpha, x.dtype)
+
+    @staticmethod
+    def backward(ctx, g):
+        return Scale.apply(g, ctx.alpha), None
 
 
-def sub(a, b):
+def add(a, b, *, alpha=1):
+    """a + alpha * b (as torch.add)."""
+    a, b = lift(a, b, "add")
+    return Add.apply(a, b if alpha == 1 else _scaled(b, alpha, "add"))
+
+
+def sub(a, b, *, alpha=1):
+    """a - alpha * b (as torch.sub)."""
     if any(isinstance(x, (bool, np.bool_)) or getattr(x, "dtype", None) == np.bool_
            for x in (a, b)):  # PyTorch refuses a bool on either side
         raise DTypeError("sub: subtraction with a bool tensor is not supported; for "
                          "masks use ^ (logical xor) or ~ (logical not)")
-    return Sub.apply(*lift(a, b, "sub"))
+    a, b = lift(a, b, "sub")
+    return Sub.apply(a, b if alpha == 1 else _scaled(b, alpha, "sub"))
+
+
+def _scaled(b, alpha, op):
+    """alpha * b for add/sub, with PyTorch's checks of alpha."""
+    if not is_scalar(alpha):
+        raise TypeError(f"{op}: alpha must be a number, got {type(alpha).__name__}")
+    if b.dtype.kind != "f" and isinstance(alpha, (float, np.floating)):
+        raise ArgumentError(f"{op}: for integral input tensors, argument alpha must not "
+                            f"be a floating point number, got alpha={alpha}")
+    if isinstance(alpha, (bool, np.bool_)) and b.dtype != np.bool_:
+        raise ArgumentError(f"{op}: a bool alpha is only supported for bool results, "
+                            f"got alpha={alpha} for {b.dtype} tensors")
+    return Scale.apply(b, alpha)
 
 
 def mul(a, b):
@@ -247,10 +327,7 @@ def div(a, b, *, rounding_mode=None):
     if rounding_mode is not None:
         from .division import div_rounded  # (division.py builds on this file)
         return div_rounded(a, b, rounding_mode)
-    a, b = lift(a, b, "div")
-    if a.dtype not in FLOATS:
-        a, b = cast(a, float32), cast(b, float32)
-    return Div.apply(a, b)
+    return Div.apply(*lift(a, b, "div", to_float=True))
 
 
 def neg(a):
@@ -265,6 +342,9 @@ def pow(a, exponent):
         raise DTypeError(f"pow: integers to negative integer powers are not allowed "
                          f"(a {a.dtype} tensor ** {exponent}); use a float tensor")
     a, b = lift(a, exponent, "pow")
+    if a.dtype == np.bool_ and is_scalar(exponent) and exponent in (0, 1):
+        # (PyTorch answers x ** 0 and x ** 1 before looking for a kernel: bool works)
+        return Tensor(np.ones(a.shape, bool) if exponent == 0 else a._data.copy())
     refuse_bool(a, "pow", "convert the tensor to an integer or float dtype first",
                 NotImplementedForDType)
     return Pow.apply(a, b, is_scalar(exponent))

@@ -76,7 +76,7 @@ def _operands(a, b, op):
     if a.dtype == np.bool_:
         raise NotImplementedError(f"{op}: not implemented for bool tensors (as in "
                                   "PyTorch); convert them with .int() or .float()")
-    if a.dtype.kind in "iu" and (b._data == 0).any():
+    if a.dtype.kind in "iu" and a.numel() and (b._data == 0).any():  # (empty: no division)
         raise ZeroDivision(f"{op}: integer division by zero (divisor of shape "
                            f"{b.shape}, dtype {b.dtype})")
     return a, b

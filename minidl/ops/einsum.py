@@ -112,7 +112,7 @@ def _sum_unneeded(x, labels, needed):
 
 def _arrange(x, labels, order, sizes):
     """x with its dims permuted into `order` (labels x has) and broadcast to sizes."""
-    x = permute(x, *[labels.index(c) for c in order])
+    x = permute(x, tuple(labels.index(c) for c in order))
     return expand(x, tuple(sizes[c] for c in order))
 
 

@@ -14,8 +14,9 @@ import math
 import numpy as np
 
 from ..autograd import Function
-from ..tensor import Tensor, _FLOATS, float32
-from .arithmetic import lift, float_input, unary_input, cast, where, exp
+from ..errors import NotImplementedForDType
+from ..tensor import Tensor, _FLOATS
+from .arithmetic import lift, float_input, unary_input, cast, where, exp, floats_only
 
 
 # ------------------------------------------------------------------ smooth unary ops
@@ -169,6 +170,9 @@ class Round(Function):
 def _step(cls, name):
     def op(x):
         x = unary_input(x, name)
+        if x.dtype == np.bool_:
+            raise NotImplementedForDType(f"{name}: not implemented for bool tensors (as "
+                                         "in PyTorch)")
         if x.dtype not in _FLOATS:  # integers are already whole: an exact copy
             return Tensor(x._data.copy())
         return cls.apply(x)
@@ -191,32 +195,25 @@ def sign(x):
     return Sign.apply(x)
 
 
-def round(x, decimals=0):  # noqa: A001  (PyTorch's name)
+def round(x, decimals=None):  # noqa: A001  (PyTorch's name)
     """Round half to even (0.5 -> 0, 1.5 -> 2), keeping `decimals` digits after the
-    point (negative: before it). Its gradient is 0."""
+    point (negative: before it). Its gradient is 0. As in PyTorch, integer tensors are
+    returned as they are by round(x), and refused when decimals is given (even 0);
+    bool tensors are refused."""
     x = unary_input(x, "round")
     if x.dtype not in _FLOATS:
-        if decimals != 0:
-            raise NotImplementedError(f"round: decimals={decimals} needs a float "
-                                      f"tensor, got dtype {x.dtype} (as in PyTorch)")
+        if decimals is not None or x.dtype == np.bool_:
+            how = "" if decimals is None else f" with decimals={decimals}"
+            raise NotImplementedForDType(f"round{how}: not implemented for {x.dtype} "
+                                         "tensors (as in PyTorch); convert with .float()")
         return Tensor(x._data.copy())
-    return Round.apply(x, int(decimals))
+    return Round.apply(x, int(decimals or 0))
 
 
 # ------------------------------------------------------------------ binary ops
 def float_pair(a, b, op: str):
     """Both operands as tensors of one float dtype (integers become float32)."""
-    a, b = lift(a, b, op)
-    if a.dtype not in _FLOATS:
-        a, b = cast(a, float32), cast(b, float32)
-    return a, b
-
-
-def floats_only(op: str, *tensors):
-    for t in tensors:
-        if t.dtype not in _FLOATS:
-            raise NotImplementedError(f"{op}: not implemented for dtype {t.dtype}; "
-                                      "expected float32 or float64 (as in PyTorch)")
+    return lift(a, b, op, to_float=True)
 
 
 class Copysign(Function):
@@ -273,13 +270,14 @@ class Logaddexp(Binary, Function):
 
 class Lerp(Function):
     # start + w (end - start):  d/dstart = 1 - w, d/dend = w, d/dw = end - start.
-    # (Computed from the nearer end, end - (end - start)(1 - w) when w >= 0.5, as
+    # (Computed from the nearer end, end - (end - start)(1 - w) when |w| >= 0.5, as
     # PyTorch does, so that w = 1 gives `end` exactly.)
     @staticmethod
     def forward(ctx, start, end, weight):
         ctx.save_for_backward(start, end, weight)
         diff = end - start
-        return np.where(weight < 0.5, start + weight * diff, end - diff * (1 - weight))
+        return np.where(np.abs(weight) < 0.5, start + weight * diff,
+                        end - diff * (1 - weight))
 
     @staticmethod
     def backward(ctx, g):
@@ -301,7 +299,7 @@ def atan2(input, other):  # noqa: A002
 def logaddexp(input, other):  # noqa: A002
     """log(exp(input) + exp(other)), without overflow."""
     a, b = lift(input, other, "logaddexp")
-    floats_only("logaddexp", a, b)
+    floats_only(a, "logaddexp")  # (b has a's dtype)
     return Logaddexp.apply(a, b)
 
 
@@ -309,7 +307,7 @@ def lerp(input, end, weight):  # noqa: A002
     """input + weight * (end - input); weight is a number or a tensor, and all three
     broadcast together. input and end must have the same float dtype, as in PyTorch."""
     start, end = unary_input(input, "lerp"), unary_input(end, "lerp")
-    floats_only("lerp", start, end)
+    floats_only(start, "lerp"), floats_only(end, "lerp")
     if start.dtype != end.dtype:
         raise RuntimeError(f"lerp: expected dtype {start.dtype} for `end` but got "
                            f"dtype {end.dtype}")

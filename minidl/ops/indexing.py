@@ -19,7 +19,7 @@ import numpy as np
 
 from ..autograd import Function
 from ..tensor import Tensor, ShapeError, _FLOATS
-from .arithmetic import unary_input, where, cast
+from .arithmetic import unary_input, where, cast, scalar_in_dtype
 from ..errors import ArgumentError, IndexOutOfRange
 from .reduction import expand
 from .shape import GetItem, IndexAdd, _dim
@@ -289,7 +289,7 @@ def masked_fill(input, mask, value):  # noqa: A002
                              f"shape {value.shape}")
         value = cast(value, x.dtype)
     else:
-        value = Tensor(np.asarray(value).astype(x.dtype))
+        value = Tensor(scalar_in_dtype(value, x.dtype, "masked_fill"))
     return where(mask, value, x)
 
 

@@ -133,7 +133,7 @@ def _triangle(input, diagonal, op, lower):
                          f"{x.shape}")
     rows, cols = x.shape[-2:]
     below = np.tri(rows, cols, int(diagonal) - (0 if lower else 1), dtype=bool)
-    return where(Tensor(below if lower else ~below), x, 0)
+    return where(Tensor(below if lower else ~below), x, Tensor(np.zeros((), x.dtype)))
 
 
 def tril(input, diagonal=0):  # noqa: A002
@@ -189,7 +189,7 @@ def repeat(input, *sizes):  # noqa: A002
     add dimensions). Built as reshape -> expand -> reshape, so the gradient of each
     element is the sum over its copies."""
     x = unary_input(input, "repeat")
-    sizes = _shape_arg(sizes)
+    sizes = _shape_arg(sizes, "repeat", "repeats")
     if len(sizes) < x.ndim:
         raise ShapeError(f"repeat: needs at least {x.ndim} sizes for a tensor of shape "
                          f"{x.shape}, got {sizes}")
@@ -253,7 +253,7 @@ def unfold(input, dimension, size, step):  # noqa: A002
     windows = starts[:, None] + np.arange(int(size))  # (count, size)
     out = GetItem.apply(x, (slice(None),) * d + (windows,))
     order = [i for i in range(out.ndim) if i != d + 1] + [d + 1]
-    return permute(out, *order) if input.ndim else reshape(out, -1)
+    return permute(out, tuple(order)) if input.ndim else reshape(out, -1)
 
 
 def unflatten(input, dim, sizes):  # noqa: A002
@@ -266,6 +266,7 @@ def unflatten(input, dim, sizes):  # noqa: A002
             -1 in sizes and (known == 0 or x.shape[d] % known)):
         raise ShapeError(f"unflatten: sizes {sizes} do not multiply up to the size "
                          f"{x.shape[d]} of dimension {dim} of shape {x.shape}")
+    sizes = tuple(x.shape[d] // known if s == -1 else s for s in sizes)  # (also for 0)
     return reshape(x, x.shape[:d] + sizes + x.shape[d + 1:])
 
 

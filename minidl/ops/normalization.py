@@ -20,8 +20,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..tensor import Tensor, ShapeError
-from .activation import floating_input
-from .arithmetic import sqrt
+from .arithmetic import floats_only, sqrt
 from .reduction import mean
 from .shape import reshape
 
@@ -82,7 +81,7 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
         running_mean = (1 - momentum) * running_mean + momentum * batch_mean
         running_var  = (1 - momentum) * running_var  + momentum * batch_var_unbiased
     training=False: normalize with running_mean and running_var."""
-    x = floating_input(input, "batch_norm")
+    x = floats_only(input, "batch_norm")
     _check_stats("batch_norm", x, dict(running_mean=running_mean, running_var=running_var,
                                        weight=weight, bias=bias))
     if not training:
@@ -115,7 +114,7 @@ def _update_running(running, batch_stat: np.ndarray, momentum):
 def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
     """Normalize each sample over its last len(normalized_shape) dims, which must equal
     normalized_shape; weight and bias (shape normalized_shape) scale and shift."""
-    x = floating_input(input, "layer_norm")
+    x = floats_only(input, "layer_norm")
     shape = (int(normalized_shape),) if isinstance(normalized_shape, (int, np.integer)) \
         else tuple(int(s) for s in normalized_shape)
     if not shape or len(shape) > x.ndim or x.shape[x.ndim - len(shape):] != shape:
@@ -138,7 +137,7 @@ def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
     """Group normalization (torch.nn.functional.group_norm): split the C channels of
     (N, C, ...) input into num_groups groups and standardize each sample's group over
     its channels and spatial dims; weight and bias (C,) scale and shift per channel."""
-    x = floating_input(input, "group_norm")
+    x = floats_only(input, "group_norm")
     _check_stats("group_norm", x, dict(weight=weight, bias=bias))
     if not isinstance(num_groups, (int, np.integer)) or num_groups < 1 \
             or x.shape[1] % num_groups:
@@ -147,6 +146,10 @@ def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
                          f"num_groups={num_groups!r}")
     if x.numel() == 0:
         return _affine(x, weight, bias)
+    if x.shape[0] * x.shape[1] // num_groups * int(np.prod(x.shape[2:])) == 1:
+        # (PyTorch's check, which counts the values of one channel of a group)
+        raise ValueError(f"group_norm: Expected more than 1 value per channel when "
+                         f"training, got input size {x.shape} with {num_groups} groups")
     groups = reshape(x, (x.shape[0], num_groups, -1))  # (N, G, C/G * spatial)
     x_hat, _, _ = _standardize(groups, (2,), eps)
     return _affine(reshape(x_hat, x.shape), weight, bias)
@@ -163,7 +166,7 @@ def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=
         running_var  = (1 - momentum) * running_var  + momentum * mean_n(var_nc unbiased)
     use_input_stats=False normalizes with the running statistics instead."""
     op = "instance_norm"
-    x = floating_input(input, op)
+    x = floats_only(input, op)
     _check_stats(op, x, dict(running_mean=running_mean, running_var=running_var,
                              weight=weight, bias=bias))
     if (running_mean is None) != (running_var is None):

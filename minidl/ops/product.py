@@ -15,7 +15,7 @@ import numpy as np
 
 from ..autograd import Function
 from ..tensor import Tensor, _FLOATS, int64, dim_aliases
-from .arithmetic import unary_input, cast
+from .arithmetic import unary_input, cast, dtype_argument
 from .movement import flip
 from .scan import cumprod
 from .shape import GetItem, cat, reshape, _dim
@@ -67,7 +67,7 @@ def prod(input, dim=None, keepdim=False, *, dtype=None):  # noqa: A002
     if dim is not None and not isinstance(dim, (int, np.integer)):
         raise TypeError(f"prod: dim must be an int (one dimension), got {dim!r}")
     if dtype is not None:
-        x = cast(x, dtype)
+        x = dtype_argument(x, dtype, "prod")
     elif x.dtype not in _FLOATS:
         x = cast(x, int64)
     d = None if dim is None else _dim(dim, max(x.ndim, 1), "prod")

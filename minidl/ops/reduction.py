@@ -11,6 +11,7 @@ std of identical values, the norm of a zero vector -- minidl gives PyTorch's val
 from __future__ import annotations
 
 import builtins
+import contextlib
 import math
 import warnings
 from collections import namedtuple
@@ -19,11 +20,13 @@ import numpy as np
 
 from ..autograd import Function
 from ..dtypes import FLOATS
-from ..errors import DTypeError
+from ..errors import DTypeError, IndexOutOfRange
 from ..tensor import Tensor, ShapeError, dim_aliases
 from .arithmetic import (Sqrt, float_input, log, exp, abs, cast, where, unary_input,
-                         sign_of)
+                         sign_of, floats_only, clone, dtype_argument)
 from .shape import getitem
+
+_NOTHING = contextlib.nullcontext()  # (where numpy's warnings need no silencing)
 
 
 def normalize_dims(dim, ndim: int, op: str) -> tuple:
@@ -57,7 +60,7 @@ class Sum(Function):
     def forward(ctx, x, dims, keepdim):
         ctx.in_shape = x.shape
         ctx.kept = keepdim_shape(x.shape, dims)
-        return np.sum(x, axis=dims, keepdims=keepdim)
+        return np.sum(x, axis=dims, keepdims=keepdim, dtype=x.dtype)  # (int32 stays)
 
     @staticmethod
     def backward(ctx, g):
@@ -96,10 +99,10 @@ def sum(x, dim=None, keepdim=False, *, dtype=None):  # noqa: A001
     """Sum over dim (all by default). dtype= casts x first; without it, integer and
     bool tensors sum to int64, as in PyTorch."""
     x = unary_input(x, "sum")
-    if dtype is None and x.dtype not in FLOATS:
-        dtype = np.int64
     if dtype is not None:
-        x = cast(x, dtype)
+        x = dtype_argument(x, dtype, "sum")
+    elif x.dtype not in FLOATS:
+        x = cast(x, np.int64)
     return Sum.apply(x, normalize_dims(dim, x.ndim, "sum"), keepdim)
 
 
@@ -110,6 +113,8 @@ def sum_to(x, shape):
 
 def expand(x, *shape):
     """Broadcast x to `shape` (-1 keeps a dimension), as torch.Tensor.expand."""
+    if not shape:
+        raise TypeError('expand() missing 1 required positional arguments: "size"')
     if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
         shape = tuple(shape[0])
     lead = len(shape) - x.ndim
@@ -133,20 +138,14 @@ class Mean(Function):
     def forward(ctx, x, dims, keepdim):
         ctx.in_shape, ctx.kept = x.shape, keepdim_shape(x.shape, dims)
         ctx.count = int(np.prod([x.shape[d] for d in dims]))
-        return np.sum(x, axis=dims, keepdims=keepdim) / x.dtype.type(ctx.count)
+        total = np.sum(x, axis=dims, keepdims=keepdim)
+        with np.errstate(invalid="ignore") if ctx.count == 0 else _NOTHING:
+            return total / x.dtype.type(ctx.count)  # (the mean of nothing is NaN)
 
     @staticmethod
-    def backward(ctx, g):
-        return expand(g.reshape(ctx.kept) / ctx.count, ctx.in_shape), None, None
-
-
-def floats_only(x, op: str) -> Tensor:
-    """mean, var, std, norms: PyTorch refuses integer input rather than guess a dtype."""
-    x = unary_input(x, op)
-    if x.dtype not in FLOATS:
-        raise DTypeError(f"{op}: needs a floating-point tensor, got dtype {x.dtype}; "
-                         f"convert it first, e.g. x.float().{op}(), or pass dtype=")
-    return x
+    def backward(ctx, g):  # (an empty x gets an empty gradient: no 1/0 needed)
+        count = builtins.max(ctx.count, 1)
+        return expand(g.reshape(ctx.kept) / count, ctx.in_shape), None, None
 
 
 def _count(x, dims) -> int:
@@ -156,7 +155,7 @@ def _count(x, dims) -> int:
 @dim_aliases
 def mean(x, dim=None, keepdim=False, *, dtype=None):
     x = unary_input(x, "mean")
-    x = floats_only(x if dtype is None else cast(x, dtype), "mean")
+    x = floats_only(x if dtype is None else cast(x, dtype), "mean", DTypeError)
     return Mean.apply(x, normalize_dims(dim, x.ndim, "mean"), keepdim)
 
 
@@ -221,7 +220,8 @@ def _check_not_empty(x, dim, dims, op, error=ShapeError):
                     "dim to reduce")
     for d in dims:
         if x.shape[d] == 0:
-            raise IndexError(f"{op}: cannot reduce dim {d} of size 0 (shape {x.shape})")
+            raise IndexOutOfRange(f"{op}: cannot reduce dim {d} of size 0 (shape "
+                                  f"{x.shape})")  # (IndexError; RuntimeError for norms)
 
 
 @dim_aliases
@@ -243,6 +243,8 @@ def min(x, dim=None, keepdim=False):  # noqa: A001
 
 def _extreme_along(np_arg, x, dim, keepdim, op):
     indices = _arg_reduce(np_arg, x, dim, keepdim, op)
+    if x.ndim == 0:  # (dim 0 or -1 of a 0-d tensor: the element itself, at index 0)
+        return MaxResult(clone(x), indices)
     return MaxResult(_take_along_dim(x, indices, dim, keepdim), indices)
 
 
@@ -279,7 +281,7 @@ def _not_bool(x, op):
 def _arg_reduce(np_fn, x, dim, keepdim, op):
     x = unary_input(x, op)
     _check_not_empty(x, dim, normalize_dims(dim, x.ndim, op), op, IndexError)
-    if dim is None:
+    if dim is None or x.ndim == 0:  # (all of x; or dim 0 or -1 of a 0-d tensor)
         return Tensor(np.int64(np_fn(x._data)))
     d, = normalize_dims(dim, x.ndim, op)
     return Tensor(np_fn(x._data, axis=d, keepdims=keepdim).astype(np.int64))
@@ -290,36 +292,60 @@ class Var(Function):
     # var = sum((x - mean)^2) / (N - correction);  d var/dx = 2 (x - mean) / (N - correction)
     # (the path through the mean is left out: its gradient sums to 0 -- so, as in
     # PyTorch, one inf among the values does not make every gradient NaN)
+    # No degrees of freedom left (dof = N - correction <= 0): the values are divided by
+    # 0 (inf or NaN), and the gradient is PyTorch's: over all of x (dim=None), inf, or
+    # NaN where x equals the mean; over given dims, the formula with dof as it is.
     @staticmethod
-    def forward(ctx, x, dims, divisor, keepdim):
-        ctx.dims, ctx.divisor, ctx.kept = dims, divisor, keepdim_shape(x.shape, dims)
+    def forward(ctx, x, dims, dof, keepdim, whole):
+        ctx.dims, ctx.dof, ctx.kept = dims, dof, keepdim_shape(x.shape, dims)
+        ctx.whole = whole
         ctx.save_for_backward(x)
-        centered = x - np.mean(x, axis=dims, keepdims=True)
         with np.errstate(divide="ignore", invalid="ignore"):  # divisor 0: NaN or inf
-            return np.sum(centered * centered, axis=dims, keepdims=keepdim) / divisor
+            centered = x - np.sum(x, axis=dims, keepdims=True) / x.dtype.type(
+                _count(x, dims))  # (np.mean, minus its warning for an empty x)
+            return np.sum(centered * centered, axis=dims, keepdims=keepdim) / builtins.max(
+                dof, 0)
 
     @staticmethod
     def backward(ctx, g):
         x, = ctx.saved_tensors
-        scale = 2.0 / ctx.divisor if ctx.divisor else math.inf
-        centered = x - mean(x, ctx.dims, keepdim=True)
-        return g.reshape(ctx.kept) * centered * scale, None, None, None
+        g = g.reshape(ctx.kept)
+        if ctx.dof > 0:
+            return g * (x - mean(x, ctx.dims, keepdim=True)) * (2.0 / ctx.dof), *_NONE4
+        with np.errstate(invalid="ignore", divide="ignore"):
+            centered = x - mean(x, ctx.dims, keepdim=True)
+            if ctx.whole:
+                return g * where(centered == 0, math.nan, math.inf), *_NONE4
+            return g * centered * (2.0 / ctx.dof if ctx.dof else math.inf), *_NONE4
+
+
+_NONE4 = (None,) * 4
+
+
+def _var(x, dim, unbiased, keepdim, correction, op):
+    """var(), for var/std/var_mean/std_mean (op names the one called, for the warning)."""
+    x = floats_only(x, op, DTypeError)
+    if correction is None:
+        correction = 0 if unbiased is False else 1
+    dims = normalize_dims(dim, x.ndim, op)
+    dof = _count(x, dims) - correction
+    if dof <= 0:
+        warnings.warn(f"{op}(): degrees of freedom is <= 0. Correction should be strictly "
+                      "less than the reduction factor (input numel divided by output "
+                      "numel).", UserWarning, stacklevel=4)
+    return Var.apply(x, dims, dof, keepdim, dim is None)
+
+
+def _unbiased_overload(dim, unbiased):
+    """x.var(False): PyTorch's var(unbiased) overload takes a bool as the first argument."""
+    return (None, dim) if isinstance(dim, bool) else (dim, unbiased)
 
 
 @dim_aliases
 def var(x, dim=None, unbiased=None, keepdim=False, *, correction=None):
     """Variance: sum((x - mean)^2) / (N - correction); correction=1 (unbiased) default."""
-    x = floats_only(x, "var")
-    if isinstance(dim, bool):  # x.var(False): PyTorch's var(unbiased) overload
-        dim, unbiased = None, dim
-    if correction is None:
-        correction = 0 if unbiased is False else 1
-    dims = normalize_dims(dim, x.ndim, "var")
-    dof = _count(x, dims) - correction
-    if dof <= 0:
-        warnings.warn("var(): degrees of freedom is <= 0 (correction >= the number of "
-                      "values reduced), so the result is NaN or inf", stacklevel=3)
-    return Var.apply(x, dims, builtins.max(dof, 0), keepdim)
+    dim, unbiased = _unbiased_overload(dim, unbiased)
+    return _var(x, dim, unbiased, keepdim, correction, "var")
 
 
 class Std(Sqrt):
@@ -334,7 +360,8 @@ class Std(Sqrt):
 
 @dim_aliases
 def std(x, dim=None, unbiased=None, keepdim=False, *, correction=None):
-    return Std.apply(var(x, dim, unbiased, keepdim, correction=correction))
+    dim, unbiased = _unbiased_overload(dim, unbiased)
+    return Std.apply(_var(x, dim, unbiased, keepdim, correction, "std"))
 
 
 @dim_aliases
@@ -342,9 +369,10 @@ def logsumexp(x, dim, keepdim=False):
     """log(sum(exp(x))) computed stably: m + log(sum(exp(x - m))) with m = max(x)."""
     x = float_input(x, "logsumexp")
     dims = normalize_dims(dim, x.ndim, "logsumexp")
-    m = np.max(x._data, axis=dims, keepdims=True)
+    m = np.max(x._data, axis=dims, keepdims=True, initial=-np.inf)  # (nothing: -inf)
     m = Tensor(np.where(np.isfinite(m), m, 0).astype(x.dtype))  # a constant shift
-    out = log(sum(exp(x - m), dims, keepdim=True)) + m
+    with np.errstate(divide="ignore"):  # (a sum of nothing: log 0 = -inf, as PyTorch)
+        out = log(sum(exp(x - m), dims, keepdim=True)) + m
     return out if keepdim else out.reshape(
         [s for i, s in enumerate(out.shape) if i not in dims])
 
@@ -352,15 +380,17 @@ def logsumexp(x, dim, keepdim=False):
 @dim_aliases
 def var_mean(x, dim=None, unbiased=None, keepdim=False, *, correction=None):
     """(var(x, ...), mean(x, ...)) over the same dims, as torch.var_mean."""
-    v = var(x, dim, unbiased, keepdim, correction=correction)
-    return v, mean(x, None if isinstance(dim, bool) else dim, keepdim)
+    dim, unbiased = _unbiased_overload(dim, unbiased)
+    return (_var(x, dim, unbiased, keepdim, correction, "var_mean"),
+            mean(x, dim, keepdim))
 
 
 @dim_aliases
 def std_mean(x, dim=None, unbiased=None, keepdim=False, *, correction=None):
     """(std(x, ...), mean(x, ...)) over the same dims, as torch.std_mean."""
-    v, m = var_mean(x, dim, unbiased, keepdim, correction=correction)
-    return Std.apply(v), m
+    dim, unbiased = _unbiased_overload(dim, unbiased)
+    return (Std.apply(_var(x, dim, unbiased, keepdim, correction, "std_mean")),
+            mean(x, dim, keepdim))
 
 
 # ------------------------------------------------------------------ norms
@@ -419,7 +449,7 @@ def vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None):  # noqa: A002
     torch.linalg.vector_norm; ord may be any number, inf or -inf (max / min |x|)."""
     x = unary_input(x, "vector_norm")
     x = x if dtype is None else cast(x, dtype)
-    x = floats_only(x, "vector_norm")
+    x = floats_only(x, "vector_norm", DTypeError)
     if isinstance(ord, (bool, str)) or not isinstance(ord, (int, float, np.number)):
         raise TypeError(f"vector_norm: ord must be a number, got {ord!r}")
     dims = normalize_dims(dim, x.ndim, "vector_norm")
@@ -436,6 +466,6 @@ def norm(x, p="fro", dim=None, keepdim=False, dtype=None):
         return vector_norm(x, 2 if p is None else p, dim, keepdim, dtype=dtype)
     if p == "fro" and (dim is None or isinstance(dim, int) or len(dim) <= 2):
         return vector_norm(x, 2, dim, keepdim, dtype=dtype)
-    from ..linalg import matrix_norm  # (linalg builds on this file: import it late)
+    from .linalg import matrix_norm  # (linalg builds on this file: import it late)
     dim = tuple(range(unary_input(x, "norm").ndim)) if dim is None else dim
     return matrix_norm(x, p, dim, keepdim, dtype=dtype)

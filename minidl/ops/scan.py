@@ -14,8 +14,8 @@ import numpy as np
 
 from ..autograd import Function, is_grad_enabled
 from ..tensor import Tensor, _FLOATS, int64, dim_aliases
-from .arithmetic import unary_input, where, cast, clone, exp, log, abs
-from .elementwise import floats_only
+from .arithmetic import (unary_input, where, cast, clone, exp, log, abs, floats_only,
+                         dtype_argument)
 from .movement import flip
 from .reduction import sum
 from .shape import GetItem, permute, unsqueeze, _dim
@@ -49,7 +49,7 @@ def _scan_input(input, dim, dtype, op):
     x = unary_input(input, op)
     d = _dim(dim, max(x.ndim, 1), op)
     if dtype is not None:
-        x = cast(x, dtype)
+        x = dtype_argument(x, dtype, op)
     elif x.dtype not in _FLOATS:
         x = cast(x, int64)
     return x, (d if x.ndim else None)
@@ -100,18 +100,20 @@ def cumprod_grad_direct(g, x, d):
     prod_{i <= j, i != k} x[i] (kept for j >= k)."""
     n = x.shape[d]
     order = [i for i in range(x.ndim) if i != d] + [d]
-    xl, gl = permute(x, *order), permute(g, *order)  # dim d last
+    xl, gl = permute(x, tuple(order)), permute(g, tuple(order))  # dim d last
     rows = where(Tensor(np.eye(n, dtype=bool)), 1.0, unsqueeze(xl, -2))
     dy_dx = where(Tensor(np.tri(n, dtype=bool).T), cumprod(rows, -1), 0.0)  # [k, j]
     grad = sum(unsqueeze(gl, -2) * dy_dx, -1)
-    return permute(grad, *np.argsort(order))
+    return permute(grad, tuple(np.argsort(order)))
 
 
 @dim_aliases
 def cumprod(input, dim, *, dtype=None):  # noqa: A002
     """Running product along dim (its gradient is right with zeros too)."""
     x, d = _scan_input(input, dim, dtype, "cumprod")
-    return clone(x) if d is None else CumProd.apply(x, d)
+    if d is None or x.shape[d] == 1:  # (one element: itself, with gradient g even at
+        return clone(x)               # inf or NaN, as PyTorch)
+    return CumProd.apply(x, d)
 
 
 # ------------------------------------------------------------------ cummax, cummin
@@ -178,7 +180,7 @@ class LogCumSumExp(Function):
 def logcumsumexp(input, dim):  # noqa: A002
     """log(cumsum(exp(input))) along dim, without overflow."""
     x = unary_input(input, "logcumsumexp")
-    floats_only("logcumsumexp", x)
+    floats_only(x, "logcumsumexp")
     d = _dim(dim, max(x.ndim, 1), "logcumsumexp")
     return clone(x) if x.ndim == 0 else LogCumSumExp.apply(x, d)
 

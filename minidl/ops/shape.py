@@ -35,7 +35,11 @@ class Reshape(Function):
         return g.reshape(ctx.in_shape), None
 
 
-def _shape_arg(shape) -> tuple:
+def _shape_arg(shape, op=None, what="size") -> tuple:
+    """Sizes given as f(2, 3) or f((2, 3)); with op, none at all is PyTorch's TypeError
+    (x.reshape() is a mistake, x.reshape(()) a 0-d tensor)."""
+    if op is not None and len(shape) == 0:
+        raise TypeError(f'{op}() missing 1 required positional arguments: "{what}"')
     if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
         shape = shape[0]
     return tuple(int(s) for s in shape)
@@ -44,7 +48,7 @@ def _shape_arg(shape) -> tuple:
 def reshape(x, *shape):
     """x.reshape(2, 3) or x.reshape((2, 3)); one dimension may be -1 (inferred)."""
     x = unary_input(x, "reshape")
-    shape = _shape_arg(shape)
+    shape = _shape_arg(shape, "reshape", "shape")
     known = int(np.prod([s for s in shape if s != -1]))
     n_free = shape.count(-1)
     if n_free > 1 or (n_free == 0 and known != x.numel()) or (
@@ -104,12 +108,12 @@ class Permute(Function):
 
     @staticmethod
     def backward(ctx, g):
-        return permute(g, *ctx.inverse), None
+        return permute(g, tuple(ctx.inverse)), None
 
 
 def permute(x, *dims):
     x = unary_input(x, "permute")
-    given = _shape_arg(dims)
+    given = _shape_arg(dims, "permute", "dims")
     dims = tuple(_dim(d, x.ndim, "permute") for d in given) if x.ndim else given
     if sorted(dims) != list(range(x.ndim)):
         raise ShapeError(f"permute: dims {given} are not a permutation of the "
@@ -122,7 +126,7 @@ def transpose(x, dim0, dim1):
     dims = list(range(x.ndim))
     a, b = _dim(dim0, x.ndim, "transpose"), _dim(dim1, x.ndim, "transpose")
     dims[a], dims[b] = dims[b], dims[a]
-    return permute(x, *dims)
+    return permute(x, tuple(dims))
 
 
 # ------------------------------------------------------------------ indexing
@@ -458,7 +462,9 @@ def pad(input, pad, mode="constant", value=None):
                                "argument")
         _check_non_constant(x, widths, mode)
     sizes = [n + b + a for n, (b, a) in zip(x.shape[x.ndim - k:], widths)]
-    if min(sizes, default=1) < (0 if mode in ("constant", "circular") else 1):
+    # cropping to nothing is allowed, as in PyTorch -- but reflect and replicate want
+    # at least one padded dim left non-empty (PyTorch's kernels check that)
+    if min(sizes, default=0) < 0 or (mode in ("reflect", "replicate") and max(sizes) < 1):
         raise ShapeError(f"pad: padding {tuple(pad)} crops input of shape {x.shape} to a "
                          f"size of {sizes}")
     if mode == "constant":

@@ -21,7 +21,7 @@ from ..autograd import Function
 from ..kernels import select
 from ..tensor import Tensor, _FLOATS, dim_aliases
 from .arithmetic import unary_input
-from ..errors import ArgumentError
+from ..errors import ArgumentError, DTypeError, NotImplementedForDType, IndexOutOfRange
 from .indexing import gather
 from .shape import _dim
 
@@ -82,15 +82,29 @@ def argsort(input, dim=-1, descending=False, stable=False):  # noqa: A002
     return Tensor(_argsort(x, _dim(dim, max(x.ndim, 1), "argsort"), descending, stable))
 
 
+def _refuse_bool(x, op, error=NotImplementedForDType):
+    """topk, kthvalue and median have no bool kernel in PyTorch (sort has one)."""
+    if x.dtype == np.bool_:
+        raise error(f"{op}: not implemented for bool tensors (as in PyTorch); convert "
+                    "with .to(minidl.uint8) or .long() first")
+
+
 def _select_input(input, k, dim, op, k_min):  # noqa: A002
     """(x, d) after checking k_min <= k <= the size of dim."""
     x = unary_input(input, op)
     d = _dim(dim, max(x.ndim, 1), op)
     n = x.shape[d] if x.ndim else 1
+    if n == 0 and k_min:  # (kthvalue: there is no k-th of nothing)
+        _empty_dim(x, d, op)
     if not k_min <= int(k) <= n:
         raise ArgumentError(f"{op}: k ({k}) is out of range for dimension {dim} of size "
                             f"{n}")
     return x, d
+
+
+def _empty_dim(x, d, op):
+    raise IndexOutOfRange(f"{op}(): Expected reduction dim {d} to have non-zero size "
+                          f"(input of shape {x.shape})")
 
 
 def _element_itself(x):
@@ -102,6 +116,7 @@ def topk(input, k, dim=-1, largest=True, sorted=True):  # noqa: A002
     """(values, indices) of the k largest (largest=False: smallest) elements along
     dim, in order when sorted=True."""
     x, d = _select_input(input, k, dim, "topk", 0)
+    _refuse_bool(x, "topk", DTypeError)
     if x.ndim == 0:  # (PyTorch gives the element itself, even for k = 0)
         return TopkResult(*_element_itself(x))
     keys, back = _rows(x, d)
@@ -116,8 +131,9 @@ def topk(input, k, dim=-1, largest=True, sorted=True):  # noqa: A002
 def kthvalue(input, k, dim=-1, keepdim=False):  # noqa: A002
     """(values, indices) of the k-th smallest element along dim (k counts from 1)."""
     x, d = _select_input(input, k, dim, "kthvalue", 1)
-    if x.ndim == 0:
+    if x.ndim == 0:  # (PyTorch takes a 0-d bool here)
         return KthvalueResult(*_element_itself(x))
+    _refuse_bool(x, "kthvalue")
     keys, back = _rows(x, d)
     idx = np.empty((keys.shape[0], 1), np.int64)
     select.kthvalue_rows(keys, int(k) - 1, idx)
@@ -137,6 +153,10 @@ class MedianAll(Function):
     # element equal to m (by the NaNs if m is NaN), as PyTorch does
     @staticmethod
     def forward(ctx, x):
+        if x.size == 0:  # (PyTorch's median of nothing: NaN, or the dtype's lowest)
+            ctx.share = np.zeros(x.shape, bool)
+            return np.asarray(np.nan if x.dtype.kind == "f" else np.iinfo(x.dtype).min,
+                              x.dtype)
         flat = np.sort(x.ravel())  # (NaN last)
         m = flat[-1] if flat.dtype in _FLOATS and np.isnan(flat[-1]) else \
             flat[(flat.size - 1) // 2]
@@ -155,10 +175,10 @@ def median(input, dim=None, keepdim=False):  # noqa: A002
     median(x, dim): (values, indices) per slice; of tied values the one first in
     input order, and the first NaN if the slice holds one (as PyTorch)."""
     x = unary_input(input, "median")
+    _refuse_bool(x, "median")
     d = None if dim is None else _dim(dim, max(x.ndim, 1), "median")
-    if x.numel() == 0 and (d is None or x.shape[d] == 0):
-        raise ArgumentError(f"median: no median of an empty set (input of shape "
-                            f"{x.shape}, dim {dim})")
+    if d is not None and x.ndim and x.shape[d] == 0:
+        _empty_dim(x, d, "median")
     if dim is None:
         return MedianAll.apply(x)
     if x.ndim == 0:

@@ -31,10 +31,10 @@ import numpy as np
 from ..autograd import Function
 from ..kernels import interpolate as kernels, threads_for
 from ..tensor import ShapeError, _FLOATS
-from ..trace import span
+from ..tools.trace import span
 from .activation import DTypeError
 from .arithmetic import unary_input
-from .shape import getitem, reshape
+from .shape import GetItem, IndexAdd, reshape
 
 LINEAR_MODES = {"linear": 3, "bilinear": 4}  # mode -> the input rank it needs
 
@@ -191,7 +191,29 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
         return _linear(x, out_sizes, scales, bool(align_corners))
     sources = [_source_index(n, m, s, mode, shortcuts=len(out_sizes) == 2)
                for n, m, s in zip(x.shape[2:], out_sizes, scales)]
-    return getitem(x, (slice(None), slice(None)) + np.ix_(*sources))
+    return Nearest.apply(x, (slice(None), slice(None)) + np.ix_(*sources))
+
+
+# ------------------------------------------------------------------ nearest modes
+class Nearest(GetItem):
+    # out = x[:, :, rows, cols]: each output element copies its nearest input element
+    # (GetItem's forward); dx = the gradients added back to their sources (IndexAdd's).
+    # The index arrays come from sizes alone, so they stay after backward, as PyTorch
+    # keeps only sizes: a second backward works without retain_graph.
+    keep_after_backward = ("index",)
+
+    @staticmethod
+    def backward(ctx, g):
+        return NearestAdjoint.apply(g, ctx.index, ctx.in_shape), None
+
+
+class NearestAdjoint(IndexAdd):
+    # out = zeros(x's shape), with g added at the sources  =>  dg = Nearest(gg)
+    keep_after_backward = ("index",)
+
+    @staticmethod
+    def backward(ctx, gg):
+        return Nearest.apply(gg, ctx.index), None, None
 
 
 __all__ = ["interpolate"]

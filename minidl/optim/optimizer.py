@@ -20,7 +20,7 @@ import numpy as np
 
 from ..autograd import enable_grad
 from ..tensor import Tensor, _FLOATS
-from ..trace import span
+from ..tools.trace import span
 
 
 class Optimizer:
@@ -107,17 +107,8 @@ class Optimizer:
     # ------------------------------------------------------------------ training step
     def zero_grad(self, set_to_none: bool = True) -> None:
         """Forget all gradients: set .grad to None (default) or fill it with zeros."""
-        for group in self.param_groups:
-            for p in group["params"]:
-                if p.grad is None:
-                    continue
-                if set_to_none:
-                    p.grad = None
-                else:
-                    if p.grad.grad_fn is not None:  # a create_graph gradient
-                        p.grad = p.grad.detach()
-                    p.grad._data[...] = 0
-                    p.grad._bump_version()
+        clear_grads((p for group in self.param_groups for p in group["params"]),
+                    set_to_none)
 
     def step(self, closure=None):
         """Update every parameter that has a gradient; return closure()'s loss, if given.
@@ -207,6 +198,22 @@ class Optimizer:
 
 
 # ---------------------------------------------------------------------- helpers
+def clear_grads(params, set_to_none: bool = True) -> None:
+    """Optimizer.zero_grad and Module.zero_grad: each tensor's .grad becomes None (the
+    default, as in PyTorch: the next backward allocates it afresh) or is zeroed in
+    place (cut from its graph first if it came from a create_graph backward)."""
+    for p in params:
+        if p.grad is None:
+            continue
+        if set_to_none:
+            p.grad = None
+            continue
+        if p.grad.grad_fn is not None:
+            p.grad = p.grad.detach()
+        p.grad._data[...] = 0
+        p.grad._bump_version()
+
+
 def regularized_grad(grad: np.ndarray, param: np.ndarray, weight_decay: float,
                      maximize: bool) -> np.ndarray:
     """The gradient an update follows: g = (-grad if maximize else grad) + wd * param.

@@ -12,7 +12,7 @@ so loading a file can never run code:
     ckpt = minidl.load("checkpoint.npz")
     model.load_state_dict(ckpt["model"])
 
-save writes through minidl.fileio.atomic_path: a temporary file, fsynced, renamed
+save writes through fileio.atomic_path: a temporary file, fsynced, renamed
 into place -- a crash leaves the old checkpoint or the new one, never half of one;
 permissions and symlinks are kept; a write-protected file is not replaced.
 
@@ -37,8 +37,8 @@ from collections import OrderedDict
 import numpy as np
 
 from .fileio import atomic_path, clean_stale_temporaries
-from .nn.parameter import Parameter
-from .tensor import Tensor
+from ..nn.parameter import Parameter
+from ..tensor import Tensor
 
 __all__ = ["save", "load", "CheckpointError", "FORMAT_VERSION"]
 

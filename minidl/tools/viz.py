@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .nn.parameter import Parameter
+from ..nn.parameter import Parameter
 
 __all__ = ["Node", "Graph", "graph", "to_dot", "Layout", "layout", "draw_graph"]
 
@@ -157,14 +157,23 @@ def layout(g: Graph, sizes: dict, hgap=0.3, vgap=0.3) -> Layout:
         succ[src].append(dst)
         pred[dst].append(src)
     layer = _layers(succ, pred)
+    width = {n: sizes[n][0] for n in succ}
+    dummies, up, down = _add_dummies(g.edges, layer, width)
+    layers = _order(_initial_order(up, layer), up, down)
+    light = {n.id for n in g.nodes if n.kind in ("leaf", "param")}
+    x = _x_positions(layers, up, down, width, light, hgap)
+    return _stack_layers(g, layers, x, width, sizes, dummies, vgap)
 
-    # The "proper" layered graph: every edge joins adjacent layers (dummies in between).
+
+def _add_dummies(edges, layer, width):
+    """The "proper" layered graph: every edge joins adjacent layers, through a dummy
+    (a thin invisible box) in each layer it crosses. Adds the dummies to layer and
+    width; returns {edge: its dummies} and the up / down neighbours of every item."""
     dummies = {(src, dst): [("dummy", src, dst, k)
                             for k in range(layer[src] + 1, layer[dst])]
-               for src, dst in g.edges}
-    up = {n: [] for n in succ}
-    down = {n: [] for n in succ}
-    width = {n: sizes[n][0] for n in succ}
+               for src, dst in edges}
+    up = {n: [] for n in width}
+    down = {n: [] for n in width}
     for (src, dst), between in dummies.items():
         for d in between:
             up[d], down[d], width[d], layer[d] = [], [], 0.05, d[3]
@@ -172,12 +181,14 @@ def layout(g: Graph, sizes: dict, hgap=0.3, vgap=0.3) -> Layout:
         for a, b in zip(chain, chain[1:]):
             up[b].append(a)
             down[a].append(b)
+    return dummies, up, down
 
-    layers = _order(_initial_order(up, layer), up, down)
-    kinds = {n.id: n.kind for n in g.nodes}
 
-    def mass(item):  # leaves and parameters are light: they move aside, ops do not
-        return 1e-3 if item in kinds and kinds[item] in ("leaf", "param") else 1.0
+def _x_positions(layers, up, down, width, light, hgap) -> dict:
+    """Step 4 of layout: x of every item, in rounds of a bottom-up and a top-down pass.
+    Items in `light` (leaves, parameters) weigh 1000x less, so they move aside."""
+    def mass(item):
+        return 1e-3 if item in light else 1.0
 
     def place(items, neighbours):  # each item towards the mean x of its neighbours
         targets = []
@@ -193,8 +204,12 @@ def layout(g: Graph, sizes: dict, hgap=0.3, vgap=0.3) -> Layout:
             place(items, lambda i: down[i])
         for items in layers[1:]:    # top-down: each op below its inputs
             place(items, lambda i: up[i])
+    return x
 
-    # y: each layer is as tall as its tallest box; layers are vgap apart, top first.
+
+def _stack_layers(g, layers, x, width, sizes, dummies, vgap) -> Layout:
+    """y: each layer as tall as its tallest box, layers vgap apart, the first on top;
+    edges through dummies pass the top and bottom of each dummy's layer."""
     heights = [max((sizes[i][1] for i in items if not isinstance(i, tuple)), default=0.0)
                for items in layers]
     total_height = sum(heights) + vgap * (len(layers) - 1)

@@ -49,7 +49,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from . import tensor as _tensor  # (half-initialised here, as in autograd.py)
+from .. import tensor as _tensor  # (half-initialised here, as in autograd.py)
 
 __all__ = ["trace", "span", "Trace", "Row"]
 

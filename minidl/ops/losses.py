@@ -13,7 +13,11 @@ entropy (finite at probabilities of exactly 0 and 1), the mean over the targets 
 are not ignored (zero gradients when all are), and kl_div's t log t (0 at t = 0).
 Signatures, defaults and edge cases follow torch.nn.functional, including the
 deprecated size_average/reduce arguments.
-The target is cast to the input's dtype, so float32 models stay float32.
+dtypes are PyTorch's (tests/test_dtype_sweeps_vs_torch.py checks every pair): the
+regression losses and kl_div compute in the dtype input and target promote to
+(mse_loss(float32, float64) is float64), and refuse the pairs PyTorch refuses;
+binary_cross_entropy wants one float dtype for both; the class-index losses want
+int64 (or uint8) targets and a weight of the input's dtype.
 """
 from __future__ import annotations
 
@@ -21,13 +25,15 @@ import warnings
 
 import numpy as np
 
-from .autograd import Function
-from .errors import ArgumentError, DTypeError
-from .tensor import Tensor, ShapeError, _FLOATS
-from .ops.arithmetic import float_input, cast, log, exp, abs as _abs, clamp, where
-from .ops.reduction import sum, mean
-from .ops.shape import getitem, reshape
-from .ops.activation import log_softmax, softplus
+from ..autograd import Function
+from ..dtypes import promote_types
+from ..errors import ArgumentError, DTypeError, NotImplementedForDType
+from ..tensor import Tensor, ShapeError, _FLOATS, _KIND_RANK
+from .arithmetic import (floats_only, unary_input, cast, log, exp, abs as _abs, clamp,
+                         where, refuse_bool)
+from .reduction import sum, mean
+from .shape import getitem, reshape
+from .activation import log_softmax, softplus
 
 __all__ = ["cross_entropy", "nll_loss", "binary_cross_entropy",
            "binary_cross_entropy_with_logits", "mse_loss", "l1_loss", "smooth_l1_loss",
@@ -99,22 +105,17 @@ def _as_tensor(op, x, what):
     raise TypeError(f"{op}: {what} must be a Tensor, got {type(x).__name__}")
 
 
-def _target_like(op, target, x):
-    """The target as a tensor of the input's (float) dtype."""
-    return cast(_as_tensor(op, target, "target"), x.dtype)
-
-
 def _same_shape(op, x, t):
     if x.shape != t.shape:
         raise ShapeError(f"{op}: target shape {t.shape} must equal input shape {x.shape}")
 
 
 def _broadcast_pair(op, input, target, warn=True):
-    """input and target of a regression loss. Shapes that differ are broadcast with
-    a warning, as PyTorch does (it is usually a bug: (N, 1) predictions against (N,)
-    targets give an (N, N) loss); shapes that cannot broadcast raise."""
-    x = float_input(input, op)
-    t = _target_like(op, target, x)
+    """input and target of a regression loss, as they are (dtypes included). Shapes
+    that differ are broadcast with a warning, as PyTorch does (it is usually a bug:
+    (N, 1) predictions against (N,) targets give an (N, N) loss); shapes that cannot
+    broadcast raise."""
+    x, t = unary_input(input, op), _as_tensor(op, target, "target")
     if x.shape != t.shape:
         try:
             np.broadcast_shapes(x.shape, t.shape)
@@ -129,11 +130,24 @@ def _broadcast_pair(op, input, target, warn=True):
     return x, t
 
 
+def _meet(op, x, t, floats=True):
+    """x and t cast to the dtype they promote to (as tensors of one shape: PyTorch
+    broadcasts them first). floats=True: PyTorch's kernel for the loss has no integer
+    version, so a non-float result dtype raises NotImplementedForDType."""
+    dtype = promote_types(x.dtype, t.dtype)
+    if floats and dtype not in _FLOATS:
+        raise NotImplementedForDType(
+            f"{op}: not implemented for {x.dtype} input and {t.dtype} target (as in "
+            "PyTorch): at least one of them must be float32 or float64")
+    return cast(x, dtype), cast(t, dtype)
+
+
 def _element_weight(op, weight, x):
-    """The optional `weight` of mse/l1/huber: one weight per element of the input."""
+    """The optional `weight` of mse/l1/huber: one weight per element of the input
+    (any dtype: it promotes with the loss, as in PyTorch)."""
     if weight is None:
         return None
-    w = _target_like(op, weight, x)
+    w = _as_tensor(op, weight, "weight")
     if w.shape != x.shape:
         raise ShapeError(f"{op}: weight must have the input's shape {x.shape}, got "
                          f"{w.shape}")
@@ -149,14 +163,19 @@ def _class_dim(op, x) -> int:
     return 0 if x.ndim == 1 else 1
 
 
-def _class_weight(op, weight, x, C):
-    """The optional per-class `weight`: a tensor of C entries, cast to x's dtype."""
+def _class_weight(op, weight, x, C, same_dtype=True):
+    """The optional per-class `weight`: a tensor of C entries. same_dtype: it must have
+    the input's dtype (class-index targets, as PyTorch's nll_loss); else any dtype,
+    which promotes with the loss (class-probability targets)."""
     if weight is None:
         return None
-    w = _target_like(op, weight, x)
+    w = _as_tensor(op, weight, "weight")
     if w.shape != (C,):
         raise ShapeError(f"{op}: weight must have one entry per class, shape ({C},), "
                          f"got {w.shape}")
+    if same_dtype and w.dtype != x.dtype:
+        raise DTypeError(f"{op}: weight must have the input's dtype {x.dtype}, got "
+                         f"{w.dtype} (as in PyTorch: expected scalar type ...)")
     return w
 
 
@@ -171,9 +190,14 @@ def _index_targets(op, target, x, weight, ignore_index):
     C = x.shape[cls]
     want = x.shape[:cls] + x.shape[cls + 1:]
     t = _as_tensor(op, target, "target")._data
-    if t.dtype.kind not in "iu":
-        raise DTypeError(f"{op}: target must hold integer class indices, got dtype "
-                        f"{t.dtype} (shape {t.shape}) for input of shape {x.shape}")
+    allowed = _INDEX_DTYPES if x.ndim <= 2 else _INDEX_DTYPES[:1]
+    if t.dtype not in allowed:
+        hint = (f"; class-probability targets must have the input's shape {x.shape}"
+                if t.dtype in _FLOATS else "; convert with .long()")
+        raise DTypeError(f"{op}: class-index targets must be int64"
+                         f"{' (or uint8)' if x.ndim <= 2 else ''} for an input of shape "
+                         f"{x.shape}, as in PyTorch; got a {t.dtype} target of shape "
+                         f"{t.shape}{hint}")
     if t.shape != want:
         raise ShapeError(f"{op}: class-index target must have shape {want} for input "
                          f"of shape {x.shape}, got {t.shape}")
@@ -187,6 +211,16 @@ def _index_targets(op, target, x, weight, ignore_index):
     kept = Tensor(keep.astype(x.dtype))
     w = kept if weight is None else getitem(weight, classes) * kept
     return classes, kept, w
+
+
+# PyTorch's nll_loss takes Long or Byte class indices (its 2-d version only Long)
+_INDEX_DTYPES = (np.dtype(np.int64), np.dtype(np.uint8))
+
+
+def _kept_only(loss, kept):
+    """loss where the target is kept, 0 where it is ignored -- 0 even where the input
+    is inf or NaN there, as PyTorch never reads ignored positions."""
+    return where(Tensor(kept._data > 0), loss, 0.0)
 
 
 def _pick(x, classes):
@@ -210,10 +244,10 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100,
     # L_n = -weight[y_n] * input[n, y_n]   (0 where y_n == ignore_index)
     op = "nll_loss"
     reduction = _reduction(op, reduction, size_average, reduce)
-    x = float_input(input, op)
+    x = floats_only(input, op)
     weight = _class_weight(op, weight, x, x.shape[_class_dim(op, x)])
     classes, kept, w = _index_targets(op, target, x, weight, ignore_index)
-    return _reduce_classes(-_pick(x, classes) * w, reduction, kept, w)
+    return _reduce_classes(_kept_only(-_pick(x, classes) * w, kept), reduction, kept, w)
 
 
 def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-100,
@@ -231,32 +265,33 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
     # and 'mean' divides each part by sum_n weight[y_n] over non-ignored n (as PyTorch).
     op = "cross_entropy"
     reduction = _reduction(op, reduction, size_average, reduce)
-    x = float_input(input, op)
+    x = floats_only(input, op)
     cls = _class_dim(op, x)
     C = x.shape[cls]
     if not 0.0 <= label_smoothing <= 1.0:
         raise ValueError(f"{op}: label_smoothing must be in [0, 1], got "
                          f"{label_smoothing}")
-    weight = _class_weight(op, weight, x, C)
+    target = _as_tensor(op, target, "target")
+    probabilities = target.shape == x.shape  # (PyTorch's rule: then it is not indices)
+    weight = _class_weight(op, weight, x, C, same_dtype=not probabilities)
     w_c = 1 if weight is None else reshape(weight, (C,) + (1,) * (x.ndim - cls - 1))
     logp = log_softmax(x, cls)
-    target = _as_tensor(op, target, "target")
 
-    if target.dtype in _FLOATS:  # class probabilities
-        if target.shape != x.shape:
-            raise ShapeError(f"{op}: float targets are class probabilities and must "
-                             f"have the input's shape {x.shape}, got {target.shape}; "
-                             "class-index targets must be integers")
-        q = cast(target, x.dtype)
+    if probabilities:  # the loss's dtype: input, target and weight promoted
+        if target.dtype not in _FLOATS:
+            raise DTypeError(f"{op}: a target of the input's shape {x.shape} holds class "
+                             f"probabilities and must be float32 or float64, got "
+                             f"{target.dtype} (class indices have no class dimension)")
+        q = target
         if label_smoothing:
             q = q * (1 - label_smoothing) + label_smoothing / C
         return _reduce(-sum(logp * q * w_c, cls), reduction)
 
     classes, kept, w = _index_targets(op, target, x, weight, ignore_index)
-    nll = _reduce_classes(-_pick(logp, classes) * w, reduction, kept, w)
+    nll = _reduce_classes(_kept_only(-_pick(logp, classes) * w, kept), reduction, kept, w)
     if not label_smoothing:
         return nll
-    uniform = _reduce_classes(-sum(logp * w_c, cls) * kept, reduction, kept, w)
+    uniform = _reduce_classes(_kept_only(-sum(logp * w_c, cls), kept), reduction, kept, w)
     return nll * (1 - label_smoothing) + uniform * (label_smoothing / C)
 
 
@@ -290,9 +325,12 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
     use binary_cross_entropy_with_logits: it is stable where sigmoid saturates."""
     op = "binary_cross_entropy"
     reduction = _reduction(op, reduction, size_average, reduce)
-    x = float_input(input, op)
-    t = _target_like(op, target, x)
+    x, t = unary_input(input, op), _as_tensor(op, target, "target")
     _same_shape(op, x, t)
+    if t.dtype != x.dtype:
+        raise DTypeError(f"{op}: target and input must have one dtype (as in PyTorch), "
+                         f"got {t.dtype} target for {x.dtype} input")
+    floats_only(x, op)
     for name, v in (("input", x._data), ("target", t._data)):
         if not ((v >= 0) & (v <= 1)).all():
             raise ArgumentError(f"{op}: every {name} value must be a probability in "
@@ -300,8 +338,8 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
                              + ("; pass logits to binary_cross_entropy_with_logits"
                                 if name == "input" else ""))
     loss = BinaryCrossEntropy.apply(x, t)
-    if weight is not None:
-        w = _target_like(op, weight, x)
+    if weight is not None:  # (the loss keeps the input's dtype)
+        w = cast(_as_tensor(op, weight, "weight"), x.dtype)
         try:
             if np.broadcast_shapes(w.shape, x.shape) != x.shape:
                 raise ValueError
@@ -325,17 +363,18 @@ def binary_cross_entropy_with_logits(input, target, weight=None, size_average=No
     # and without pos_weight (p = 1): max(x, 0) - t x + log(1 + e^-|x|).
     op = "binary_cross_entropy_with_logits"
     reduction = _reduction(op, reduction, size_average, reduce)
-    x = float_input(input, op)
-    t = _target_like(op, target, x)
+    x, t = floats_only(input, op), _as_tensor(op, target, "target")
     _same_shape(op, x, t)
+    if t.dtype not in _FLOATS:  # (PyTorch: result type Float can't be cast to Long)
+        raise DTypeError(f"{op}: target must be float32 or float64, got {t.dtype}")
     neg_log_sigmoid = softplus(-x)
-    if pos_weight is not None:
-        p = _target_like(op, pos_weight, x)
-        neg_log_sigmoid = neg_log_sigmoid * ((p - 1) * t + 1)
+    if pos_weight is not None:  # (scales -log s(x) in the input's dtype)
+        p = _as_tensor(op, pos_weight, "pos_weight")
+        neg_log_sigmoid = cast(neg_log_sigmoid * ((p - 1) * t + 1), x.dtype)
     loss = (1 - t) * x + neg_log_sigmoid
     if weight is not None:
-        loss = loss * _target_like(op, weight, x)
-    return _reduce(loss, reduction)
+        loss = loss * _as_tensor(op, weight, "weight")
+    return _reduce(cast(loss, t.dtype), reduction)  # (PyTorch's loss: the target's dtype)
 
 
 # ------------------------------------------------------------------ regression
@@ -348,42 +387,77 @@ def mse_loss(input, target, size_average=None, reduce=None, reduction="mean",
     reduction = _reduction(op, reduction, size_average, reduce)
     x, t = _broadcast_pair(op, input, target)
     w = _element_weight(op, weight, x)
-    d = x - t
+    d = _difference(op, x, t, floats=w is None)
     return _reduce(d * d if w is None else d * d * w, reduction, w)
 
 
 def l1_loss(input, target, size_average=None, reduce=None, reduction="mean",
             weight=None):
     """Mean absolute error. Differing shapes broadcast with a warning (as PyTorch).
-    With `weight` (input's shape), 'mean' is sum(w |x - t|) / sum(w)."""
+    With `weight` (input's shape), 'mean' is sum(w |x - t|) / sum(w). Integer
+    tensors work with reduction='none' or 'sum', as in PyTorch."""
     # L = |x - t|;   dL/dx = sign(x - t) (0 where x == t) = -dL/dt
     op = "l1_loss"
     reduction = _reduction(op, reduction, size_average, reduce)
     x, t = _broadcast_pair(op, input, target)
     w = _element_weight(op, weight, x)
-    d = _abs(x - t)
+    d = _abs(_difference(op, x, t, floats=False))
     return _reduce(d if w is None else d * w, reduction, w)
 
 
-def _huber(x, t, delta):
+def _difference(op, x, t, floats):
+    """x - t in the dtype the two promote to (floats: refuse integers, as PyTorch's
+    fused loss kernels do; bool is refused by the subtraction)."""
+    if not floats:
+        for v in (x, t):
+            refuse_bool(v, op, "subtraction with a bool tensor is not supported (as in "
+                               "PyTorch)")
+    x, t = _meet(op, x, t, floats)
+    return x - t
+
+
+class Huber(Function):
     # L = 0.5 d^2 where |d| < delta, else delta (|d| - 0.5 delta), with d = x - t:
-    # quadratic near 0, linear (gradient +-delta) far away, matching at |d| = delta
-    d = x - t
-    a = _abs(d)
-    return where(Tensor(a._data < delta), d * d * 0.5, (a - 0.5 * delta) * delta)
+    # quadratic near 0, linear far away, matching at |d| = delta.
+    # dL/dx = clamp(d, -delta, delta) = -dL/dt  (+-delta for an infinite d, NaN for a
+    # NaN, as PyTorch's; and clamp's own derivative gives the second one)
+    @staticmethod
+    def forward(ctx, x, t, delta):
+        ctx.delta = delta
+        ctx.save_for_backward(x, t)
+        d = x - t
+        a = np.abs(d)
+        with np.errstate(invalid="ignore"):  # (inf - inf: NaN, as PyTorch)
+            return np.where(a < delta, 0.5 * d * d, delta * (a - 0.5 * delta)).astype(
+                d.dtype, copy=False)
+
+    @staticmethod
+    def backward(ctx, g):
+        x, t = ctx.saved_tensors
+        gd = g * clamp(x - t, -ctx.delta, ctx.delta)
+        return gd, -gd, None
+
+
+def _huber(x, t, delta):
+    return Huber.apply(x, t, delta)
 
 
 def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
     """Huber loss: squared error for |x - t| < delta, linear beyond. Differing shapes
     broadcast with a warning. With `weight` (input's shape), 'mean' is the plain
-    mean of w * loss (unlike mse_loss/l1_loss -- PyTorch's choice)."""
+    mean of w * loss (unlike mse_loss/l1_loss -- PyTorch's choice). The loss has the
+    input's dtype (PyTorch's kernel writes into a tensor like the input)."""
     op = "huber_loss"
     reduction = _reduction(op, reduction)
     if not delta > 0:
         raise ValueError(f"{op}: delta must be positive, got {delta}")
     x, t = _broadcast_pair(op, input, target)
     w = _element_weight(op, weight, x)
-    loss = _huber(x, t, delta)
+    common = promote_types(x.dtype, t.dtype)
+    if _KIND_RANK[common.kind] > _KIND_RANK[x.dtype.kind]:
+        raise DTypeError(f"{op}: result type {common} can't be cast to the input's "
+                         f"dtype {x.dtype} (as in PyTorch)")
+    loss = cast(_huber(*_meet(op, x, t), delta), x.dtype)
     return _reduce(loss if w is None else loss * w, reduction)
 
 
@@ -395,9 +469,10 @@ def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mea
     reduction = _reduction(op, reduction, size_average, reduce)
     if beta < 0:
         raise ValueError(f"{op}: beta must be >= 0, got {beta}")
+    if beta == 0:
+        return l1_loss(input, target, reduction=reduction)
     x, t = _broadcast_pair(op, input, target)
-    loss = _abs(x - t) if beta == 0 else _huber(x, t, beta) / beta
-    return _reduce(loss, reduction)
+    return _reduce(_huber(*_meet(op, x, t), beta) / beta, reduction)
 
 
 # ------------------------------------------------------------------ distributions
@@ -436,6 +511,10 @@ def kl_div(input, target, size_average=None, reduce=None, reduction="mean",
     reduction = _reduction(op, reduction, size_average, reduce,
                            allowed=("mean", "batchmean", "sum", "none"))
     x, t = _broadcast_pair(op, input, target, warn=False)
+    if x.dtype not in _FLOATS or t.dtype not in _FLOATS:
+        raise DTypeError(f"{op}: integral inputs are not supported (as in PyTorch), got "
+                         f"{x.dtype} input and {t.dtype} target")
+    x, t = _meet(op, x, t)
     loss = exp(t) * (t - x) if log_target else XLogX.apply(t) - t * x
     if reduction == "batchmean":  # sum / batch size (of a 0-d input: the sum)
         if x.ndim == 0:
