@@ -17,7 +17,7 @@ import numpy as np
 from matplotlib.figure import Figure
 
 import minidl
-from minidl.plot import save_figure
+from minidl.tools.plot import save_figure
 
 from models import deformation, tone, enhancement
 

@@ -39,7 +39,6 @@ square with its centre of mass in the middle.
 """
 import json
 import pathlib
-import sys
 
 import numpy as np
 from matplotlib.figure import Figure
@@ -47,16 +46,14 @@ from PIL import Image, ImageOps
 
 import minidl
 from minidl.data import MNIST
-from minidl.fileio import atomic_path
-from minidl.plot import save_figure, make_grid
+from minidl.tools.fileio import atomic_path
+from minidl.tools.plot import save_figure, make_grid
 
-sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))
-sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
-from models.vae import load_vae  # noqa: E402
-from models import frechet, tone  # noqa: E402
-from flags import (add_data_dir, add_out, add_seed, check_out_dir,  # noqa: E402
+from models.vae import load_vae
+from models import frechet, tone
+from flags import (add_data_dir, add_out, add_seed, check_out_dir,
                    existing_file, fail, nonnegative_int, parser)
-import edit_figures  # noqa: E402
+import edit_figures
 
 NOISE_SIGMA = 0.3
 

@@ -35,25 +35,21 @@ the accuracy on the moved test set, and writes to --out:
 """
 import math
 import pathlib
-import sys
 
 import numpy as np
 
 import minidl
 from minidl import optim
-from minidl.data import TensorDataset, RandomAffine
+from minidl.data import DataLoader, TensorDataset, RandomAffine
 from minidl.nn import capture_activations
-from minidl.plot import (plot_history, confusion_matrix, plot_confusion_matrix,
-                         plot_filters, plot_feature_maps, image_grid)
+from minidl.nn.parallel import DistributedDataParallel
+from minidl.tools.plot import (plot_history, confusion_matrix, plot_confusion_matrix,
+                               plot_filters, plot_feature_maps, image_grid)
 
-sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))
-sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
-from models import SeedCNN  # noqa: E402
-from training import (parse_args, load_mnist, fit, evaluate, save_metrics,  # noqa: E402
+from models import SeedCNN
+from training import (parse_args, load_mnist, fit, evaluate, save_metrics,
                       run_script, add_distributed, join_job)
-from run_folder import Run  # noqa: E402
-from minidl.data import DataLoader  # noqa: E402
-from minidl.nn.parallel import DistributedDataParallel  # noqa: E402
+from run_folder import Run
 
 
 def first_layer_activations(model, image):

@@ -37,7 +37,6 @@ saving broken samples.
 from __future__ import annotations
 
 import pathlib
-import sys
 import time
 
 import numpy as np
@@ -47,20 +46,18 @@ from tqdm import tqdm
 import minidl
 from minidl import optim
 from minidl.data import DataLoader
-from minidl.fileio import atomic_path
-from minidl.plot import save_figure, image_grid
+from minidl.tools.fileio import atomic_path
+from minidl.tools.plot import save_figure, image_grid
 
-sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))
-sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
-from models.gan import (build_gan, discriminator_loss, generator_loss,  # noqa: E402
+from models.gan import (build_gan, discriminator_loss, generator_loss,
                         critic_loss, gradient_penalty)
-from models import frechet, health  # noqa: E402
-from models.cgan import ConditionalGenerator, ProjectionDiscriminator  # noqa: E402
-from training import (parse_args, load_mnist, save_metrics, check_finite,  # noqa: E402
+from models import frechet, health
+from models.cgan import ConditionalGenerator, ProjectionDiscriminator
+from training import (parse_args, load_mnist, save_metrics, check_finite,
                       run_script, Divergence)
-from flags import (check_out_dir, existing_file, fail, nonnegative_float,  # noqa: E402
+from flags import (check_out_dir, existing_file, fail, nonnegative_float,
                    number, positive_int)
-from run_folder import Run  # noqa: E402
+from run_folder import Run
 
 LOSSES = ("non-saturating", "minimax", "wgan-gp")
 

@@ -38,7 +38,6 @@ to --out:
 """
 import math
 import pathlib
-import sys
 import time
 
 import numpy as np
@@ -47,17 +46,15 @@ from tqdm import tqdm
 import minidl
 from minidl import optim
 from minidl.data import DataLoader
-from minidl.plot import plot_history
+from minidl.tools.plot import plot_history
 
-sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))
-sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
-from models.vae import build_vae  # noqa: E402
-from models import frechet, health  # noqa: E402
-from training import (parse_args, load_mnist, save_metrics, check_finite,  # noqa: E402
+from models.vae import build_vae
+from models import frechet, health
+from training import (parse_args, load_mnist, save_metrics, check_finite,
                       run_script)
-from flags import fail, nonnegative_float, nonnegative_int, positive_int  # noqa: E402
-from run_folder import Run  # noqa: E402
-from edit_images import tile_figure, manifold_figure  # noqa: E402
+from flags import fail, nonnegative_float, nonnegative_int, positive_int
+from run_folder import Run
+from edit_images import tile_figure, manifold_figure
 
 RUN_FLAGS = ("model", "latent_dim", "batch_norm", "warmup", "channels", "hidden",
              "flows", "flow_hidden", "schedule", "textbook_cvae", "depth")

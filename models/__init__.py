@@ -1,7 +1,9 @@
 """Models built only from minidl:
 
   cnn.py      SeedCNN (the seed's Keras CNN) and LeNet5
-  vae.py      ConvVAE and MLPVAE, their loss, and the image-editing API
+  vae.py      ConvVAE and MLPVAE, and their loss (the negative ELBO)
+  vae_editing.py   the VAE's editing methods: reconstruct, sample, interpolate,
+              map_fit, denoise, inpaint, latent arithmetic
   cvae.py     ConditionalVAE: "draw a 7", style transfer across digits
   iaf.py      IAFVAE: the conv VAE with an inverse autoregressive flow posterior
   deformation.py, tone.py, enhancement.py   edits: warps and their plausible

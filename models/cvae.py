@@ -39,10 +39,11 @@ import numpy as np
 import minidl
 from minidl import nn
 from minidl.tensor import Tensor, ShapeError
+from minidl.ops.arguments import drop_batch_dim
 
-from .vae import (MODELS, IMAGE_SHAPE, ELBOTerms, as_images, _unbatch, _inference,
-                  _layers, negative_elbo, reparameterize, conv_trunk, encoder_head,
-                  deconv_decoder)
+from .vae import (MODELS, ELBOTerms, _layers, negative_elbo, reparameterize, conv_trunk,
+                  encoder_head, deconv_decoder)
+from .vae_editing import IMAGE_SHAPE, as_images, inference
 
 NUM_CLASSES = 10
 
@@ -160,14 +161,14 @@ class ConditionalVAE(nn.Module):
         return negative_elbo(logits, x, mu - self.prior_mean(labels, len(x)), logvar,
                              beta)
 
-    @_inference
+    @inference
     def reconstruct(self, x, labels) -> Tensor:
         """sigmoid(decode(mu(x, y), y)): each image through its mean code."""
         images, unbatched = as_images(x, "reconstruct")
         y = self._labels(labels, len(images)).numpy().argmax(1)
-        return _unbatch(self.decode(self.encode(images, y)[0], y).sigmoid(), unbatched)
+        return drop_batch_dim(self.decode(self.encode(images, y)[0], y).sigmoid(), unbatched)
 
-    @_inference
+    @inference
     def sample(self, labels, generator=None) -> Tensor:
         """Draw the requested digits: one image per label, z ~ N(0, I) from
         `generator`: (N, 1, 28, 28) pixel probabilities."""
@@ -176,7 +177,7 @@ class ConditionalVAE(nn.Module):
                                                       generator=generator)
         return self.decode(z, y).sigmoid()
 
-    @_inference
+    @inference
     def transfer_style(self, x, labels, targets=range(NUM_CLASSES)) -> Tensor:
         """Each image redrawn as every target digit, in its own style: z = mu(x, y),
         out[n, t] = sigmoid(decode(z_n, targets[t])). Returns (N, T, 1, 28, 28)
@@ -190,7 +191,7 @@ class ConditionalVAE(nn.Module):
         style = style.reshape(n, 1, -1).expand(n, t, self.latent_dim).reshape(n * t, -1)
         wanted = np.tile(targets, n)
         out = self.decode(style + self.prior_mean(wanted, n * t), wanted).sigmoid()
-        return _unbatch(out.reshape(n, t, *IMAGE_SHAPE), unbatched)
+        return drop_batch_dim(out.reshape(n, t, *IMAGE_SHAPE), unbatched)
 
 
 MODELS["cvae"] = ConditionalVAE

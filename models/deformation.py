@@ -36,8 +36,10 @@ import numpy as np
 import minidl
 from minidl.data import transforms
 from minidl.tensor import Tensor
+from minidl.ops.arguments import drop_batch_dim
 
-from .vae import VAE, as_images, _unbatch
+from .vae import VAE
+from .vae_editing import as_images
 
 PROJECTIONS = ("encode", "map")
 
@@ -49,7 +51,7 @@ def warp_affine(images, angle=0.0, translate=(0.0, 0.0), scale=1.0, shear=(0.0, 
     is one value or one per image. Bilinear, so the result stays in [0, 1]."""
     x, unbatched = as_images(images, "warp_affine")
     out = transforms.affine(x, angle, translate, scale, shear, interpolation="bilinear")
-    return _unbatch(out, unbatched)
+    return drop_batch_dim(out, unbatched)
 
 
 def smooth_field(n: int, alpha: float = 34.0, sigma: float = 4.0, size=(28, 28),
@@ -73,7 +75,7 @@ def warp_elastic(images, displacement=None, alpha=34.0, sigma=4.0, generator=Non
     if displacement is None:
         displacement = smooth_field(len(x), alpha, sigma, x.shape[2:], generator)
     out = transforms.elastic(x, displacement, interpolation="bilinear")
-    return _unbatch(out, unbatched)
+    return drop_batch_dim(out, unbatched)
 
 
 def pixel_entropy(images) -> np.ndarray:
@@ -102,8 +104,8 @@ def project(model: VAE, images, method: str = "map", steps: int = 50) -> Tensor:
         raise ValueError(f"project: method must be 'encode' or 'map', got {method!r}")
     x, unbatched = as_images(images, "project")
     if method == "encode" or steps == 0:
-        return _unbatch(model.reconstruct(x), unbatched)
-    return _unbatch(model.map_fit(model.code(x), x.numpy(), steps=steps), unbatched)
+        return drop_batch_dim(model.reconstruct(x), unbatched)
+    return drop_batch_dim(model.map_fit(model.code(x), x.numpy(), steps=steps), unbatched)
 
 
 __all__ = ["warp_affine", "warp_elastic", "smooth_field", "plausibility", "project",

@@ -37,8 +37,10 @@ import numpy as np
 import minidl
 import minidl.functional as F
 from minidl.tensor import Tensor, ShapeError
+from minidl.ops.arguments import drop_batch_dim
 
-from .vae import VAE, IMAGE_SHAPE, as_images, _unbatch
+from .vae import VAE
+from .vae_editing import IMAGE_SHAPE, as_images
 
 
 def _positive(value, name: str, op: str) -> float:
@@ -124,7 +126,7 @@ def deblur(model: VAE, blurred, sigma: float, steps: int = 100,
     _positive(sigma, "sigma", "deblur")
     out = restore(model, x, lambda image: gaussian_blur(image, sigma), x, steps,
                   noise_std, (lambda r: r) if consistent else None)
-    return _unbatch(out, unbatched)
+    return drop_batch_dim(out, unbatched)
 
 
 def super_resolve(model: VAE, low_res, factor: int = 2, steps: int = 100,
@@ -146,7 +148,7 @@ def super_resolve(model: VAE, low_res, factor: int = 2, steps: int = 100,
         start = upscale_bilinear(Tensor(a.astype(np.float32))).clamp(0.0, 1.0)
     out = restore(model, a.astype(np.float32), lambda image: downscale(image, factor),
                   start, steps, noise_std, upscale_bilinear if consistent else None)
-    return _unbatch(out, unbatched)
+    return drop_batch_dim(out, unbatched)
 
 
 __all__ = ["gaussian_blur", "downscale", "upscale_bilinear", "restore", "consistent",

@@ -24,7 +24,7 @@ import math
 import numpy as np
 from matplotlib.figure import Figure
 
-from minidl.plot import save_figure
+from minidl.tools.plot import save_figure
 
 ACTIVE_KL = 0.01          # nats: a latent unit with more mean KL is "active"
 COLLAPSE_ENTROPY = 0.9    # alarm below this fraction of the maximum label entropy

@@ -24,8 +24,10 @@ import numpy as np
 
 import minidl.functional as F
 from minidl.tensor import Tensor
+from minidl.ops.arguments import drop_batch_dim
 
-from .vae import VAE, as_images, _unbatch
+from .vae import VAE
+from .vae_editing import as_images
 
 
 def _clip01(t: Tensor) -> Tensor:
@@ -41,7 +43,7 @@ def _check_factor(value, name: str, op: str) -> float:
 def adjust_brightness(images, factor: float) -> Tensor:
     """clip(x * factor, 0, 1): factor 0 gives black, 1 the original, > 1 brighter."""
     x, unbatched = as_images(images, "adjust_brightness")
-    return _unbatch(_clip01(x * _check_factor(factor, "factor", "adjust_brightness")),
+    return drop_batch_dim(_clip01(x * _check_factor(factor, "factor", "adjust_brightness")),
                     unbatched)
 
 
@@ -51,7 +53,7 @@ def adjust_contrast(images, factor: float) -> Tensor:
     x, unbatched = as_images(images, "adjust_contrast")
     factor = _check_factor(factor, "factor", "adjust_contrast")
     mean = x.mean(dim=(1, 2, 3), keepdim=True)
-    return _unbatch(_clip01(mean + factor * (x - mean)), unbatched)
+    return drop_batch_dim(_clip01(mean + factor * (x - mean)), unbatched)
 
 
 def adjust_gamma(images, gamma: float, gain: float = 1.0) -> Tensor:
@@ -60,7 +62,7 @@ def adjust_gamma(images, gamma: float, gain: float = 1.0) -> Tensor:
     x, unbatched = as_images(images, "adjust_gamma")
     gamma = _check_factor(gamma, "gamma", "adjust_gamma")
     gain = _check_factor(gain, "gain", "adjust_gamma")
-    return _unbatch(_clip01(gain * x ** gamma), unbatched)
+    return drop_batch_dim(_clip01(gain * x ** gamma), unbatched)
 
 
 def _morphology(images, steps: int, op: str, sign: float) -> Tensor:
@@ -69,7 +71,7 @@ def _morphology(images, steps: int, op: str, sign: float) -> Tensor:
     x, unbatched = as_images(images, op)
     for _ in range(steps):  # max over 3x3 windows; min(x) = -max(-x)
         x = sign * F.max_pool2d(sign * x, 3, stride=1, padding=1)
-    return _unbatch(x, unbatched)
+    return drop_batch_dim(x, unbatched)
 
 
 def dilate(images, steps: int = 1) -> Tensor:

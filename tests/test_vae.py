@@ -1,5 +1,5 @@
-"""The VAE (models/vae.py): its loss, the importance-weighted bound, the editing API
-and its input checks, and the two example scripts.
+"""The VAE (models/vae.py, models/vae_editing.py): its loss, the importance-weighted
+bound, the editing API and its input checks, and the two example scripts.
 
 Quality checks (denoising, inpainting, latent arithmetic, the IW bound) use a small
 MLP VAE trained for 300 steps (batch 128) on 5,000 built-in MNIST images in a
@@ -18,8 +18,9 @@ import minidl
 from minidl import optim
 from minidl.data import MNIST
 from minidl.tensor import ShapeError
-from models.vae import (ConvVAE, MLPVAE, as_images, build_vae, gaussian_kl,
+from models.vae import (ConvVAE, MLPVAE, build_vae, gaussian_kl,
                         load_vae, negative_elbo, reparameterize)
+from models.vae_editing import as_images
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "examples"))
