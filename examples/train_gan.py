@@ -400,6 +400,19 @@ def score_epoch(scorer, G, args, noise):
     return {**scorer(generate(G, z, labels), labels), "frechet_floor": scorer.floor}
 
 
+def save_samples(G, args):
+    """--save-samples: --num-samples images from fixed noise (digits spread evenly
+    for a conditional G) as one .npy array in [0, 1], for python -m models.frechet."""
+    z = minidl.randn(args.num_samples, args.z_dim, generator=minidl.Generator(
+        args.seed + 3))
+    images = generate(G, z, spread_labels(G, args.num_samples)).astype(np.float32)
+    with atomic_path(args.save_samples) as tmp:
+        with open(tmp, "wb") as f:
+            np.save(f, images)
+    print(f"wrote {len(images)} samples {images.shape} in [0, 1] to "
+          f"{args.save_samples}")
+
+
 def main(argv=None):
     args = parse_args(__doc__.splitlines()[0], epochs=5, batch_size=64, lr=None,
                       out="runs/gan", argv=argv, extra=gan_flags,
@@ -453,19 +466,11 @@ def main(argv=None):
         run.save(epoch + 1, history, {"config": checkpoint_config(args)}, generator=G,
                  discriminator=D, g_optimizer=g_opt, d_optimizer=d_opt)
         save_epoch_outputs(G, out, epoch + 1, display, history, args)
-        seconds = [e["seconds"] for e in history["epochs"]]
         save_metrics(out / "metrics.json", args, history, final=record,
-                     seconds_per_epoch=float(np.mean(seconds)))
+                     seconds_per_epoch=np.mean([e["seconds"] for e in history["epochs"]]))
 
     if args.save_samples:
-        z = minidl.randn(args.num_samples, args.z_dim, generator=minidl.Generator(
-            args.seed + 3))
-        images = generate(G, z, spread_labels(G, args.num_samples)).astype(np.float32)
-        with atomic_path(args.save_samples) as tmp:
-            with open(tmp, "wb") as f:
-                np.save(f, images)
-        print(f"wrote {len(images)} samples {images.shape} in [0, 1] to "
-              f"{args.save_samples}")
+        save_samples(G, args)
     print(f"results in {out}/")
     return history
 
