@@ -125,11 +125,13 @@ def run(contender, repeats):
             for shape in SHAPES}
 
 
-def torch_in_child(repeats, threads):
+def torch_in_child(repeats, threads, module="bench_pool"):
+    """`module`.run('torch', repeats) in a child process (torch's threads and memory
+    stay out of this one); None if torch is missing."""
     code = ("import json, sys, torch; torch.set_num_threads(%d); "
-            "sys.path.insert(0, %r); import bench_pool; "
-            "print(json.dumps(bench_pool.run('torch', %d)))") % (
-        threads, sys.path[0], repeats)
+            "sys.path.insert(0, %r); import %s; "
+            "print(json.dumps(%s.run('torch', %d)))") % (
+        threads, sys.path[0], module, module, repeats)
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     if done.returncode != 0:
         return None  # torch missing (or broken): no torch column

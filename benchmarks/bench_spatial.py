@@ -16,13 +16,10 @@ its column is left out when torch is not installed.
 from __future__ import annotations
 
 import argparse
-import json
-import subprocess
-import sys
 
 import numpy as np
 
-from bench_pool import best_ms
+from bench_pool import best_ms, torch_in_child
 
 SHAPES = [(64, 1, 28, 28), (32, 16, 28, 28)]
 
@@ -73,17 +70,6 @@ def run(lib, repeats):
     return results
 
 
-def torch_in_child(repeats, threads):
-    code = ("import json, sys, torch; torch.set_num_threads(%d); "
-            "sys.path.insert(0, %r); import bench_spatial; "
-            "print(json.dumps(bench_spatial.run('torch', %d)))") % (
-        threads, sys.path[0], repeats)
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
-    if done.returncode != 0:
-        return None  # torch missing (or broken): no torch column
-    return json.loads(done.stdout.strip().splitlines()[-1])
-
-
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=30)
@@ -95,7 +81,7 @@ def main():
         numba.set_num_threads(args.threads)
     threads = numba.get_num_threads()
     ours = run("minidl", args.repeats)
-    theirs = torch_in_child(args.repeats, threads) or {}
+    theirs = torch_in_child(args.repeats, threads, "bench_spatial") or {}
     print(f"affine_grid + grid_sample (bilinear), float32, {threads} threads; best of "
           f"{args.repeats} runs, ms (ratio = PyTorch / minidl, > 1: minidl faster)")
     print(f"{'shape':<18}{'case':<20}{'minidl':>9}{'torch':>9}{'ratio':>7}")
