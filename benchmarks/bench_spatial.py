@@ -15,11 +15,9 @@ its column is left out when torch is not installed.
 """
 from __future__ import annotations
 
-import argparse
-
 import numpy as np
 
-from bench_pool import best_ms, torch_in_child
+from bench_pool import best_ms, parse_bench_args, torch_in_child
 
 SHAPES = [(64, 1, 28, 28), (32, 16, 28, 28)]
 
@@ -71,15 +69,7 @@ def run(lib, repeats):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeats", type=int, default=30)
-    parser.add_argument("--threads", type=int, default=None,
-                        help="threads for Numba and torch (default: Numba's default)")
-    args = parser.parse_args()
-    import numba
-    if args.threads:
-        numba.set_num_threads(args.threads)
-    threads = numba.get_num_threads()
+    args, threads = parse_bench_args(__doc__.splitlines()[0], repeats=30)
     ours = run("minidl", args.repeats)
     theirs = torch_in_child(args.repeats, threads, "bench_spatial") or {}
     print(f"affine_grid + grid_sample (bilinear), float32, {threads} threads; best of "
