@@ -1,0 +1,270 @@
+"""Common mistakes, planted in otherwise correct exercise pieces: the course's checks
+(minidl/course) must fail on each with the message that teaches the fix. Used by
+tests/test_course.py as {exercise: {name: replacement}}."""
+import numpy as np
+
+import minidl
+import minidl.functional as F
+from minidl import Function, autograd
+from minidl.course.pieces import minidl_col2im, minidl_im2col
+
+
+# ------------------------------------------------------------------ 1: a hand-made Value
+class Value:
+    """Exercise 1 by hand; walk="preorder" visits a value before all its consumers."""
+    walk = "topological"
+
+    def __init__(self, data, parents=()):
+        self.data, self.grad, self._parents = float(data), 0.0, tuple(parents)
+        self._backward = lambda: None
+
+    def _make(self, data, parents, local):
+        out = type(self)(data, parents)
+
+        def send():  # parent.grad += dL/dout * dout/dparent
+            for p, d in zip(parents, local):
+                p.grad += out.grad * d
+        out._backward = send
+        return out
+
+    def _lift(self, other):
+        return other if isinstance(other, Value) else type(self)(other)
+
+    def __add__(self, other):
+        other = self._lift(other)
+        return self._make(self.data + other.data, (self, other), (1.0, 1.0))
+
+    def __mul__(self, other):
+        other = self._lift(other)
+        return self._make(self.data * other.data, (self, other), (other.data, self.data))
+
+    def tanh(self):
+        t = np.tanh(self.data)
+        return self._make(t, (self,), (1 - t * t,))
+
+    def exp(self):
+        e = np.exp(self.data)
+        return self._make(e, (self,), (e,))
+
+    def backward(self):
+        order, seen = [], set()
+
+        def visit(v):  # post-order: a value after all its parents
+            if v not in seen:
+                seen.add(v)
+                if self.walk == "preorder":
+                    order.append(v)
+                for p in v._parents:
+                    visit(p)
+                if self.walk != "preorder":
+                    order.append(v)
+        visit(self)
+        self.grad = 1.0
+        for v in (order if self.walk == "preorder" else reversed(order)):
+            v._backward()
+
+    __radd__, __rmul__ = __add__, __mul__
+
+    def __neg__(self):
+        return self * -1.0
+
+    def __sub__(self, other):
+        return self + (-other)
+
+
+class PreorderValue(Value):
+    walk = "preorder"
+
+
+# ------------------------------------------------------------------ 2: a sign error
+class DivSignError(Function):
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.save_for_backward(a, b)
+        return a / b
+
+    @staticmethod
+    def backward(ctx, g):
+        a, b = ctx.saved_tensors
+        return g / b, g * a / (b * b)  # should be -g * a / b^2
+
+
+# ------------------------------------------------------------------ 3: no sum
+def sum_to_forgets_to_sum(g, shape):
+    return g
+
+
+# ------------------------------------------------------------------ 4: B instead of B^T
+class MatMulNoTranspose(Function):
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.save_for_backward(a, b)
+        return a @ b
+
+    @staticmethod
+    def backward(ctx, g):
+        a, b = ctx.saved_tensors
+        return g @ b.T, g.T @ a  # dL/dB should be A^T @ G (k, m), not (m, k)
+
+
+# ------------------------------------------------------------------ 5: no max shift
+def softmax_unshifted(x, dim=-1):
+    e = x.exp()
+    return e / e.sum(dim=dim, keepdim=True)
+
+
+# ------------------------------------------------------------------ 6: walks
+def preorder(roots):
+    """Depth-first pre-order: a node before its parents, but maybe before another
+    consumer of it too."""
+    order, seen, stack = [], set(), list(reversed(roots))
+    while stack:
+        node = stack.pop()
+        if node not in seen:
+            seen.add(node)
+            order.append(node)
+            stack.extend(reversed(autograd._parents(node)))
+    return order
+
+
+def accumulate_by_assigning(grads, node, g):
+    grads[node] = g
+
+
+# ------------------------------------------------------------------ 7: numpy backward
+class SinNumpyBackward(Function):
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return np.sin(x)
+
+    @staticmethod
+    def backward(ctx, g):
+        x, = ctx.saved_tensors
+        return g * minidl.tensor(np.cos(x.detach().numpy()))  # a constant to the graph
+
+
+# ------------------------------------------------------------------ 8: plain loops
+def im2col_loops(x, kh, kw, stride=1, padding=0):
+    """Exercise 8 as its docstring says (used to check the template is solvable)."""
+    n, c, h, w = x.shape
+    oh, ow = (h + 2 * padding - kh) // stride + 1, (w + 2 * padding - kw) // stride + 1
+    cols = np.zeros((c, kh, kw, n, oh, ow), x.dtype)
+    for ci, i, j, ni, y, z in np.ndindex(c, kh, kw, n, oh, ow):
+        r, s = y * stride - padding + i, z * stride - padding + j
+        if 0 <= r < h and 0 <= s < w:
+            cols[ci, i, j, ni, y, z] = x[ni, ci, r, s]
+    return cols.reshape(c * kh * kw, n * oh * ow)
+
+
+def col2im_assigning(cols, x_shape, kh, kw, stride=1, padding=0):
+    n, c, h, w = x_shape
+    oh, ow = (h + 2 * padding - kh) // stride + 1, (w + 2 * padding - kw) // stride + 1
+    cols = cols.reshape(c, kh, kw, n, oh, ow)
+    x = np.zeros(x_shape)
+    for ci, i, j, ni, y, z in np.ndindex(c, kh, kw, n, oh, ow):
+        r, s = y * stride - padding + i, z * stride - padding + j
+        if 0 <= r < h and 0 <= s < w:
+            x[ni, ci, r, s] = cols[ci, i, j, ni, y, z]  # should be +=
+    return x
+
+
+# ------------------------------------------------------------------ 9: conv2d
+class Conv2dNoOutputPadding(Function):
+    """Exercise 9 from its template, but the input gradient forgets output_padding."""
+
+    @staticmethod
+    def forward(ctx, x, w, stride, padding):
+        ctx.stride, ctx.padding = stride, padding
+        ctx.save_for_backward(x, w)
+        (n, _, h, wd), (o, _, kh, kw) = x.shape, w.shape
+        oh, ow = (h + 2 * padding - kh) // stride + 1, (wd + 2 * padding - kw) // stride + 1
+        y = w.reshape(o, -1) @ minidl_im2col(x, kh, kw, stride, padding)
+        return np.ascontiguousarray(y.reshape(o, n, oh, ow).transpose(1, 0, 2, 3))
+
+    @staticmethod
+    def backward(ctx, g):
+        x, w = ctx.saved_tensors
+        s, p = ctx.stride, ctx.padding
+        gx = F.conv_transpose2d(g, w, stride=s, padding=p)  # rows dropped by stride lost
+        gw = F.conv2d_weight(x, w.shape, g, stride=s, padding=p)
+        return gx, gw, None, None
+
+
+# ------------------------------------------------------------------ 10: max-pool
+class MaxPoolFirstElement(Function):
+    """Forward right; backward sends each gradient to the window's first element."""
+
+    @staticmethod
+    def forward(ctx, x, k):
+        ctx.in_shape, ctx.k = x.shape, k
+        return F.max_pool2d(minidl.tensor(x), k).numpy()
+
+    @staticmethod
+    def backward(ctx, g):
+        n, c, h, w = ctx.in_shape
+        k = ctx.k
+        gx = minidl.zeros(ctx.in_shape, dtype=g.dtype)
+        oh, ow = g.shape[2:]
+        gx[:, :, 0:oh * k:k, 0:ow * k:k] = g
+        return gx, None
+
+
+# ------------------------------------------------------------------ 11: Adam
+def adam_without_bias_correction(param, grad, m, v, t, lr=1e-3, betas=(0.9, 0.999),
+                                 eps=1e-8):
+    m *= betas[0]
+    m += (1 - betas[0]) * grad
+    v *= betas[1]
+    v += (1 - betas[1]) * grad * grad
+    param -= lr * m / (np.sqrt(v) + eps)
+
+
+# ------------------------------------------------------------------ 12: no step
+def train_epoch_without_step(model, loader, optimizer, loss_fn):
+    total = 0.0
+    for x, y in loader:
+        optimizer.zero_grad()
+        loss = loss_fn(model(x), y)
+        loss.backward()
+        total += loss.item()
+    return total / len(loader)
+
+
+# ------------------------------------------------------------------ 13: sigma
+def reparameterize_with_variance(mu, logvar, eps):
+    return mu + logvar.exp() * eps  # exp(logvar) is the variance, not sigma
+
+
+# ------------------------------------------------------------------ 14: no graph
+def penalty_without_create_graph(critic, real, fake, alpha, lambda_=10.0):
+    x_hat = (alpha * real.detach() + (1 - alpha) * fake.detach()).requires_grad_()
+    (grad,) = autograd.grad(critic(x_hat).sum(), x_hat)  # create_graph=True missing
+    norm = (grad.reshape(grad.shape[0], -1).pow(2).sum(1) + 1e-12).sqrt()
+    return lambda_ * ((norm - 1) ** 2).mean()
+
+
+# (exercise, replacements, a phrase the failure message must contain)
+MISTAKES = [(n, replace, phrase) for n, cases in {
+    1: ({"Value": PreorderValue}, "topological order reversed"),
+    2: ({"Div": DivSignError}, "wrong sign everywhere"),
+    3: ({"sum_to": sum_to_forgets_to_sum}, "sum over the broadcast axes"),
+    4: ({"MatMul": MatMulNoTranspose}, "invalid gradient"),
+    5: ({"softmax": softmax_unshifted}, "subtract each row's max"),
+    6: ({"topological_order": preorder}, "visited before all its consumers",
+        {"accumulate": accumulate_by_assigning}, "SUM over every use"),
+    7: ({"Sin": SinNumpyBackward}, "second are wrong"),
+    8: ({"col2im": col2im_assigning}, "must ADD"),
+    9: ({"Conv2d": Conv2dNoOutputPadding}, "invalid gradient"),
+    10: ({"MaxPool2d": MaxPoolFirstElement}, "the backward is wrong"),
+    11: ({"adam_step": adam_without_bias_correction}, "Bias correction"),
+    12: ({"train_epoch": train_epoch_without_step}, "not learning"),
+    13: ({"reparameterize": reparameterize_with_variance}, "square root of the variance"),
+    14: ({"gradient_penalty": penalty_without_create_graph}, "create_graph=True"),
+}.items() for replace, phrase in zip(cases[::2], cases[1::2])]
+
+# pieces written from the templates alone, which must pass (exercise -> names)
+HAND_WRITTEN = {
+    1: {"Value": Value},
+    8: {"im2col": im2col_loops, "col2im": minidl_col2im},
+}
