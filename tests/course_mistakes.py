@@ -170,8 +170,9 @@ def col2im_assigning(cols, x_shape, kh, kw, stride=1, padding=0):
 
 
 # ------------------------------------------------------------------ 9: conv2d
-class Conv2dNoOutputPadding(Function):
-    """Exercise 9 from its template, but the input gradient forgets output_padding."""
+class Conv2dFromTemplate(Function):
+    """Exercise 9 written from its template (forward: im2col + one GEMM)."""
+    output_padding = True
 
     @staticmethod
     def forward(ctx, x, w, stride, padding):
@@ -182,16 +183,61 @@ class Conv2dNoOutputPadding(Function):
         y = w.reshape(o, -1) @ minidl_im2col(x, kh, kw, stride, padding)
         return np.ascontiguousarray(y.reshape(o, n, oh, ow).transpose(1, 0, 2, 3))
 
-    @staticmethod
-    def backward(ctx, g):
+    @classmethod
+    def backward(cls, ctx, g):
         x, w = ctx.saved_tensors
         s, p = ctx.stride, ctx.padding
-        gx = F.conv_transpose2d(g, w, stride=s, padding=p)  # rows dropped by stride lost
+        (kh, kw), (oh, ow) = w.shape[2:], g.shape[2:]
+        extra = (x.shape[2] - ((oh - 1) * s - 2 * p + kh),
+                 x.shape[3] - ((ow - 1) * s - 2 * p + kw)) if cls.output_padding else 0
+        gx = F.conv_transpose2d(g, w, stride=s, padding=p, output_padding=extra)
         gw = F.conv2d_weight(x, w.shape, g, stride=s, padding=p)
         return gx, gw, None, None
 
 
+class Conv2dNoOutputPadding(Conv2dFromTemplate):
+    output_padding = False  # the rows a strided convolution dropped are lost
+
+
 # ------------------------------------------------------------------ 10: max-pool
+class MaxPoolFromTemplate(Function):
+    """Exercise 10 written from its template."""
+
+    @staticmethod
+    def forward(ctx, x, k):
+        n, c, h, w = x.shape
+        oh, ow = h // k, w // k
+        windows = x[:, :, :oh * k, :ow * k].reshape(n, c, oh, k, ow, k)
+        windows = windows.transpose(0, 1, 2, 4, 3, 5).reshape(n, c, oh, ow, k * k)
+        best = windows.argmax(axis=-1)                   # position inside the window
+        rows = np.arange(oh)[:, None] * k + best // k    # back to the plane
+        cols = np.arange(ow)[None, :] * k + best % k
+        ctx.argmax, ctx.in_shape = rows * w + cols, x.shape
+        return np.take_along_axis(windows, best[..., None], -1)[..., 0]
+
+    @staticmethod
+    def backward(ctx, g):
+        return ScatterFromTemplate.apply(g, ctx.argmax, ctx.in_shape), None
+
+
+class ScatterFromTemplate(Function):
+    @staticmethod
+    def forward(ctx, g, argmax, in_shape):
+        n, c, h, w = in_shape
+        ctx.argmax = argmax
+        planes = np.zeros((n * c, h * w), g.dtype)
+        np.add.at(planes, (np.arange(n * c)[:, None], argmax.reshape(n * c, -1)),
+                  g.reshape(n * c, -1))
+        return planes.reshape(in_shape)
+
+    @staticmethod
+    def backward(ctx, gg):
+        n, c = gg.shape[:2]
+        index = ctx.argmax.reshape(n * c, -1)
+        picked = gg.reshape(n * c, -1)[np.arange(n * c)[:, None], index]
+        return picked.reshape(ctx.argmax.shape), None, None
+
+
 class MaxPoolFirstElement(Function):
     """Forward right; backward sends each gradient to the window's first element."""
 
@@ -267,4 +313,6 @@ MISTAKES = [(n, replace, phrase) for n, cases in {
 HAND_WRITTEN = {
     1: {"Value": Value},
     8: {"im2col": im2col_loops, "col2im": minidl_col2im},
+    9: {"Conv2d": Conv2dFromTemplate},
+    10: {"MaxPool2d": MaxPoolFromTemplate, "Scatter": ScatterFromTemplate},
 }

@@ -19,8 +19,14 @@ check_autograd.py (1-7), check_cnn.py (8-10), check_training.py (11-14), pieces.
 (earlier pieces for later exercises), solutions.py (minidl's code behind each
 exercise's names), __main__.py (the command line).
 """
-from . import check_autograd, check_cnn, check_training
-from .grader import Blank, CheckFailed, Run, Solutions, Workspace, using
+try:
+    import hypothesis  # noqa: F401  (the checks draw examples with it)
+except ImportError as e:
+    raise ImportError('the course checks properties with hypothesis: pip install -e '
+                      '".[test]" (or pip install hypothesis)') from e
+
+from . import check_autograd, check_cnn, check_training  # noqa: E402
+from .grader import Blank, CheckFailed, Run, Solutions, Workspace, using  # noqa: E402
 
 # (number, title, the layer of the README's "How it works" table, check)
 EXERCISES = [
