@@ -82,7 +82,7 @@ def check_11(ws, run):
 
 
 # ------------------------------------------------------------------ 12. training
-EPOCHS, BATCH, LR, DECAY, TARGET_ACCURACY = 5, 32, 2e-3, 0.7, 0.98
+EPOCHS, BATCH, LR, DECAY, TARGET_ACCURACY = 8, 32, 2e-3, 0.75, 0.98
 
 
 class StudentCNN(nn.Module):
@@ -136,7 +136,9 @@ def _train(ws, say):
                               "model is not learning -- does train_epoch call "
                               "optimizer.zero_grad(), loss.backward() and "
                               "optimizer.step() for every batch?")
-    if not losses[-1] < losses[0]:
+        if TARGET_ACCURACY <= accuracy <= 1:
+            break  # reached: done
+    if len(losses) > 1 and not losses[-1] < losses[0]:
         raise CheckFailed(f"the training loss did not fall: {losses}")
     if not TARGET_ACCURACY <= accuracy <= 1:
         raise CheckFailed(f"test accuracy {accuracy:.4f} after {EPOCHS} epochs; expected "
@@ -145,15 +147,17 @@ def _train(ws, say):
                           "argmax(dim=1) == y over the whole test set")
 
 
+TRAINING = (f"SeedCNN with your pieces reaches test accuracy >= {TARGET_ACCURACY} "
+            f"within {EPOCHS} epochs")
+
+
 def check_12(ws, run):
     module9 = ws.module(9) if ws.done(9) else None
     if module9 is not None and hasattr(module9, "im2col"):  # plain loops: too slow here
         with swapped(module9, "im2col", minidl_im2col):
-            run.step(f"SeedCNN with your pieces, {EPOCHS} epochs: test accuracy >= "
-                     f"{TARGET_ACCURACY}", _train, ws, run.say)
+            run.step(TRAINING, _train, ws, run.say)
     else:
-        run.step(f"SeedCNN with your pieces, {EPOCHS} epochs: test accuracy >= "
-                 f"{TARGET_ACCURACY}", _train, ws, run.say)
+        run.step(TRAINING, _train, ws, run.say)
 
 
 # ------------------------------------------------------------------ 13. VAE
