@@ -25,6 +25,11 @@ def vector(low=-3.0, high=3.0):
     return st.lists(floats, min_size=1, max_size=6).map(np.array)
 
 
+def normals(*shapes):
+    """A sampler of standard-normal inputs, one of each shape."""
+    return lambda rng: tuple(rng.standard_normal(shape) for shape in shapes)
+
+
 def op_steps(run, specs):
     """Forward against the reference, then gradcheck and gradgradcheck, per op."""
     for spec in specs:
@@ -104,13 +109,10 @@ def _nonzero(rng, shape):
 
 def check_2(ws, run):
     m = ws.module(2)
-    two = lambda first, second: lambda rng: (first(rng), second(rng))  # noqa: E731
     op_steps(run, [
-        OpSpec("mul", m.Mul.apply, two(lambda r: r.standard_normal((3, 4)),
-                                       lambda r: r.standard_normal((3, 4))),
-               reference=np.multiply),
-        OpSpec("div", m.Div.apply, two(lambda r: r.standard_normal((3, 4)),
-                                       lambda r: _nonzero(r, (3, 4))),
+        OpSpec("mul", m.Mul.apply, normals((3, 4), (3, 4)), reference=np.multiply),
+        OpSpec("div", m.Div.apply,
+               lambda r: (r.standard_normal((3, 4)), _nonzero(r, (3, 4))),
                reference=np.divide),
         OpSpec("exp", m.Exp.apply, normal(3, 4), reference=np.exp),
         OpSpec("log", m.Log.apply, lambda r: (positive(r, (3, 4)),), reference=np.log),
@@ -162,9 +164,8 @@ def check_3(ws, run):
     run.step("sum_to: shapes and values on broadcast pairs", run_property,
              shapes_and_values)
     for a, b in [((1, 3), (4, 3)), ((4, 1), (3,)), ((2, 1, 3), (4, 1)), ((), (2, 3))]:
-        sampler = lambda rng, a=a, b=b: (rng.standard_normal(a), rng.standard_normal(b))  # noqa: E731
         for name, fn in [("*", lambda x, y: x * y), ("+", lambda x, y: x + y)]:
-            spec = OpSpec(f"{a} {name} {b}", fn, sampler)
+            spec = OpSpec(f"{a} {name} {b}", fn, normals(a, b))
             with swapped(reduction, "sum_to", sum_to):
                 run.step(f"inside the engine: gradcheck of {a} {name} {b}",
                          check_gradients, spec)
@@ -174,9 +175,7 @@ def check_3(ws, run):
 def check_4(ws, run):
     MatMul = ws.module(4).MatMul
     shapes = [((3, 4), (4, 2)), ((1, 5), (5, 1)), ((4, 1), (1, 3))]
-    op_steps(run, [OpSpec(f"matmul {a} @ {b}", MatMul.apply,
-                          lambda rng, a=a, b=b: (rng.standard_normal(a),
-                                                 rng.standard_normal(b)),
+    op_steps(run, [OpSpec(f"matmul {a} @ {b}", MatMul.apply, normals(a, b),
                           reference=np.matmul) for a, b in shapes])
 
     @PROPERTY

@@ -6,7 +6,7 @@ from hypothesis import given, strategies as st
 
 from .. import functional as F
 from ..gradcheck import OpSpec
-from .check_autograd import PROPERTY, op_steps, tensor
+from .check_autograd import PROPERTY, normals, op_steps, tensor
 from .grader import CheckFailed, expect_close, run_property, values
 from .pieces import minidl_im2col
 
@@ -44,7 +44,8 @@ def check_8(ws, run):
         back = m.col2im(cols, shape, k, k, s, p)
         if np.shape(back) != shape:
             raise CheckFailed(f"col2im returned shape {np.shape(back)}, expected {shape}")
-        left, right = float((minidl_im2col(x, k, k, s, p) * cols).sum()), float((x * back).sum())
+        left = float((minidl_im2col(x, k, k, s, p) * cols).sum())
+        right = float((x * back).sum())
         if not np.isclose(left, right, rtol=1e-9, atol=1e-9):
             raise CheckFailed(
                 f"<im2col(x), cols> = {left:.6g} but <x, col2im(cols)> = {right:.6g} for "
@@ -65,7 +66,7 @@ def check_9(ws, run):
         specs.append(OpSpec(
             f"conv2d x {shape}, w {wshape}, stride {s}, padding {p}",
             lambda x, w, s=s, p=p: m.Conv2d.apply(x, w, s, p),
-            lambda rng, a=shape, b=wshape: (rng.standard_normal(a), rng.standard_normal(b)),
+            normals(shape, wshape),
             reference=lambda x, w, s=s, p=p: F.conv2d(tensor(x), tensor(w), None, s,
                                                         p)))
     op_steps(run, specs)
@@ -76,7 +77,8 @@ def check_9(ws, run):
         rng = np.random.default_rng(h * 8 + w)
         x, y = rng.standard_normal((n, 1, h, w)), rng.standard_normal((n, 1, h, w))
         one = tensor(np.ones((1, 1, 1, 1)))
-        expect_close("conv with a 1x1 kernel of 1 vs x", m.Conv2d.apply(tensor(x), one, 1, 0), x)
+        expect_close("conv with a 1x1 kernel of 1 vs x",
+                     m.Conv2d.apply(tensor(x), one, 1, 0), x)
         w3 = tensor(rng.standard_normal((2, 1, min(h, 2), min(w, 2))))
         expect_close("conv(x + 2y) vs conv(x) + 2 conv(y)",
                      m.Conv2d.apply(tensor(x + 2 * y), w3, 1, 0),

@@ -10,7 +10,7 @@ from hypothesis import given, strategies as st
 import minidl
 from .. import autograd, functional as F, nn, optim
 from ..gradcheck import OpSpec, normal
-from .check_autograd import PROPERTY, op_steps, tensor
+from .check_autograd import PROPERTY, normals, op_steps, tensor
 from .grader import CheckFailed, expect_close, run_property, swapped, values
 from .pieces import minidl_im2col
 
@@ -164,7 +164,7 @@ def check_12(ws, run):
 def check_13(ws, run):
     from models import vae
     m = ws.module(13)
-    two = lambda rng: (rng.standard_normal((4, 3)), rng.standard_normal((4, 3)) * 0.5)  # noqa: E731
+    two = normals((4, 3), (4, 3))
     x = np.random.default_rng(5).uniform(0, 1, (4, 6))
     run.step("z has mean mu and standard deviation exp(logvar / 2)", _sample_moments, m)
     op_steps(run, [
@@ -215,7 +215,7 @@ def _critic(ws, weight):
 def check_14(ws, run):
     from models import gan
     m = ws.module(14)
-    logits = lambda rng: (rng.standard_normal((5, 1)), rng.standard_normal((5, 1)))  # noqa: E731
+    logits = normals((5, 1), (5, 1))
     rng = np.random.default_rng(2)
     real, fake = tensor(rng.standard_normal((3, 4))), tensor(rng.standard_normal((3, 4)))
     alpha = minidl.tensor(rng.uniform(0, 1, (3, 1)))
