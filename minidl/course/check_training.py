@@ -104,6 +104,27 @@ class StudentCNN(nn.Module):
         return self.seed.classifier(x)
 
 
+class Shifted:
+    """A DataLoader whose images are moved by up to `most` pixels each way (a seeded
+    data augmentation: 10,000 digits alone leave the seed CNN just short of 98%)."""
+
+    def __init__(self, loader, most=2, seed=0):
+        self.loader, self.most = loader, most
+        self.dataset, self.rng = loader.dataset, np.random.default_rng(seed)
+
+    def __len__(self):
+        return len(self.loader)
+
+    def __iter__(self):
+        k = self.most
+        for x, y in self.loader:
+            padded = np.pad(values(x), ((0, 0), (0, 0), (k, k), (k, k)))
+            h, w = x.shape[2:]
+            dy, dx = self.rng.integers(0, 2 * k + 1, (2, len(padded)))
+            yield minidl.tensor(np.stack([p[:, a:a + h, b:b + w] for p, a, b
+                                          in zip(padded, dy, dx)])), y
+
+
 def _set_lr(optimizer, lr):
     for group in getattr(optimizer, "param_groups", ()):
         group["lr"] = lr
@@ -119,8 +140,8 @@ def _train(ws, say):
     loss_fn = ws.piece(5, "cross_entropy", F.cross_entropy)
     make_adam = ws.piece(11, "Adam", optim.Adam)
     minidl.manual_seed(0)
-    train = DataLoader(MNIST(train=True, download=False, limit=10_000), BATCH,
-                       shuffle=True, seed=0)
+    train = Shifted(DataLoader(MNIST(train=True, download=False, limit=10_000), BATCH,
+                               shuffle=True, seed=0))
     test = DataLoader(MNIST(train=False, download=False, limit=2_000), 1000)
     model = StudentCNN(conv2d, max_pool2d)
     optimizer = make_adam(model.parameters(), lr=LR)

@@ -10,10 +10,11 @@ conv (your plain loops of exercise 8 would take hours). You write the loop:
                             backward; step
     accuracy = (argmax of the logits == y) averaged over the test set, without a graph
 
-The check: epochs over the 10,000 training digits built into minidl (batch 32, Adam
-lr 2e-3 shrinking by 0.75 an epoch, inputs normalised, seed 0), each followed by the
-test accuracy on the 2,000 built-in test digits, until it reaches >= 0.98 (at most 8
-epochs, usually 4-6: about a minute); the loss must have fallen.
+The check: epochs over the 10,000 training digits built into minidl (batch 32, each
+image shifted by up to 2 pixels, Adam lr 2e-3 shrinking by 0.75 an epoch, inputs
+normalised, seed 0), each followed by the test accuracy on the 2,000 built-in test
+digits, until it reaches >= 0.98 (at most 8 epochs, usually 4-6: about a minute);
+the loss must have fallen.
 
 Hint: evaluate under `with minidl.no_grad():` (no graph: faster, less memory);
 `logits.argmax(dim=1) == y` gives a bool Tensor, `.sum().item()` a count.
