@@ -104,3 +104,24 @@ def test_a_student_copy_is_never_overwritten_and_passing_is_remembered(tmp_path)
     mine.write_text(mine.read_text() + "\n")
     assert state(Workspace(folder), 3) == "changed since it passed"
     assert Workspace(folder).piece(3, "sum_to", own) is own  # changed: minidl's again
+
+
+def test_the_code_given_in_the_templates_works():
+    import numpy as np
+    import minidl
+    import minidl.functional as F
+    from minidl.course import solutions
+    from course_mistakes import Conv2dFromTemplate, MaxPoolFromTemplate
+    blank = Blank()
+    optimizers = blank.module(11)  # its Adam class around the student's adam_step
+    optimizers.adam_step = solutions.adam_step
+    ok, report = run(11, Solutions({11: {"Adam": optimizers.Adam}}))
+    assert ok, report
+    convolutions, pools = blank.module(9), blank.module(10)
+    convolutions.Conv2d, pools.MaxPool2d = Conv2dFromTemplate, MaxPoolFromTemplate
+    rng = np.random.default_rng(0)
+    x, w, b = (minidl.tensor(rng.standard_normal(shape))
+               for shape in [(2, 3, 7, 6), (4, 3, 3, 3), (4,)])
+    assert np.allclose(convolutions.conv2d(x, w, b, 2, 1).numpy(),
+                       F.conv2d(x, w, b, 2, 1).numpy())
+    assert np.allclose(pools.max_pool2d(x, 2).numpy(), F.max_pool2d(x, 2).numpy())
