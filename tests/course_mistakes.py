@@ -5,7 +5,7 @@ import numpy as np
 
 import minidl
 import minidl.functional as F
-from minidl import Function, autograd
+from minidl import Function, autograd, nn
 from minidl.course.pieces import minidl_col2im, minidl_im2col
 
 
@@ -256,7 +256,45 @@ class MaxPoolFirstElement(Function):
         return gx, None
 
 
-# ------------------------------------------------------------------ 11: Adam
+# ------------------------------------------------------------------ 11: nn
+def named_parameters_from_template(module, prefix="", seen=None, dedupe=True):
+    """Exercise 11 written from its template."""
+    seen = set() if seen is None else seen
+    for name, p in module._parameters.items():
+        if p is not None and (id(p) not in seen or not dedupe):
+            seen.add(id(p))
+            yield prefix + name, p
+    for name, child in module._modules.items():
+        if child is not None:
+            yield from named_parameters_from_template(child, prefix + name + ".", seen,
+                                                      dedupe)
+
+
+def named_parameters_twice(module, prefix="", seen=None):
+    return named_parameters_from_template(module, prefix, seen, dedupe=False)
+
+
+class LinearFromTemplate(nn.Module):
+    shape = "out, in"
+
+    def __init__(self, in_features, out_features):
+        super().__init__()
+        bound = 1 / np.sqrt(in_features)
+        rows, cols = ((out_features, in_features) if self.shape == "out, in"
+                      else (in_features, out_features))
+        self.weight = nn.Parameter((minidl.rand(rows, cols) * 2 - 1) * bound)
+        self.bias = nn.Parameter((minidl.rand(out_features) * 2 - 1) * bound)
+
+    def forward(self, x):
+        w = self.weight.T if self.shape == "out, in" else self.weight
+        return x @ w + self.bias
+
+
+class LinearTransposed(LinearFromTemplate):
+    shape = "in, out"  # the weight stored (in, out): not PyTorch's layout
+
+
+# ------------------------------------------------------------------ 12: Adam
 def adam_without_bias_correction(param, grad, m, v, t, lr=1e-3, betas=(0.9, 0.999),
                                  eps=1e-8):
     m *= betas[0]
@@ -266,7 +304,7 @@ def adam_without_bias_correction(param, grad, m, v, t, lr=1e-3, betas=(0.9, 0.99
     param -= lr * m / (np.sqrt(v) + eps)
 
 
-# ------------------------------------------------------------------ 12: no step
+# ------------------------------------------------------------------ 13: no step
 def train_epoch_without_step(model, loader, optimizer, loss_fn):
     total = 0.0
     for x, y in loader:
@@ -277,12 +315,12 @@ def train_epoch_without_step(model, loader, optimizer, loss_fn):
     return total / len(loader)
 
 
-# ------------------------------------------------------------------ 13: sigma
+# ------------------------------------------------------------------ 14: sigma
 def reparameterize_with_variance(mu, logvar, eps):
     return mu + logvar.exp() * eps  # exp(logvar) is the variance, not sigma
 
 
-# ------------------------------------------------------------------ 14: no graph
+# ------------------------------------------------------------------ 15: no graph
 def penalty_without_create_graph(critic, real, fake, alpha, lambda_=10.0):
     x_hat = (alpha * real.detach() + (1 - alpha) * fake.detach()).requires_grad_()
     (grad,) = autograd.grad(critic(x_hat).sum(), x_hat)  # create_graph=True missing
@@ -303,10 +341,12 @@ MISTAKES = [(n, replace, phrase) for n, cases in {
     8: ({"col2im": col2im_assigning}, "must ADD"),
     9: ({"Conv2d": Conv2dNoOutputPadding}, "invalid gradient"),
     10: ({"MaxPool2d": MaxPoolFirstElement}, "the backward is wrong"),
-    11: ({"adam_step": adam_without_bias_correction}, "Bias correction"),
-    12: ({"train_epoch": train_epoch_without_step}, "not learning"),
-    13: ({"reparameterize": reparameterize_with_variance}, "square root of the variance"),
-    14: ({"gradient_penalty": penalty_without_create_graph}, "create_graph=True"),
+    11: ({"named_parameters": named_parameters_twice}, "listed twice",
+         {"Linear": LinearTransposed}, "(out, in)"),
+    12: ({"adam_step": adam_without_bias_correction}, "Bias correction"),
+    13: ({"train_epoch": train_epoch_without_step}, "not learning"),
+    14: ({"reparameterize": reparameterize_with_variance}, "square root of the variance"),
+    15: ({"gradient_penalty": penalty_without_create_graph}, "create_graph=True"),
 }.items() for replace, phrase in zip(cases[::2], cases[1::2])]
 
 # pieces written from the templates alone, which must pass (exercise -> names)
@@ -315,4 +355,6 @@ HAND_WRITTEN = {
     8: {"im2col": im2col_loops, "col2im": minidl_col2im},
     9: {"Conv2d": Conv2dFromTemplate},
     10: {"MaxPool2d": MaxPoolFromTemplate, "Scatter": ScatterFromTemplate},
+    11: {"named_parameters": named_parameters_from_template,
+         "Linear": LinearFromTemplate},
 }

@@ -51,7 +51,7 @@ def test_pieces_written_from_the_template_alone_pass(n):
 
 def test_the_exercises_follow_the_readme_layers_in_order():
     layers = [layer.split()[0] for _, _, layer, _ in course.EXERCISES]
-    assert layers == sorted(layers) and len(course.EXERCISES) == 14
+    assert layers == sorted(layers) and len(course.EXERCISES) == 15
     assert sorted(p.name[:4] for p in TEMPLATES.glob("ex*.py")) == [
         f"ex{n:02d}" for n in NUMBERS]
 
@@ -80,7 +80,7 @@ def test_the_command_line_works_in_the_students_folder_only(tmp_path):
     assert (tmp_path / "course" / "ex01_value.py").exists()
     status = subprocess.run(command + ["status"], cwd=tmp_path, capture_output=True,
                             text=True, check=True).stdout
-    assert status.count("not started") == 14
+    assert status.count("not started") == 15
     where = subprocess.run(command + ["solution", "3"], cwd=tmp_path, capture_output=True,
                            text=True, check=True).stdout
     assert "minidl/ops/reduction.py" in where and "sum_to" in where
@@ -113,9 +113,9 @@ def test_the_code_given_in_the_templates_works():
     from minidl.course import solutions
     from course_mistakes import Conv2dFromTemplate, MaxPoolFromTemplate
     blank = Blank()
-    optimizers = blank.module(11)  # its Adam class around the student's adam_step
+    optimizers = blank.module(12)  # its Adam class around the student's adam_step
     optimizers.adam_step = solutions.adam_step
-    ok, report = run(11, Solutions({11: {"Adam": optimizers.Adam}}))
+    ok, report = run(12, Solutions({12: {"Adam": optimizers.Adam}}))
     assert ok, report
     convolutions, pools = blank.module(9), blank.module(10)
     convolutions.Conv2d, pools.MaxPool2d = Conv2dFromTemplate, MaxPoolFromTemplate

@@ -11,11 +11,11 @@ NotImplementedError until you write it.
 
 A check runs the op registry's checks on your piece: forward against a slow reference,
 gradcheck and gradgradcheck (minidl/gradcheck.py), hypothesis properties, and for
-exercise 12 a short training run. An exercise uses your earlier pieces once they have
+exercise 13 a short training run. An exercise uses your earlier pieces once they have
 passed (and minidl's own before that), never a later one.
 
 Files: exercises/ (the templates), grader.py (workspaces, steps, failure messages),
-check_autograd.py (1-7), check_cnn.py (8-10), check_training.py (11-14), pieces.py
+check_autograd.py (1-7), check_cnn.py (8-10), check_training.py (11-15), pieces.py
 (earlier pieces for later exercises), solutions.py (minidl's code behind each
 exercise's names), __main__.py (the command line).
 """
@@ -46,12 +46,14 @@ EXERCISES = [
      check_cnn.check_9),
     (10, "max-pooling and its scatter backward", "3. kernels + ops/pooling.py",
      check_cnn.check_10),
-    (11, "SGD with momentum and Adam", "5. optim", check_training.check_11),
-    (12, "train the seed CNN with your pieces to >= 98%", "6. models",
-     check_training.check_12),
-    (13, "VAE: reparameterisation and the ELBO", "6. models", check_training.check_13),
-    (14, "GAN losses and the WGAN-GP penalty (double backward)", "6. models",
-     check_training.check_14),
+    (11, "Module and Linear: named_parameters, the layer", "4. nn",
+     check_training.check_11),
+    (12, "SGD with momentum and Adam", "5. optim", check_training.check_12),
+    (13, "train the seed CNN with your pieces to >= 98%", "6. models",
+     check_training.check_13),
+    (14, "VAE: reparameterisation and the ELBO", "6. models", check_training.check_14),
+    (15, "GAN losses and the WGAN-GP penalty (double backward)", "6. models",
+     check_training.check_15),
 ]
 
 

@@ -1,5 +1,5 @@
-"""The checks of exercises 11-14: optimizer updates, training the seed CNN, the VAE's
-loss, the GAN losses and the gradient penalty."""
+"""The checks of exercises 11-15: Module and Linear, optimizer updates, training the
+seed CNN, the VAE's loss, the GAN losses and the gradient penalty."""
 from __future__ import annotations
 
 import time
@@ -11,11 +11,85 @@ import minidl
 from .. import autograd, functional as F, nn, optim
 from ..gradcheck import OpSpec, normal
 from .check_autograd import PROPERTY, normals, op_steps, tensor
-from .grader import CheckFailed, expect_close, run_property, swapped, values
+from .grader import (CheckFailed, check_forward, check_gradients, expect_close,
+                     run_property, swapped, values)
 from .pieces import minidl_im2col
 
 
-# ------------------------------------------------------------------ 11. optimizers
+# ------------------------------------------------------------------ 11. nn
+class Shared(nn.Module):
+    """A model with a direct Parameter, a nested Sequential and one layer used twice."""
+
+    def __init__(self):
+        super().__init__()
+        self.scale = nn.Parameter(minidl.ones(1))
+        self.body = nn.Sequential(nn.Linear(3, 4), nn.ReLU(), nn.Sequential(nn.Linear(4, 4)))
+        self.head = nn.Linear(4, 2)
+        self.again = self.head
+
+
+def _names(module, named_parameters):
+    found = [(name, id(p)) for name, p in named_parameters(module)]
+    expected = [(name, id(p)) for name, p in module.named_parameters()]
+    if len(found) > len(expected) and len({i for _, i in found}) == len(expected):
+        raise CheckFailed(f"a shared Parameter is listed twice ({len(found)} entries for "
+                          f"{len(expected)} Parameters): an optimizer would step it twice "
+                          "-- skip the ones already yielded")
+    if found != expected:
+        raise CheckFailed(f"expected the names, in order, {[n for n, _ in expected]}; got "
+                          f"{[n for n, _ in found]} (own Parameters first, then each "
+                          "child's with its name and a dot in front)")
+
+
+def _linear_init(Linear):
+    layer = Linear(400, 30)
+    w, b = values(layer.weight), values(layer.bias)
+    if w.shape != (30, 400) or b.shape != (30,):
+        raise CheckFailed(f"Linear(400, 30): weight {w.shape}, bias {b.shape}; expected "
+                          "(30, 400) and (30,): PyTorch's layout is (out, in)")
+    names = [name for name, _ in layer.named_parameters()]
+    if names != ["weight", "bias"]:
+        raise CheckFailed(f"Linear's Parameters are {names}: assign nn.Parameter objects "
+                          "to self.weight, then self.bias")
+    bound = 1 / np.sqrt(400)
+    if np.abs(w).max() > bound or np.abs(w).max() < 0.9 * bound or np.abs(b).max() > bound:
+        raise CheckFailed(f"Linear(400, 30)'s weights reach {np.abs(w).max():.4f}; they are "
+                          f"drawn uniformly from [-1/sqrt(400), 1/sqrt(400)] = +-{bound}")
+
+
+def _linear_spec(Linear):
+    layer = Linear(5, 3)
+    rng = np.random.default_rng(0)
+    layer.weight = nn.Parameter(minidl.tensor(rng.standard_normal((3, 5))))
+    layer.bias = nn.Parameter(minidl.tensor(rng.standard_normal(3)))
+    return OpSpec("Linear(5, 3) on x (4, 5)", lambda x, w, b: layer(x),
+                  lambda r: (r.standard_normal((4, 5)), values(layer.weight),
+                             values(layer.bias)),
+                  reference=lambda x, w, b: x @ w.T + b), layer
+
+
+def check_11(ws, run):
+    m = ws.module(11)
+    models = {"Sequential(Linear, ReLU, Linear)":
+              nn.Sequential(nn.Linear(3, 4), nn.ReLU(), nn.Linear(4, 2)),
+              "a model with a shared layer": Shared()}
+    for name, model in models.items():
+        run.step(f"named_parameters of {name} against minidl's", _names, model,
+                 m.named_parameters)
+    run.step("Linear: shapes, names and initial range", _linear_init, m.Linear)
+    spec, layer = _linear_spec(m.Linear)
+
+    def through_the_layer(spec):  # the layer's own Parameters are the checked inputs
+        x = spec.inputs()[0]
+        for p in (layer.weight, layer.bias):
+            p.requires_grad_(True)
+        check_gradients(OpSpec(spec.name, spec.fn, spec.sample),
+                        inputs=(x, layer.weight, layer.bias))
+    run.step(f"{spec.name}: forward against x @ W^T + b", check_forward, spec)
+    run.step(f"{spec.name}: gradcheck and gradgradcheck", through_the_layer, spec)
+
+
+# ------------------------------------------------------------------ 12. optimizers
 def _reference_steps(make, param, grads):
     p = nn.Parameter(minidl.tensor(param.copy()))
     opt = make([p])
@@ -64,8 +138,8 @@ def _adam_minimises(m):
                  rtol=1e-2)
 
 
-def check_11(ws, run):
-    m = ws.module(11)
+def check_12(ws, run):
+    m = ws.module(12)
     rng = np.random.default_rng(0)
     param, grads = rng.standard_normal(6), list(rng.standard_normal((5, 6)))
     run.step("sgd_step, 5 steps, against minidl.optim.SGD", _sgd, m, 0.1, 0.9, grads, param)
@@ -81,19 +155,27 @@ def check_11(ws, run):
     run.step("your Adam minimises a quadratic", _adam_minimises, m)
 
 
-# ------------------------------------------------------------------ 12. training
+# ------------------------------------------------------------------ 13. training
 EPOCHS, BATCH, LR, DECAY, TARGET_ACCURACY = 8, 32, 2e-3, 0.75, 0.98
 
 
 class StudentCNN(nn.Module):
     """models/cnn.py's SeedCNN (its layers and initial weights), run with the
-    student's conv2d and max_pool2d; inputs normalised to MNIST's mean and std."""
+    student's conv2d, max_pool2d and Linear; inputs normalised to MNIST's mean, std."""
 
-    def __init__(self, conv2d, max_pool2d):
+    def __init__(self, conv2d, max_pool2d, Linear):
         from models.cnn import SeedCNN
         super().__init__()
         self.seed = SeedCNN()
         self.conv2d, self.max_pool2d = conv2d, max_pool2d
+        dense = []
+        for layer in self.seed.classifier:
+            if isinstance(layer, nn.Linear):  # the student's, with the seed's weights
+                mine = Linear(layer.in_features, layer.out_features)
+                mine.weight, mine.bias = layer.weight, layer.bias
+                layer = mine
+            dense.append(layer)
+        self.seed.classifier = nn.Sequential(*dense)
 
     def forward(self, x):
         x = (x - 0.1307) / 0.3081
@@ -134,16 +216,17 @@ def _set_lr(optimizer, lr):
 
 def _train(ws, say):
     from ..data import MNIST, DataLoader
-    m = ws.module(12)
+    m = ws.module(13)
     conv2d = ws.piece(9, "conv2d", lambda x, w, b, stride=1, padding=0: F.conv2d(x, w, b))
     max_pool2d = ws.piece(10, "max_pool2d", lambda x, k: F.max_pool2d(x, k))
     loss_fn = ws.piece(5, "cross_entropy", F.cross_entropy)
-    make_adam = ws.piece(11, "Adam", optim.Adam)
+    make_adam = ws.piece(12, "Adam", optim.Adam)
+    linear = ws.piece(11, "Linear", nn.Linear)
     minidl.manual_seed(0)
     train = Shifted(DataLoader(MNIST(train=True, download=False, limit=10_000), BATCH,
                                shuffle=True, seed=0))
     test = DataLoader(MNIST(train=False, download=False, limit=2_000), 1000)
-    model = StudentCNN(conv2d, max_pool2d)
+    model = StudentCNN(conv2d, max_pool2d, linear)
     optimizer = make_adam(model.parameters(), lr=LR)
     losses, start = [], time.perf_counter()
     for epoch in range(EPOCHS):
@@ -172,7 +255,7 @@ TRAINING = (f"SeedCNN with your pieces reaches test accuracy >= {TARGET_ACCURACY
             f"within {EPOCHS} epochs")
 
 
-def check_12(ws, run):
+def check_13(ws, run):
     module9 = ws.module(9) if ws.done(9) else None
     if module9 is not None and hasattr(module9, "im2col"):  # plain loops: too slow here
         with swapped(module9, "im2col", minidl_im2col):
@@ -181,10 +264,10 @@ def check_12(ws, run):
         run.step(TRAINING, _train, ws, run.say)
 
 
-# ------------------------------------------------------------------ 13. VAE
-def check_13(ws, run):
+# ------------------------------------------------------------------ 14. VAE
+def check_14(ws, run):
     from models import vae
-    m = ws.module(13)
+    m = ws.module(14)
     two = normals((4, 3), (4, 3))
     x = np.random.default_rng(5).uniform(0, 1, (4, 6))
     run.step("z has mean mu and standard deviation exp(logvar / 2)", _sample_moments, m)
@@ -221,7 +304,7 @@ def _sample_moments(m):
                           "exp(logvar / 2), the square root of the variance")
 
 
-# ------------------------------------------------------------------ 14. GAN
+# ------------------------------------------------------------------ 15. GAN
 def _critic(ws, weight):
     """A two-layer critic made of exercise 2's Tanh and exercise 4's MatMul."""
     tanh = ws.piece(2, "Tanh", None)
@@ -233,9 +316,9 @@ def _critic(ws, weight):
                                                           weight)), second)
 
 
-def check_14(ws, run):
+def check_15(ws, run):
     from models import gan
-    m = ws.module(14)
+    m = ws.module(15)
     logits = normals((5, 1), (5, 1))
     rng = np.random.default_rng(2)
     real, fake = tensor(rng.standard_normal((3, 4))), tensor(rng.standard_normal((3, 4)))

@@ -11,7 +11,7 @@ import types
 
 import minidl
 import minidl.functional as F
-from minidl import autograd, optim
+from minidl import autograd, nn, optim
 from minidl.kernels import im2col as kernels
 from minidl.ops import activation, arithmetic, conv, elementwise, pooling, reduction
 from minidl.ops.matmul import MatMul
@@ -79,7 +79,7 @@ class MaxPool2d:
         return F.max_pool2d(x, k)
 
 
-# ------------------------------------------------------------------ exercise 11
+# ------------------------------------------------------------------ exercise 12
 def sgd_step(param, grad, buf, lr, momentum):
     state = {} if buf is None else {"momentum_buffer": minidl.Tensor(buf)}
     group = dict(lr=lr, momentum=momentum, dampening=0, weight_decay=0,
@@ -97,7 +97,7 @@ def adam_step(param, grad, m, v, t, lr=1e-3, betas=(0.9, 0.999), eps=1e-8):
     optim.Adam._update(None, param, grad, state, group)
 
 
-# ------------------------------------------------------------------ exercise 12
+# ------------------------------------------------------------------ exercise 13
 def train_epoch(model, loader, optimizer, loss_fn):
     """examples/mnist_minimal.py's train(), returning the mean loss."""
     model.train()
@@ -137,13 +137,15 @@ SOLUTIONS = {
             F.conv2d(x, w, b, stride, padding), im2col=pieces.minidl_im2col),
     10: dict(MaxPool2d=MaxPool2d, Scatter=pooling.MaxPool2dScatter,
              max_pool2d=lambda x, k: F.max_pool2d(x, k)),
-    11: dict(sgd_step=sgd_step, adam_step=adam_step, Adam=optim.Adam),
-    12: dict(train_epoch=train_epoch, evaluate=evaluate),
-    13: dict(reparameterize=lambda mu, logvar, eps: mu + (0.5 * logvar).exp() * eps,
+    11: dict(named_parameters=lambda module, prefix="", seen=None:
+             module.named_parameters(prefix), Linear=nn.Linear),
+    12: dict(sgd_step=sgd_step, adam_step=adam_step, Adam=optim.Adam),
+    13: dict(train_epoch=train_epoch, evaluate=evaluate),
+    14: dict(reparameterize=lambda mu, logvar, eps: mu + (0.5 * logvar).exp() * eps,
              gaussian_kl=vae.gaussian_kl,
              negative_elbo=lambda logits, x, mu, logvar:
              vae.negative_elbo(logits, x, mu, logvar).loss),
-    14: dict(discriminator_loss=gan.discriminator_loss,
+    15: dict(discriminator_loss=gan.discriminator_loss,
              generator_loss=lambda fake_logits: gan.generator_loss(fake_logits),
              gradient_penalty=lambda critic, real, fake, alpha, lambda_=10.0:
              gan.gradient_penalty(critic, real, fake, lambda_, alpha=alpha)),
@@ -161,10 +163,11 @@ WHERE = {
     8: [kernels.im2col, kernels.col2im],
     9: [conv.Conv2d, conv.ConvTranspose2d, conv.Conv2dWeight],
     10: [pooling.MaxPool2d, pooling.MaxPool2dScatter, pooling.max_pool2d],
-    11: [optim.SGD._update, optim.Adam._update],
-    12: [train_epoch, evaluate],
-    13: [vae.reparameterize, vae.gaussian_kl, vae.negative_elbo],
-    14: [gan.discriminator_loss, gan.generator_loss, gan.gradient_penalty],
+    11: [nn.Module.named_parameters, nn.Module.__setattr__, nn.Linear],
+    12: [optim.SGD._update, optim.Adam._update],
+    13: [train_epoch, evaluate],
+    14: [vae.reparameterize, vae.gaussian_kl, vae.negative_elbo],
+    15: [gan.discriminator_loss, gan.generator_loss, gan.gradient_penalty],
 }
 
 

@@ -1,4 +1,4 @@
-"""Exercise 13: the VAE's reparameterisation and its loss (the negative ELBO).
+"""Exercise 14: the VAE's reparameterisation and its loss (the negative ELBO).
 
 An encoder gives, per image, mu and logvar = log sigma^2 of q(z|x) = N(mu, sigma^2).
 Sampling z ~ q directly has no gradient; write it as a deterministic function of

@@ -1,8 +1,9 @@
-"""Exercise 12: train the seed CNN with your own pieces, to >= 98% test accuracy.
+"""Exercise 13: train the seed CNN with your own pieces, to >= 98% test accuracy.
 
 The model is models/cnn.py's SeedCNN (three 3x3 convolutions, two 2x2 max-pools, two
 dense layers). The checker runs its forward with YOUR conv2d (exercise 9), max_pool2d
-(exercise 10), cross_entropy (exercise 5) and Adam (exercise 11) -- each one once its
+(exercise 10), Linear (exercise 11, given the seed's initial weights), cross_entropy
+(exercise 5) and Adam (exercise 12) -- each one once its
 exercise passes, minidl's own before that -- and minidl's Numba im2col inside your
 conv (your plain loops of exercise 8 would take hours). You write the loop:
 

@@ -1,4 +1,4 @@
-"""Exercise 14: GAN losses and the WGAN-GP gradient penalty through double backward.
+"""Exercise 15: GAN losses and the WGAN-GP gradient penalty through double backward.
 
 With D's logits l (sigmoid(l) = probability "real"):
     discriminator_loss = BCE(l_real, 1) + BCE(l_fake, 0)      (each a batch mean)

@@ -1,4 +1,4 @@
-"""Exercise 11: the SGD-with-momentum and Adam updates, on numpy arrays.
+"""Exercise 12: the SGD-with-momentum and Adam updates, on numpy arrays.
 
 Both change `param` in place (param is a numpy array here, not a Tensor: the
 optimizer below hands you the arrays inside the Parameters).
