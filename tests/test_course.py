@@ -104,6 +104,10 @@ def test_a_student_copy_is_never_overwritten_and_passing_is_remembered(tmp_path)
     mine.write_text(mine.read_text() + "\n")
     assert state(Workspace(folder), 3) == "changed since it passed"
     assert Workspace(folder).piece(3, "sum_to", own) is own  # changed: minidl's again
+    (folder / "ex04_matmul.py").write_text("def broken(:\n")
+    lines = []
+    assert not course.check(4, Workspace(folder), say=lines.append)
+    assert "ex04_matmul.py does not load: SyntaxError" in "\n".join(lines)
 
 
 def test_the_code_given_in_the_templates_works():

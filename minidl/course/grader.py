@@ -60,7 +60,10 @@ class Workspace:
                                   "init` to copy the exercises there")
             spec = importlib.util.spec_from_file_location(f"course_{stem(n)}", path)
             module = importlib.util.module_from_spec(spec)
-            spec.loader.exec_module(module)
+            try:
+                spec.loader.exec_module(module)
+            except Exception as e:  # a syntax error, a bad import: say where
+                raise CheckFailed(f"{path} does not load: {type(e).__name__}: {e}") from e
             self._modules[n] = module
         return self._modules[n]
 
