@@ -328,6 +328,71 @@ def penalty_without_create_graph(critic, real, fake, alpha, lambda_=10.0):
     return lambda_ * ((norm - 1) ** 2).mean()
 
 
+# ------------------------------------------------------------------ written from templates
+def log_softmax_from_template(x, dim=-1):
+    shifted = x - x.max(dim=dim, keepdim=True).values.detach()
+    return shifted - shifted.exp().sum(dim=dim, keepdim=True).log()
+
+
+def softmax_from_template(x, dim=-1):
+    return log_softmax_from_template(x, dim).exp()
+
+
+def cross_entropy_from_template(logits, target):
+    logp = log_softmax_from_template(logits, dim=1)
+    return -logp[minidl.arange(len(target)), target].mean()
+
+
+def topological_order_from_template(roots):
+    """Kahn's algorithm, as exercise 6's hint says."""
+    consumers, todo, seen = {}, list(roots), set(roots)
+    while todo:
+        for p in autograd._parents(todo.pop()):
+            consumers[p] = consumers.get(p, 0) + 1
+            if p not in seen:
+                seen.add(p)
+                todo.append(p)
+    order, ready = [], [r for r in roots if r not in consumers]
+    while ready:
+        node = ready.pop()
+        order.append(node)
+        for p in autograd._parents(node):
+            consumers[p] -= 1
+            if consumers[p] == 0:
+                ready.append(p)
+    return order
+
+
+def accumulate_from_template(grads, node, g):
+    grads[node] = grads[node] + g if node in grads else g
+
+
+def sgd_step_from_template(param, grad, buf, lr, momentum):
+    buf = grad.copy() if buf is None else momentum * buf + grad
+    param -= lr * buf
+    return buf
+
+
+def adam_step_from_template(param, grad, m, v, t, lr=1e-3, betas=(0.9, 0.999),
+                            eps=1e-8):
+    m *= betas[0]
+    m += (1 - betas[0]) * grad
+    v *= betas[1]
+    v += (1 - betas[1]) * grad * grad
+    m_hat, v_hat = m / (1 - betas[0] ** t), v / (1 - betas[1] ** t)
+    param -= lr * m_hat / (np.sqrt(v_hat) + eps)
+
+
+def gaussian_kl_from_template(mu, logvar):
+    return 0.5 * (mu * mu + logvar.exp() - 1 - logvar).sum(dim=1)
+
+
+def negative_elbo_from_template(logits, x, mu, logvar):
+    per_pixel = logits.clamp(min=0) - logits * x + (-logits.abs()).exp().log1p()
+    return (per_pixel.reshape(len(x), -1).sum(dim=1) + gaussian_kl_from_template(
+        mu, logvar)).mean()
+
+
 # (exercise, replacements, a phrase the failure message must contain)
 MISTAKES = [(n, replace, phrase) for n, cases in {
     1: ({"Value": PreorderValue}, "topological order reversed"),
@@ -357,4 +422,11 @@ HAND_WRITTEN = {
     10: {"MaxPool2d": MaxPoolFromTemplate, "Scatter": ScatterFromTemplate},
     11: {"named_parameters": named_parameters_from_template,
          "Linear": LinearFromTemplate},
+    5: {"softmax": softmax_from_template, "log_softmax": log_softmax_from_template,
+        "cross_entropy": cross_entropy_from_template},
+    6: {"topological_order": topological_order_from_template,
+        "accumulate": accumulate_from_template},
+    12: {"sgd_step": sgd_step_from_template, "adam_step": adam_step_from_template},
+    14: {"gaussian_kl": gaussian_kl_from_template,
+         "negative_elbo": negative_elbo_from_template},
 }
