@@ -29,7 +29,7 @@ def state(workspace: Workspace, n) -> str:
         return "passed"
     if path.read_bytes() == (TEMPLATES / path.name).read_bytes():
         return "not started"
-    return "in progress" if str(n) not in workspace._passed() else "changed since it passed"
+    return "in progress" if str(n) not in workspace.ledger() else "changed since it passed"
 
 
 def status(workspace, say=print) -> None:
@@ -46,7 +46,9 @@ def solution(n, say=print) -> None:
         path = pathlib.Path(inspect.getsourcefile(obj)).resolve()
         line = inspect.getsourcelines(obj)[1]
         shown = path.relative_to(root) if path.is_relative_to(root) else path
-        say(f"  {shown}:{line}  {obj.__qualname__}")
+        note = (obj.__doc__ or "").strip().splitlines()[:1]
+        say(f"  {shown}:{line}  {obj.__qualname__}"
+            + (f"  ({note[0]})" if path.name == "solutions.py" and note else ""))
 
 
 def main(argv=None) -> int:

@@ -67,26 +67,27 @@ class Workspace:
             self._modules[n] = module
         return self._modules[n]
 
-    def _ledger(self) -> pathlib.Path:
+    def _ledger_path(self) -> pathlib.Path:
         return self.folder / ".passed.json"
 
-    def _passed(self) -> dict:
-        ledger = self._ledger()
-        return json.loads(ledger.read_text()) if ledger.exists() else {}
+    def ledger(self) -> dict:
+        """{exercise number (str): sha256 of its file when it last passed}."""
+        path = self._ledger_path()
+        return json.loads(path.read_text()) if path.exists() else {}
 
     def _digest(self, n):
         return hashlib.sha256(self.path(n).read_bytes()).hexdigest()
 
     def done(self, n) -> bool:
-        return self.path(n).exists() and self._passed().get(str(n)) == self._digest(n)
+        return self.path(n).exists() and self.ledger().get(str(n)) == self._digest(n)
 
     def record(self, n, passed: bool):
-        ledger = self._passed()
+        ledger = self.ledger()
         if passed:
             ledger[str(n)] = self._digest(n)
         else:
             ledger.pop(str(n), None)
-        with atomic_path(self._ledger()) as tmp:
+        with atomic_path(self._ledger_path()) as tmp:
             pathlib.Path(tmp).write_text(json.dumps(ledger, indent=1))
 
     def piece(self, n, name, own):
