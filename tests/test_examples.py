@@ -489,3 +489,19 @@ def test_sixteen_bit_grayscale_pictures_work(tmp_path):
     gray = np.asarray(stroke_picture(), dtype=np.uint16) * 257   # 0..65535
     Image.fromarray(gray).save(tmp_path / "deep.png")
     assert script("edit_images").to_mnist(tmp_path / "deep.png").max() > 0.9
+
+
+# -- the examples find each other and the models by normal imports (issue 12, item 7)
+def test_no_example_edits_sys_path():
+    offenders = [p.name for p in sorted((ROOT / "examples").glob("*.py"))
+                 if "sys.path" in p.read_text()]
+    assert not offenders, f"{offenders} insert into sys.path"
+
+
+@pytest.mark.parametrize("script", ["train_cnn.py", "train_vae.py", "train_gan.py",
+                                    "edit_images.py"])
+def test_example_starts_from_any_folder(tmp_path, script):
+    done = subprocess.run([sys.executable, str(ROOT / "examples" / script), "--help"],
+                          cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert "usage:" in done.stdout
