@@ -125,20 +125,24 @@ def run(contender, repeats):
             for shape in SHAPES}
 
 
-def torch_in_child(repeats, threads):
+def torch_in_child(repeats, threads, module="bench_pool"):
+    """`module`.run('torch', repeats) in a child process (torch's threads and memory
+    stay out of this one); None if torch is missing."""
     code = ("import json, sys, torch; torch.set_num_threads(%d); "
-            "sys.path.insert(0, %r); import bench_pool; "
-            "print(json.dumps(bench_pool.run('torch', %d)))") % (
-        threads, sys.path[0], repeats)
+            "sys.path.insert(0, %r); import %s; "
+            "print(json.dumps(%s.run('torch', %d)))") % (
+        threads, sys.path[0], module, module, repeats)
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     if done.returncode != 0:
         return None  # torch missing (or broken): no torch column
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
-def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeats", type=int, default=50)
+def parse_bench_args(description, repeats):
+    """--repeats and --threads from the command line, Numba set to those threads;
+    returns (args, threads)."""
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--repeats", type=int, default=repeats)
     parser.add_argument("--threads", type=int, default=None,
                         help="threads for Numba and torch (default: Numba's default)")
     args = parser.parse_args()
@@ -146,7 +150,11 @@ def main():
     import numba
     if args.threads:
         numba.set_num_threads(args.threads)
-    threads = numba.get_num_threads()
+    return args, numba.get_num_threads()
+
+
+def main():
+    args, threads = parse_bench_args(__doc__.splitlines()[0], repeats=50)
     results = {"minidl": run("minidl", args.repeats), "numpy": run("numpy", args.repeats)}
     torch_results = torch_in_child(args.repeats, threads)
     if torch_results is not None:
