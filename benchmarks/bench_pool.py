@@ -126,19 +126,26 @@ def run(contender, repeats):
             for shape in SHAPES}
 
 
-def torch_in_child(repeats):
-    code = ("import json, sys, torch; "
-            "sys.path.insert(0, %r); import bench_pool; "
-            "print(json.dumps(bench_pool.run('torch', %d)))") % (sys.path[0], repeats)
+def torch_in_child(repeats, threads=None, module="bench_pool"):
+    """`module`.run('torch', repeats) in a child process (torch's threads and memory
+    stay out of this one), torch imported first and in its default configuration
+    unless `threads` is given; None if torch is missing."""
+    code = ("import json, sys, torch; %s"
+            "sys.path.insert(0, %r); import %s; "
+            "print(json.dumps(%s.run('torch', %d)))") % (
+        f"torch.set_num_threads({threads}); " if threads else "", sys.path[0], module,
+        module, repeats)
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     if done.returncode != 0:
         return None  # torch missing (or broken): no torch column
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
-def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeats", type=int, default=50)
+def parse_bench_args(description, repeats):
+    """--repeats and --threads from the command line, Numba set to those threads;
+    returns (args, threads)."""
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--repeats", type=int, default=repeats)
     parser.add_argument("--threads", type=int, default=None,
                         help="threads for minidl (default: Numba's default)")
     args = parser.parse_args()
@@ -147,7 +154,11 @@ def main():
     if args.threads:
         import numba
         numba.set_num_threads(args.threads)
-    threads = minidl_threads.num_threads()
+    return args, minidl_threads.num_threads()
+
+
+def main():
+    args, threads = parse_bench_args(__doc__.splitlines()[0], repeats=50)
     results = {"minidl": run("minidl", args.repeats), "numpy": run("numpy", args.repeats)}
     torch_results = torch_in_child(args.repeats)
     if torch_results is not None:

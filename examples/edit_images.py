@@ -1,7 +1,11 @@
-"""Edit digits with a trained VAE: interpolate, denoise, inpaint, latent arithmetic.
+"""Edit digits with a trained VAE: interpolate, denoise, inpaint, latent arithmetic,
+deform, adjust tone and thickness, deblur, upscale, and (with a conditional VAE)
+redraw a digit as every other digit in its own style.
 
     python examples/edit_images.py [--checkpoint runs/vae/model.npz] [--out DIR]
                                    [--data-dir DIR] [--image my_digit.png] [--seed 0]
+                                   [--cvae-checkpoint runs/cvae/model.npz]
+                                   [--label L] [--score 500]
 
 Loads a checkpoint written by train_vae.py and writes one figure per operation into
 --out (default: beside the checkpoint, in edits/):
@@ -15,6 +19,14 @@ Loads a checkpoint written by train_vae.py and writes one figure per operation i
   user_image.png      with --image: your picture as loaded, as a 28x28 digit, its
                       reconstruction, and thinner / thicker versions of it
   user_image_edited.png   with --image: the thicker version alone, 28x28 grayscale
+and, on your digit (--image) or else on a test digit, one PNG per edit (see
+edit_figures.py): deform_affine, deform_elastic, tone_brightness, tone_contrast,
+tone_gamma, tone_thickness, enhance_deblur, enhance_superres, and style_transfer
+(with --cvae-checkpoint: a conditional VAE from train_vae.py --model cvae; the
+digit's label is --label, else the test digit's, else the SeedCNN's guess).
+--score N measures the edits on N test digits (errors against the clean digits for
+denoising, inpainting, deblurring, super-resolution; plausibility of deformed
+digits; ink of thickness edits), prints them and writes scores.json.
 
 Your image (PNG, JPEG, ...; grayscale, RGB or with transparency; any size) is read
 upright (a phone photo's EXIF orientation is applied) and converted the way MNIST
@@ -25,8 +37,8 @@ set to 0 and the brightest ink to 1; cropped to the ink; scaled so its longer si
 is 20 pixels (Lanczos filter, aspect ratio kept); and pasted into a 28x28 black
 square with its centre of mass in the middle.
 """
+import json
 import pathlib
-import sys
 
 import numpy as np
 from matplotlib.figure import Figure
@@ -34,14 +46,14 @@ from PIL import Image, ImageOps
 
 import minidl
 from minidl.data import MNIST
-from minidl.fileio import atomic_path
-from minidl.plot import save_figure, make_grid
+from minidl.tools.fileio import atomic_path
+from minidl.tools.plot import save_figure, make_grid
 
-sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))
-sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
-from models.vae import load_vae  # noqa: E402
-from flags import (add_data_dir, add_out, add_seed, check_out_dir,  # noqa: E402
-                   existing_file, fail, parser)
+from models.vae import load_vae
+from models import frechet, tone
+from flags import (add_data_dir, add_out, add_seed, check_out_dir,
+                   existing_file, fail, nonnegative_int, parser)
+import edit_figures
 
 NOISE_SIGMA = 0.3
 
@@ -56,6 +68,16 @@ def parse_args(argv=None):
     p.add_argument("--image", type=existing_file, default=None,
                    help="a picture of a digit to edit")
     add_seed(p, help="seed of the added noise")
+    p.add_argument("--cvae-checkpoint", default="runs/cvae/model.npz",
+                   help="a conditional VAE (train_vae.py --model cvae) for the style "
+                        "transfer (skipped when missing)")
+    p.add_argument("--label", type=int, default=None, choices=range(10),
+                   help="which digit your --image shows (for the style transfer)")
+    p.add_argument("--classifier", default=frechet.DEFAULT_CLASSIFIER,
+                   help="SeedCNN that guesses your digit's label when --label is "
+                        "not given")
+    p.add_argument("--score", type=nonnegative_int, default=500,
+                   help="test digits to measure the edits on (0: skip)")
     return p.parse_args(argv)
 
 
@@ -200,22 +222,8 @@ def inpainting_figure(model, x, out, n=10):
                  f"(mean image: {hole(x.mean(0)):.3f})", "clean"])
 
 
-def thickness_vector(model, x, labels):
-    """thick - thin: within each digit class, the 20% of images with the most ink
-    minus the 20% with the least (so the vector carries stroke width, not class)."""
-    ink = x.reshape(len(x), -1).sum(1)
-    thick, thin = [], []
-    for c in range(10):
-        idx = np.flatnonzero(labels == c)
-        order = idx[np.argsort(ink[idx])]
-        k = max(1, len(order) // 5)
-        thin.append(order[:k])
-        thick.append(order[-k:])
-    return model.attribute_vector(x[np.concatenate(thick)], x[np.concatenate(thin)])
-
-
 def arithmetic_figure(model, x, labels, out):
-    thick = thickness_vector(model, x, labels)
+    thick = tone.thickness_direction(model, x, labels)
     seven = model.attribute_vector(x[labels == 7], x[labels == 1])
     strengths = [-1.5, -1.0, -0.5, 0.0, 0.5, 1.0, 1.5]
     rows, names = [], []
@@ -230,21 +238,12 @@ def arithmetic_figure(model, x, labels, out):
                 names, [f"s = {s:g}" for s in strengths])
 
 
-def user_image_figure(model, x, labels, path, out):
-    digit = to_mnist(path)
-    thick = thickness_vector(model, x, labels)
+def user_image_figure(model, digit, thick, path, out):
     thinner, recon, thicker = (model.edit(digit, thick, s).numpy() for s in (-1, 0, 1))
-    loaded = read_picture(path)
-    fig = Figure(figsize=(9, 2.4))
-    panels = [(loaded, "your image"), (digit, "as 28x28"), (recon, "reconstruction"),
-              (thinner, "thinner"), (thicker, "thicker")]
-    for i, (img, name) in enumerate(panels):
-        ax = fig.add_subplot(1, len(panels), i + 1)
-        ax.imshow(np.squeeze(img), cmap="gray", vmin=0, vmax=1)
-        ax.set_title(name, fontsize=9)
-        ax.set_xticks([])
-        ax.set_yticks([])
-    save_figure(fig, out / "user_image.png")
+    edit_figures.panels_figure(
+        [(read_picture(path), "your image"), (digit, "as 28x28"),
+         (recon, "reconstruction"), (thinner, "thinner"), (thicker, "thicker")],
+        out / "user_image.png", "Your digit, as the VAE sees and redraws it")
     with atomic_path(out / "user_image_edited.png") as tmp:  # the result alone
         Image.fromarray(np.uint8(np.round(thicker[0] * 255))).save(tmp, format="PNG")
     return thicker
@@ -275,11 +274,74 @@ def main(argv=None):
     if model.latent_dim == 2:
         manifold_figure(model, out / "manifold.png")
         written.append("manifold")
+    thick = tone.thickness_direction(model, x, labels)
+    digit, label = the_digit(args, x, labels)
     if args.image:
-        user_image_figure(model, x, labels, args.image, out)
+        user_image_figure(model, digit, thick, args.image, out)
         written += ["user_image", "user_image_edited"]
+    written += edit_pngs(model, digit, label, thick, args, out)
     print(f"wrote {', '.join(n + '.png' for n in written)} to {out}/")
+    if args.score > 0:
+        score_edits(model, x[:args.score], noisy[:args.score], thick, out)
     return out
+
+
+def the_digit(args, x, labels):
+    """The digit to edit, (1, 28, 28), and its label (None if unknown): the user's
+    --image (label: --label, else the SeedCNN's guess if a classifier exists), or
+    the first test 3."""
+    if not args.image:
+        i = int(np.flatnonzero(labels == 3)[0])
+        return x[i], int(labels[i])
+    digit = to_mnist(args.image)
+    if args.label is not None:
+        return digit, args.label
+    classifier = frechet.try_load_classifier(args.classifier, "guessing your digit")
+    if classifier is None:
+        return digit, None
+    _, p = frechet.classifier_features(classifier, digit[None])
+    print(f"the SeedCNN reads your digit as a {p.argmax()} (p = {p.max():.2f}); "
+          f"pass --label to say otherwise")
+    return digit, int(p.argmax())
+
+
+def edit_pngs(model, digit, label, thick, args, out):
+    """One PNG per edit of models/ on the digit; returns their names."""
+    edit_figures.deformation_figures(model, digit, out)
+    edit_figures.tone_figures(model, digit, thick, out)
+    edit_figures.enhancement_figures(model, digit, out)
+    names = ["deform_affine", "deform_elastic", "tone_brightness", "tone_contrast",
+             "tone_gamma", "tone_thickness", "enhance_deblur", "enhance_superres"]
+    cvae_path = pathlib.Path(args.cvae_checkpoint)
+    if cvae_path.exists() and label is not None:
+        edit_figures.style_figure(load_vae(cvae_path), digit, label, out)
+        names.append("style_transfer")
+    else:
+        print(f"style transfer skipped: needs {cvae_path} (train_vae.py --model cvae) "
+              "and the digit's label (--label)")
+    return names
+
+
+def score_edits(model, x, noisy, thick, out):
+    """The edits measured on test digits x: print them and write scores.json."""
+    known = np.ones((1, 28, 28), np.float32)
+    known[:, 14:] = 0
+    hole = known == 0
+    results = {"images": len(x),
+               "denoise": {"noisy": edit_figures.mse(noisy, x),
+                           "reconstruction": edit_figures.mse(model.reconstruct(noisy), x),
+                           "denoise": edit_figures.mse(model.denoise(noisy), x)},
+               "inpaint_missing_pixels": {
+                   "mean_image": float(((x.mean(0) - x) ** 2)[:, hole].mean()),
+                   "optimize": float(((model.inpaint(x, known).numpy() - x) ** 2)
+                                     [:, hole].mean())},
+               **edit_figures.scores(model, x, thick)}
+    for name, values in results.items():
+        if isinstance(values, dict):
+            print(f"{name}: " + ", ".join(f"{k} {v:.4g}" for k, v in values.items()))
+    with atomic_path(out / "scores.json") as tmp:
+        tmp.write_text(json.dumps(results, indent=2))
+    return results
 
 
 if __name__ == "__main__":

@@ -176,16 +176,17 @@ def rank_zero_first():
             yield
 
 
-def epoch_loader(train_set, args, epoch: int) -> DataLoader:
+def epoch_loader(train_set, args, epoch: int, transform=None) -> DataLoader:
     """The training batches of one epoch, in a fresh order from (seed, epoch), so a
-    resumed run sees the same batches; with --distributed, this rank's share."""
+    resumed run sees the same batches; with --distributed, this rank's share.
+    `transform` (optional) is applied to every batch (e.g. augmentation)."""
     if not getattr(args, "distributed", False):
         return DataLoader(train_set, args.batch_size, shuffle=True,
-                          seed=args.seed * 1000 + epoch)
+                          seed=args.seed * 1000 + epoch, transform=transform)
     sampler = DistributedSampler(train_set, seed=args.seed * 1000)
     sampler.set_epoch(epoch)  # its order comes from seed + epoch
     return DataLoader(train_set, args.batch_size // dist.get_world_size(),
-                      sampler=sampler)
+                      sampler=sampler, transform=transform)
 
 
 def train_epoch(model, loader, optimizer, desc, progress=True, scheduler=None):
@@ -226,9 +227,10 @@ def evaluate(model, loader):
     return total_loss / len(targets), float((preds == targets).mean()), preds, targets
 
 
-def fit(model, optimizer, train_set, test_set, args, run, scheduler=None):
+def fit(model, optimizer, train_set, test_set, args, run, scheduler=None, augment=None):
     """Train for args.epochs (continuing the run in `run` on --resume); returns the
-    history. `scheduler` (optional) is stepped once per batch."""
+    history. `scheduler` (optional) is stepped once per batch; `augment` (optional)
+    maps an epoch number to the transform applied to that epoch's training batches."""
     history = {"train_loss": [], "test_loss": [], "train_acc": [], "test_acc": [],
                "seconds": []}
     wrapped = isinstance(model, DistributedDataParallel)  # checkpoint the model inside
@@ -239,8 +241,9 @@ def fit(model, optimizer, train_set, test_set, args, run, scheduler=None):
     test_loader = DataLoader(test_set, 500)
     for epoch in range(start, args.epochs):
         t0 = time.perf_counter()
-        train_loss, train_acc = train_epoch(model, epoch_loader(train_set, args, epoch),
-                                            optimizer, f"epoch {epoch + 1}/{args.epochs}",
+        loader = epoch_loader(train_set, args, epoch, augment(epoch) if augment else None)
+        train_loss, train_acc = train_epoch(model, loader, optimizer,
+                                            f"epoch {epoch + 1}/{args.epochs}",
                                             progress=not args.no_progress,
                                             scheduler=scheduler)
         if wrapped:  # the means over every rank's share (the shares are equally long)

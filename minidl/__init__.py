@@ -14,7 +14,8 @@ it (the README's "How it works" table names the same files and folders):
   4. nn          nn/ (Module and the layers)
   5. optim       optim/ (optimizers, schedules, gradient clipping)
   beside them    data/ (Dataset, DataLoader, MNIST), distributed/ (data-parallel
-                 training over MPI), tools/ (trace, viz, plot, save/load, atomic files)
+                 training over MPI), tools/ (trace, viz, plot, save/load, atomic files),
+                 course/ (learn by building: exercises graded by the op registry)
   6. models      models/ and examples/, outside the package
 """
 from .tensor import (Tensor, float32, float64, int8, int16, int32, int64, uint8,

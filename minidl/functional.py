@@ -15,6 +15,7 @@ from .ops.pooling import adaptive_max_pool2d, max_unpool2d           # ops/pooli
 from .ops.normalization import batch_norm, layer_norm                # ops/normalization.py
 from .ops.normalization import group_norm, instance_norm             # ops/normalization.py
 from .ops.upsample import interpolate                                # ops/upsample.py
+from .ops.spatial import affine_grid, grid_sample                    # ops/spatial.py
 from .ops.matmul import linear                                       # ops/matmul.py
 from .ops.encoding import one_hot                                    # ops/encoding.py
 from .ops.activation import (selu, celu, hardtanh, relu6, hardsigmoid,  # ops/activation.py
@@ -33,6 +34,7 @@ __all__ = list(_core_ops) + [
     "max_unpool2d",
     "batch_norm", "layer_norm", "group_norm", "instance_norm",
     "interpolate",
+    "affine_grid", "grid_sample",
     "linear", "one_hot",
     "cross_entropy", "nll_loss", "binary_cross_entropy",
     "binary_cross_entropy_with_logits", "mse_loss", "l1_loss", "smooth_l1_loss",

@@ -17,6 +17,7 @@ divided by eps swamps the derivative, and a correct op would be reported wrong.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Callable
 
 import numpy as np
 
@@ -225,3 +226,40 @@ def gradgradcheck(fn, inputs, grad_outputs=None, eps=1e-6, atol=1e-5, rtol=1e-3,
         about="SECOND derivatives are wrong: the derivative of", hint=_SECOND_ORDER_HINT)
     return _check(first_derivatives, all_inputs, all_diff, eps, atol, rtol,
                   raise_exception, fast_mode, names)
+
+
+# --------------------------------------------------------------------------------------
+# What to check: an op with a sampler of valid inputs. The test suite's op registry
+# (tests/registry*.py) is a list of these, and so are the course's checks
+# (minidl/course): both run gradcheck and gradgradcheck over them.
+# --------------------------------------------------------------------------------------
+@dataclass
+class OpSpec:
+    name: str                      # the public function's name, e.g. "log_softmax"
+    fn: Callable                   # fn(*tensors) -> Tensor or tuple of Tensors
+    sample: Callable[[np.random.Generator], tuple]  # rng -> float64 arrays
+    gradgrad: bool = True          # False only with a reason in `note`
+    note: str = ""
+    tags: tuple = field(default_factory=tuple)
+    reference: Callable | None = None  # the slow, obvious version on numpy arrays
+
+    def inputs(self, seed=0) -> tuple:
+        """The sampled inputs as float64 Tensors that require gradients."""
+        rng = np.random.default_rng(seed)
+        return tuple(Tensor(np.asarray(a, dtype=np.float64), requires_grad=True)
+                     for a in self.sample(rng))
+
+
+def normal(*shape):
+    """A sampler of one standard-normal input of `shape`."""
+    return lambda rng: (rng.standard_normal(shape),)
+
+
+def away_from_zero(rng, shape, gap=0.1):
+    """Values with |x| >= gap: safe around the kinks of relu/abs at 0."""
+    x = rng.standard_normal(shape)
+    return np.where(np.abs(x) < gap, np.sign(x + 1e-12) * gap, x) + 0.0
+
+
+def positive(rng, shape, low=0.5, high=2.0):
+    return rng.uniform(low, high, shape)

@@ -26,7 +26,9 @@ samples. The features come from the penultimate (64-unit) layer of the SeedCNN t
 examples/train_cnn.py trains and saves (load it with load_classifier).
 
     python -m models.frechet samples.npy [--classifier runs/cnn/model.npz] [--data-dir D]
-scores an (N, 1, 28, 28) array in [0, 1] (e.g. from train_gan.py --save-samples).
+                             [--floor-per-class]
+scores an (N, 1, 28, 28) array in [0, 1] (e.g. from train_gan.py --save-samples);
+--floor-per-class also prints the real-data floor for each digit.
 """
 from __future__ import annotations
 
@@ -127,6 +129,16 @@ def load_classifier(path=DEFAULT_CLASSIFIER) -> SeedCNN:
     return model.eval()
 
 
+def try_load_classifier(path=DEFAULT_CLASSIFIER, purpose="the scores"):
+    """load_classifier(path), or None when it does not exist (saying that `purpose`
+    is skipped, and how to make the classifier)."""
+    try:
+        return load_classifier(path)
+    except FileNotFoundError as error:
+        print(f"{purpose} skipped: {error}")
+        return None
+
+
 @minidl.no_grad()
 def classifier_features(model: SeedCNN, images, batch_size=500):
     """(features (N, 64) from the penultimate layer, class probabilities (N, 10)) for
@@ -147,14 +159,28 @@ def classifier_features(model: SeedCNN, images, batch_size=500):
     return np.concatenate(features), np.concatenate(probabilities)
 
 
-def mnist_images(data_dir=None, train=False, n=10_000, seed=0):
+def mnist_images(data_dir=None, train=False, n=10_000, seed=0, labels=False):
     """n MNIST images (N, 1, 28, 28) in [0, 1]: a random choice (fixed by seed) from
-    the training or the test set (all of it if it has no more than n)."""
+    the training or the test set (all of it if it has no more than n); with
+    labels=True, (images, labels)."""
     data = MNIST(data_dir, train=train)
     index = np.arange(len(data))
     if len(data) > n:
         index = np.sort(np.random.default_rng(seed).choice(len(data), n, replace=False))
-    return data.get_batch(index)[0]
+    images, digits = data.get_batch(index)
+    return (images, digits) if labels else images
+
+
+def floor_per_class(model, data_dir=None, n=10_000, num_classes=10):
+    """The real-data floor of the Frechet distance for each digit: n training vs n
+    test images (about n / 10 of each digit), digit by digit -- what the distance
+    per class of perfect class-conditional samples would be."""
+    (train, train_y), (test, test_y) = (mnist_images(data_dir, t, n, labels=True)
+                                        for t in (True, False))
+    train, _ = classifier_features(model, train)
+    test, _ = classifier_features(model, test)
+    return [frechet_distance_features(train[train_y == c], test[test_y == c])
+            for c in range(num_classes)]
 
 
 def score_samples(samples, model, reference_features):
@@ -164,6 +190,35 @@ def score_samples(samples, model, reference_features):
     return {"frechet_distance": frechet_distance_features(features, reference_features),
             "coverage": class_coverage(probabilities.argmax(1)),
             "confident": confident_fraction(probabilities)}
+
+
+def conditional_scores(samples, requested, model, reference_features, reference_labels,
+                       num_classes=10):
+    """How well class-conditional samples (N, 1, 28, 28) in [0, 1] match the classes
+    they were asked for (requested (N,) ints), by the SeedCNN `model`:
+      "accuracy"            fraction classified as the requested digit
+      "per_class_accuracy"  the same for each digit
+      "frechet_per_class"   the Frechet distance between the samples of digit c and
+                            the reference images of digit c (e.g. the test set's;
+                            given by their classifier_features and labels)
+      "frechet"             between all samples and all reference images."""
+    requested = np.asarray(requested).astype(np.int64)
+    if requested.shape != (len(samples),):
+        raise ValueError(f"conditional_scores: need one requested class per sample "
+                         f"({len(samples)}), got shape {requested.shape}")
+    features, probabilities = classifier_features(model, samples)
+    reference = reference_features
+    reference_labels = np.asarray(reference_labels)
+    hit = probabilities.argmax(1) == requested
+    per_class, frechet = [], []
+    for c in range(num_classes):
+        mine, theirs = requested == c, reference_labels == c
+        per_class.append(float(hit[mine].mean()) if mine.any() else float("nan"))
+        frechet.append(frechet_distance_features(features[mine], reference[theirs])
+                       if mine.sum() > 1 and theirs.sum() > 1 else float("nan"))
+    return {"accuracy": float(hit.mean()), "per_class_accuracy": per_class,
+            "frechet_per_class": frechet,
+            "frechet": frechet_distance_features(features, reference)}
 
 
 def _positive_count(text):
@@ -213,8 +268,10 @@ def main(argv=None):
     p = argparse.ArgumentParser(prog="python -m models.frechet",
                                 description="Frechet distance and class coverage of "
                                             "generated MNIST digits")
-    p.add_argument("samples", type=_existing("file"),
+    p.add_argument("samples", nargs="?", type=_existing("file"),
                    help=".npy file of images (N, 1, 28, 28) in [0, 1]")
+    p.add_argument("--floor-per-class", action="store_true",
+                   help="print the real-data floor digit by digit (train vs test)")
     p.add_argument("--classifier", default=DEFAULT_CLASSIFIER,
                    help="SeedCNN checkpoint written by examples/train_cnn.py")
     p.add_argument("--data-dir", default=None, type=_existing("dir"),
@@ -223,10 +280,16 @@ def main(argv=None):
                    help="real images per set (at least 2)")
     args = p.parse_args(argv)
     try:
-        samples = load_samples(args.samples)
+        samples = None if args.samples is None else load_samples(args.samples)
         model = load_classifier(args.classifier)
     except (FileNotFoundError, ValueError) as error:
         p.error(str(error))
+    if args.floor_per_class:
+        floors = floor_per_class(model, args.data_dir, args.n)
+        print("Frechet distance floor per digit (train vs test): " +
+              " ".join(f"{f:.2f}" for f in floors))
+    if samples is None:
+        return None
     test, _ = classifier_features(model, mnist_images(args.data_dir, False, args.n))
     train, _ = classifier_features(model, mnist_images(args.data_dir, True, args.n))
     result = score_samples(samples, model, test)

@@ -162,13 +162,13 @@ def dcgan_init_(model: nn.Module) -> nn.Module:
     return model
 
 
-def build_gan(model="dcgan", loss="non-saturating", z_dim=Z_DIM, width=64):
+def build_gan(model="dcgan", loss="non-saturating", z_dim=Z_DIM, width=64, hidden=1024):
     """(generator, discriminator) for model "dcgan" or "mlp"; the Wasserstein loss
-    gets a critic without batch norm."""
+    gets a critic without batch norm. width and hidden size the DCGAN."""
     critic = loss == "wasserstein"
     if model == "dcgan":
-        return (DCGANGenerator(z_dim, width),
-                DCGANDiscriminator(width, norm=None if critic else "batch"))
+        return (DCGANGenerator(z_dim, width, hidden),
+                DCGANDiscriminator(width, norm=None if critic else "batch", hidden=hidden))
     if model == "mlp":
         return MLPGenerator(z_dim), MLPDiscriminator()
     raise ValueError(f"build_gan: model must be 'dcgan' or 'mlp', got {model!r}")

@@ -1,6 +1,7 @@
 """The op registry: every differentiable op of minidl with a sampler of valid inputs.
 
-One entry = register(name, fn, sample):
+One entry = register(name, fn, sample) makes an OpSpec (minidl/gradcheck.py, shared
+with the course in minidl/course/):
   * fn(*tensors) -> Tensor (or tuple of Tensors): the op under test, with any
     non-tensor arguments (dims, strides, ...) fixed inside fn;
   * sample(rng) -> tuple of float64 numpy arrays: valid inputs, kept away from kinks
@@ -13,21 +14,7 @@ exercised by some entry -- adding an op without its check is impossible.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Callable
-
-import numpy as np
-
-
-@dataclass
-class OpSpec:
-    name: str                      # the public function's name, e.g. "log_softmax"
-    fn: Callable
-    sample: Callable[[np.random.Generator], tuple]
-    gradgrad: bool = True          # False only with a reason in `note`
-    note: str = ""
-    tags: tuple = field(default_factory=tuple)
-
+from minidl.gradcheck import OpSpec, normal, away_from_zero, positive  # noqa: F401
 
 REGISTRY: list[OpSpec] = []
 
@@ -66,21 +53,6 @@ def covers(*names):
                 PROPERTY_TESTS[n].append(where)
         return test
     return declare
-
-
-# ---- helpers for samplers ------------------------------------------------------------
-def normal(*shape):
-    return lambda rng: (rng.standard_normal(shape),)
-
-
-def away_from_zero(rng, shape, gap=0.1):
-    """Values with |x| >= gap: safe around the kinks of relu/abs at 0."""
-    x = rng.standard_normal(shape)
-    return np.where(np.abs(x) < gap, np.sign(x + 1e-12) * gap, x) + 0.0
-
-
-def positive(rng, shape, low=0.5, high=2.0):
-    return rng.uniform(low, high, shape)
 
 
 # ---- entries -------------------------------------------------------------------------

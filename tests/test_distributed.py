@@ -284,7 +284,7 @@ def test_distributed_cnn_example_only_rank_0_speaks_and_writes(mpiexec, tmp_path
     two = json.loads((tmp_path / "two" / "metrics.json").read_text())
     assert sorted(p.name for p in (tmp_path / "two").iterdir()) == [
         "confusion.png", "curves.png", "feature_maps.png", "filters.png", "input.png",
-        "metrics.json", "model.npz"]
+        "metrics.json", "model.npz", "moved_test.png"]
     # the same run on one process (a world of one): the same numbers up to round-off
     one = launch(mpiexec, script, *flags, "--out", str(tmp_path / "one"), ranks=1)
     assert one.returncode == 0, one.stderr

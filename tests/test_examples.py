@@ -7,6 +7,7 @@ import sys
 import pytest
 
 import minidl
+from minidl.data import MNIST
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "examples"))
@@ -89,6 +90,21 @@ def test_cnn_example_constant_schedule_is_the_seed_recipe(tmp_path):
     assert constant["optimizer"]["param_groups"][0]["lr"] == pytest.approx(1e-3)
     assert "scheduler" not in constant
     assert cosine["optimizer"]["param_groups"][0]["lr"] == pytest.approx(0.0, abs=1e-12)
+
+
+def test_cnn_example_with_augmentation_reports_the_moved_test_set(tmp_path):
+    base = ["--epochs", "1", "--limit", "200", "--no-progress", "--seed", "5"]
+    train_cnn.main(base + ["--augment", "--out", str(tmp_path / "a")])
+    train_cnn.main(base + ["--out", str(tmp_path / "p")])
+    augmented, plain = (json.loads((tmp_path / d / "metrics.json").read_text())
+                        for d in ("a", "p"))
+    assert 0 <= augmented["moved_test_accuracy"] <= 1
+    assert augmented["history"]["train_loss"] != plain["history"]["train_loss"]
+    assert (tmp_path / "a" / "moved_test.png").stat().st_size > 1000
+    # the moved test set is the same for every run
+    images = [train_cnn.moved_test_set(MNIST(train=False, limit=50))
+              .get_batch([0, 1])[0] for _ in range(2)]
+    assert (images[0] == images[1]).all()
 
 
 # ============================================================== command lines: faults
@@ -473,3 +489,19 @@ def test_sixteen_bit_grayscale_pictures_work(tmp_path):
     gray = np.asarray(stroke_picture(), dtype=np.uint16) * 257   # 0..65535
     Image.fromarray(gray).save(tmp_path / "deep.png")
     assert script("edit_images").to_mnist(tmp_path / "deep.png").max() > 0.9
+
+
+# -- the examples find each other and the models by normal imports (issue 12, item 7)
+def test_no_example_edits_sys_path():
+    offenders = [p.name for p in sorted((ROOT / "examples").glob("*.py"))
+                 if "sys.path" in p.read_text()]
+    assert not offenders, f"{offenders} insert into sys.path"
+
+
+@pytest.mark.parametrize("script", ["train_cnn.py", "train_vae.py", "train_gan.py",
+                                    "edit_images.py"])
+def test_example_starts_from_any_folder(tmp_path, script):
+    done = subprocess.run([sys.executable, str(ROOT / "examples" / script), "--help"],
+                          cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert "usage:" in done.stdout

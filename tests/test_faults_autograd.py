@@ -249,6 +249,9 @@ def torch_twins(torch):
                                                                               [9, 15]]]]), 2),
         "Bilinear": lambda: F.interpolate(t(1, 1, 2, 2), scale_factor=2, mode="bilinear"),
         "Nearest": lambda: F.interpolate(t(1, 1, 2, 2), scale_factor=2),
+        "Sample": lambda: F.grid_sample(t(1, 1, 4, 4), t(1, 2, 2, 2), align_corners=False),
+        # grid -> pixel coordinates, x * slope + offset with numbers kept: as x * 2 + 1
+        "SourceCoords": lambda: t(3) * 2 + 1,
         "Scale": lambda: torch.add(t(3), t(3), alpha=2),
         "Threshold": lambda: F.threshold(t(3), 0.5, 2.0),
         "Huber": lambda: F.huber_loss(t(3), t(3), reduction="none"),

@@ -1,10 +1,10 @@
-"""The VAE (models/vae.py): its loss, the importance-weighted bound, the editing API
-and its input checks, and the two example scripts.
+"""The VAE (models/vae.py, models/vae_editing.py): its loss, the importance-weighted
+bound, the editing API and its input checks, and the two example scripts.
 
 Quality checks (denoising, inpainting, latent arithmetic, the IW bound) use a small
 MLP VAE trained for 300 steps (batch 128) on 5,000 built-in MNIST images in a
-module-scoped, seeded fixture (a few CPU seconds); the conv VAE is checked for
-shapes and that it learns.
+session-scoped, seeded fixture (conftest.py; a few CPU seconds); the conv VAE is
+checked for shapes and that it learns.
 """
 import json
 import math
@@ -16,10 +16,11 @@ import pytest
 
 import minidl
 from minidl import optim
-from minidl.data import MNIST, DataLoader
+from minidl.data import MNIST
 from minidl.tensor import ShapeError
-from models.vae import (ConvVAE, MLPVAE, as_images, build_vae, gaussian_kl,
+from models.vae import (ConvVAE, MLPVAE, build_vae, gaussian_kl,
                         load_vae, negative_elbo, reparameterize)
+from models.vae_editing import as_images
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "examples"))
@@ -28,34 +29,7 @@ import train_vae  # noqa: E402
 import edit_images  # noqa: E402
 
 
-# ------------------------------------------------------------------ fixtures
-@pytest.fixture(scope="module")
-def digits():
-    """5,000 training and 500 test images (float32 (N, 1, 28, 28)) with labels."""
-    train = MNIST(train=True, limit=5000)
-    test = MNIST(train=False, limit=500)
-    return train, test.get_batch(np.arange(len(test)))
-
-
-@pytest.fixture(scope="module")
-def trained(digits):
-    """A small MLP VAE after 300 Adam steps (seeded: the same model every run)."""
-    minidl.manual_seed(0)
-    train, _ = digits
-    model = MLPVAE(latent_dim=16, hidden=400)
-    opt = optim.Adam(model.parameters(), lr=3e-3)
-    steps = 0
-    while steps < 300:
-        for x, _ in DataLoader(train, 128, shuffle=True, seed=steps):
-            opt.zero_grad()
-            logits, mu, logvar = model(x)
-            negative_elbo(logits, x, mu, logvar).loss.backward()
-            opt.step()
-            steps += 1
-            if steps == 300:
-                break
-    model.zero_grad()
-    return model.eval()
+# (fixtures `digits` and `trained`, a small MLP VAE, live in conftest.py)
 
 
 # ------------------------------------------------------------------ the loss
@@ -411,10 +385,18 @@ def test_edit_images_example_writes_every_figure_and_edits_a_users_picture(
     picture.save(tmp_path / "seven.jpg")
     out = edit_images.main(["--checkpoint", str(example_run[0] / "model.npz"),
                             "--out", str(tmp_path / "edits"),
-                            "--image", str(tmp_path / "seven.jpg")])
+                            "--image", str(tmp_path / "seven.jpg"), "--label", "7",
+                            "--score", "12", "--cvae-checkpoint",
+                            str(tmp_path / "none.npz")])
     for name in ("interpolation", "denoising", "inpainting", "arithmetic", "manifold",
-                 "user_image"):
+                 "user_image", "deform_affine", "deform_elastic", "tone_brightness",
+                 "tone_contrast", "tone_gamma", "tone_thickness", "enhance_deblur",
+                 "enhance_superres"):
         assert (out / f"{name}.png").stat().st_size > 1000, name
+    assert not (out / "style_transfer.png").exists()   # no conditional VAE given
+    scores = json.loads((out / "scores.json").read_text())
+    assert scores["images"] == 12
+    assert set(scores["super_resolution"]) == {"bilinear", "map", "map_consistent"}
     edited = np.asarray(Image.open(out / "user_image_edited.png"))
     assert edited.shape == (28, 28)
 

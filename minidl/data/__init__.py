@@ -7,9 +7,12 @@
   idx.py         read_idx / write_idx: the file format of MNIST
   mnist.py       mnist() arrays and the MNIST Dataset: find, download or use the subset
   make_subset.py builds mnist_subset/, the 10,000 + 2,000 images shipped with minidl
+  transforms.py  augmentation and preprocessing: RandomAffine, RandomCrop,
+                 RandomElastic, Normalize, Compose (batch-wise, seeded)
 """
 from .dataset import Dataset, TensorDataset, Subset, random_split
 from .dataloader import DataLoader, default_collate
 from .sampler import DistributedSampler
 from .idx import IDXError, read_idx, write_idx
 from .mnist import MNIST, MNISTArrays, DownloadError, mnist, download_mnist
+from .transforms import RandomAffine, RandomCrop, RandomElastic, Normalize, Compose

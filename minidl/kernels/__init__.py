@@ -5,6 +5,7 @@
     im2col.py       convolution as one matrix product: im2col, col2im, layouts
     pool.py         max and average pooling, their window arithmetic and scatters
     interpolate.py  bilinear resampling and its adjoint
+    grid_sample.py  reading an image at fractional positions, and its transpose
     select.py       sorting and selection with PyTorch's order among ties
     special.py      erf
     optim.py        the optimizers' fused one-pass updates

@@ -42,15 +42,17 @@ JIT = (numba is not None and os.environ.get("MINIDL_JIT", "1") != "0"
 prange = numba.prange if JIT else range  # a loop whose iterations may run in parallel
 
 
-def kernel(function=None, *, parallel: bool = False):
+def kernel(function=None, *, parallel: bool = False, inline: bool = False):
     """Compile `function` with Numba (see the module docstring), or leave it as it is.
-    Use as `@kernel` or `@kernel(parallel=True)`."""
+    Use as `@kernel`, `@kernel(parallel=True)`, or `@kernel(inline=True)` for a small
+    helper that Numba should paste into the loops that call it (no call per use)."""
     if function is None:
-        return lambda f: kernel(f, parallel=parallel)
+        return lambda f: kernel(f, parallel=parallel, inline=inline)
     if not JIT:
         function.serial = function
         return function
-    compiled = numba.njit(parallel=parallel, cache=True)(function)
+    compiled = numba.njit(parallel=parallel, cache=True,
+                          inline="always" if inline else "never")(function)
     compiled.serial = numba.njit(cache=True)(_twin(function)) if parallel else compiled
     return compiled
 
