@@ -11,6 +11,8 @@ import os
 import subprocess
 import sys
 
+from collections import defaultdict
+
 import numpy as np
 import pytest
 from hypothesis import given, strategies as st
@@ -227,7 +229,9 @@ def test_serial_builds_give_the_parallel_builds_bits(rng):
 
 
 # ------------------------------------------------------------------ memory
-def test_output_arrays_are_recycled_only_when_nobody_holds_them():
+def test_output_arrays_are_recycled_only_when_nobody_holds_them(monkeypatch):
+    monkeypatch.setattr(memory, "_bin", defaultdict(list))  # (whatever earlier tests left)
+    monkeypatch.setattr(memory, "_bin_bytes", 0)
     a = memory.output((200, 300), np.float32)
     first = id(a.base)
     b = memory.output((300, 200), np.float32)
@@ -240,6 +244,20 @@ def test_output_arrays_are_recycled_only_when_nobody_holds_them():
     assert id(c.base) == first
     c[...] = 7
     assert (b.shape, memory.output((10,), np.float32).base) == ((300, 200), None)
+
+
+def test_a_full_bin_drops_arrays_nobody_holds_for_new_sizes(monkeypatch):
+    monkeypatch.setattr(memory, "_bin", defaultdict(list))
+    monkeypatch.setattr(memory, "_bin_bytes", 0)
+    monkeypatch.setattr(memory, "BIN_LIMIT", 4 * 2**20)
+    held = memory.output((2**18,), np.float32)          # 1 MiB, still held
+    memory.output((2**19,), np.float32)                 # 2 MiB, let go at once
+    new = memory.output((2**19 + 2**17,), np.float32)   # 2.5 MiB: fits only without it
+    assert new.base is not None and held.base is not None
+    assert {size: len(blocks) for size, blocks in memory._bin.items()} == {
+        2**20: 1, 2**21: 0, 2**21 + 2**19: 1}
+    assert memory._bin_bytes == 3.5 * 2**20
+    assert memory.output((2**18,), np.float32).base is None  # held arrays stay
 
 
 # ------------------------------------------------------------------ as plain Python

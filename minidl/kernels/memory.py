@@ -18,6 +18,8 @@ out in a bin, and hands it out again once nobody else holds it -- Python's refer
 count says when that is (every array made from it, such as a reshaped view, holds a
 reference to it). Steady training then runs on the same few dozen arrays, step after
 step, and the operating system is asked for no new pages.
+The bin holds at most BIN_LIMIT bytes; when a new size does not fit, arrays nobody
+holds are dropped first, so the sizes of a new workload replace those of an old one.
 
 (The process-wide alternative, telling glibc's malloc to keep freed blocks, would
 change how every library in the process allocates; minidl never does that.
@@ -71,8 +73,23 @@ def output(shape, dtype) -> np.ndarray:
             if sys.getrefcount(block) == 3:
                 return block.view(dtype).reshape(shape)
         if _bin_bytes + nbytes > BIN_LIMIT:
+            _drop_unused(nbytes)  # sizes of an earlier workload make room
+        if _bin_bytes + nbytes > BIN_LIMIT:
             return np.empty(shape, dtype)
         block = np.empty(nbytes, np.uint8)
         same_size.append(block)
         _bin_bytes += nbytes
         return block.view(dtype).reshape(shape)
+
+
+def _drop_unused(nbytes):
+    """Free bin arrays nobody holds until `nbytes` more fit (call with _bin_lock held)."""
+    global _bin_bytes
+    for size, blocks in _bin.items():
+        i = 0
+        while i < len(blocks) and _bin_bytes + nbytes > BIN_LIMIT:
+            if sys.getrefcount(blocks[i]) == 2:  # the list's, and getrefcount's argument
+                del blocks[i]
+                _bin_bytes -= size
+            else:
+                i += 1
