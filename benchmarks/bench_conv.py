@@ -3,51 +3,47 @@
 For each layer shape (batch 64 by default) it prints:
   * median time of minidl's conv2d forward, and forward + backward (the gradients a
     training step needs: weight, bias, and the input except for the first layer);
-  * the ratio to PyTorch CPU with the same number of threads (skipped without torch);
-  * achieved GFLOP/s, next to what numpy's own float32 matmul reaches on the layer's
-    GEMM shape in this process (the ceiling for an im2col convolution);
+  * the ratio to PyTorch CPU (skipped without torch), imported first in this process
+    and left in its default configuration, as its users run it;
+  * achieved GFLOP/s, next to what minidl's matrix product (kernels/threads.py) reaches
+    on the layer's GEMM shape (the ceiling for an im2col convolution);
   * the share of the forward+backward time spent in im2col + col2im (target < 25%)
     and in the layout changes between the GEMM's row layout and NCHW.
 
-    python benchmarks/bench_conv.py [--batch 64] [--repeats 50]
+    env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE python benchmarks/bench_conv.py \
+        [--batch 64] [--repeats 50]
 
-Two thread pools (numba's and OpenBLAS's) share the cores; when other processes keep
-the machine busy, parallel regions stall for whole scheduler slices and the timings
-mean little. To compare one core with one core there, run with
-NUMBA_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 (torch then gets one thread too).
+(The project's machines pin numpy's OpenBLAS to older kernels with those two
+variables; a user's machine does not.) Whole training steps are in bench_steps.py.
+When other processes keep the machine busy, parallel regions stall for whole scheduler
+slices and the timings mean little.
 """
 from __future__ import annotations
 
 import argparse
-import pathlib
-import sys
 import time
 from collections import defaultdict
 
-import numba
+try:
+    import torch  # first, in its default configuration (see the docstring)
+except ImportError:
+    torch = None
 import numpy as np
 
+import baseline
 import minidl as md
 import minidl.functional as F
+from minidl.kernels import matmul, threads
 from minidl.ops import conv as conv_ops
-
-sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))
-from models import SeedCNN  # noqa: E402  (after the path above)
 
 # (in_channels, out_channels, height/width of the input) of the seed CNN's convolutions
 SEED_LAYERS = [("conv1", 1, 32, 28), ("conv2", 32, 64, 13), ("conv3", 64, 64, 5)]
 KERNEL = 3
 
 
-def median_ms(fn, repeats, warmup=5):
-    for _ in range(warmup):  # includes numba compilation (or cache loading) on first use
-        fn()
-    times = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return 1e3 * float(np.median(times))
+def median_ms(fn, repeats):
+    """Median ms of fn(), after warm-up calls (Numba compiles or loads on first use)."""
+    return baseline.median_ms(baseline.step_times(fn, repeats, warmup=5))
 
 
 class KernelTimer:
@@ -84,7 +80,7 @@ def minidl_steps(x, w, b, first_layer):
     return forward, forward_backward
 
 
-def torch_steps(torch, x, w, b, first_layer):
+def torch_steps(x, w, b, first_layer):
     x, w, b = (torch.from_numpy(t.detach().numpy()).requires_grad_() for t in (x, w, b))
     wanted = (w, b) if first_layer else (x, w, b)
     grad_y = torch.randn(torch.nn.functional.conv2d(x, w, b).shape)
@@ -102,7 +98,7 @@ def matmul_gflops(m, k, n, repeats):
     a = np.random.default_rng(0).standard_normal((m, k)).astype(np.float32)
     b = np.random.default_rng(1).standard_normal((k, n)).astype(np.float32)
     out = np.empty((m, n), np.float32)
-    return 2 * m * k * n / median_ms(lambda: np.matmul(a, b, out=out), repeats) / 1e6
+    return 2 * m * k * n / median_ms(lambda: matmul(a, b, out=out), repeats) / 1e6
 
 
 def main():
@@ -112,18 +108,14 @@ def main():
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
     md.manual_seed(args.seed)
-    threads = numba.get_num_threads()
-    try:
-        import torch
-        torch.set_num_threads(threads)
-    except ImportError:
-        torch = None
-    print(f"batch {args.batch}, {threads} threads (numba and torch); float32; times are "
-          f"medians of {args.repeats} runs in ms")
-    print(f"numpy float32 matmul 1024^3: "
+    torch_threads = torch.get_num_threads() if torch is not None else "-"
+    print(f"batch {args.batch}, float32, {threads.num_threads()} threads for minidl, "
+          f"{torch_threads} for PyTorch (its default); medians of {args.repeats} runs, "
+          "ms")
+    print(f"float32 matmul 1024^3 on minidl's threads: "
           f"{matmul_gflops(1024, 1024, 1024, 10):.0f} GFLOP/s")
     header = (f"{'layer':<6} {'input':>16} | {'fwd':>6} {'xtorch':>6} {'GF/s':>5} | "
-              f"{'fwd+bwd':>7} {'xtorch':>6} {'GF/s':>5} | {'numpy GEMM GF/s':>15} | "
+              f"{'fwd+bwd':>7} {'xtorch':>6} {'GF/s':>5} | {'GEMM GF/s':>15} | "
               f"{'im2col+col2im':>13} {'layout':>6}")
     print(header)
     print("-" * len(header))
@@ -147,7 +139,7 @@ def main():
         layout = share.get("rows_to_nchw", 0) + share.get("nchw_to_rows", 0)
         ratios = ("", "")
         if torch is not None:
-            tf, tfb = torch_steps(torch, x, w, b, first)
+            tf, tfb = torch_steps(x, w, b, first)
             tt_fwd, tt_fb = median_ms(tf, args.repeats), median_ms(tfb, args.repeats)
             ratios = (f"{t_fwd / tt_fwd:.2f}", f"{t_fb / tt_fb:.2f}")
             totals["torch fwd"] += tt_fwd
@@ -164,11 +156,10 @@ def main():
                  f"{totals['torch fwd+bwd']:.2f} ms; ratio fwd+bwd "
                  f"{totals['fwd+bwd'] / totals['torch fwd+bwd']:.2f}")
     print(line)
-    pool_table(args, torch)
-    step_table(args, torch)
+    pool_table(args)
 
 
-def pool_table(args, torch):
+def pool_table(args):
     """max_pool2d 2x2 at the seed CNN's two pooling inputs (bench_pool.py has more)."""
     print("\nmax_pool2d 2x2, forward + backward")
     for shape in [(args.batch, 32, 26, 26), (args.batch, 64, 11, 11)]:
@@ -181,55 +172,6 @@ def pool_table(args, torch):
                            args.repeats)
             line += f", torch {tt:6.2f} ms, ratio {t / tt:.2f}"
         print(line)
-
-
-def seed_cnn_step(batch):
-    """A SeedCNN with Adam and one random batch: (step, model, x, y), where step() is
-    one full training step (zero_grad, forward, loss, backward, Adam)."""
-    x = md.rand(batch, 1, 28, 28)
-    y = md.randint(0, 10, (batch,))
-    model = SeedCNN()
-    opt = md.optim.Adam(model.parameters(), lr=1e-3)
-
-    def step():
-        opt.zero_grad()
-        F.cross_entropy(model(x), y).backward()
-        opt.step()
-    return step, model, x, y
-
-
-def step_table(args, torch):
-    """One full SeedCNN training step, minidl vs torch."""
-    print("\nSeedCNN training step (zero_grad + forward + backward + Adam)")
-    for batch in (32, 64):
-        step, model, x, y = seed_cnn_step(batch)
-        t = median_ms(step, args.repeats)
-        line = f"  batch {batch}: minidl {t:6.2f} ms"
-        if torch is not None:
-            tmodel = torch_seed_cnn(torch, model)
-            topt = torch.optim.Adam(tmodel.parameters(), lr=1e-3)
-            tx, ty = torch.tensor(x.numpy()), torch.tensor(y.numpy())
-
-            def torch_step():
-                topt.zero_grad()
-                torch.nn.functional.cross_entropy(tmodel(tx), ty).backward()
-                topt.step()
-            tt = median_ms(torch_step, args.repeats)
-            line += f", torch {tt:6.2f} ms, ratio {t / tt:.2f}"
-        print(line)
-
-
-def torch_seed_cnn(torch, model):
-    """The same network in PyTorch, with minidl's weights (state_dicts map 1:1)."""
-    nn = torch.nn
-    net = nn.Sequential()
-    net.features = nn.Sequential(
-        nn.Conv2d(1, 32, 3), nn.ReLU(), nn.MaxPool2d(2), nn.Conv2d(32, 64, 3), nn.ReLU(),
-        nn.MaxPool2d(2), nn.Conv2d(64, 64, 3), nn.ReLU())
-    net.classifier = nn.Sequential(nn.Flatten(), nn.Linear(576, 64), nn.ReLU(),
-                                   nn.Linear(64, 10))
-    net.load_state_dict({k: torch.tensor(v.numpy()) for k, v in model.state_dict().items()})
-    return net
 
 
 if __name__ == "__main__":

@@ -7,11 +7,12 @@ the same input sizes; it prints milliseconds (best of --repeats: the least distu
 by other processes) and each
 baseline's time divided by minidl's (> 1 means minidl is faster).
 
-PyTorch is timed in a child process with the same thread count as Numba: two OpenMP
-runtimes in one process fight over the cores and distort both timings. Its column is
-left out when torch is not installed.
+PyTorch is timed in a child process of its own, imported first in its default
+configuration (as its users run it): two OpenMP runtimes in one process fight over the
+cores and distort both timings. Its column is left out when torch is not installed.
 
-    python benchmarks/bench_pool.py [--repeats 50] [--threads N]
+    env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE python benchmarks/bench_pool.py \
+        [--repeats 50] [--threads N]
 """
 from __future__ import annotations
 
@@ -125,13 +126,15 @@ def run(contender, repeats):
             for shape in SHAPES}
 
 
-def torch_in_child(repeats, threads, module="bench_pool"):
+def torch_in_child(repeats, threads=None, module="bench_pool"):
     """`module`.run('torch', repeats) in a child process (torch's threads and memory
-    stay out of this one); None if torch is missing."""
-    code = ("import json, sys, torch; torch.set_num_threads(%d); "
+    stay out of this one), torch imported first and in its default configuration
+    unless `threads` is given; None if torch is missing."""
+    code = ("import json, sys, torch; %s"
             "sys.path.insert(0, %r); import %s; "
             "print(json.dumps(%s.run('torch', %d)))") % (
-        threads, sys.path[0], module, module, repeats)
+        f"torch.set_num_threads({threads}); " if threads else "", sys.path[0], module,
+        module, repeats)
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     if done.returncode != 0:
         return None  # torch missing (or broken): no torch column
@@ -144,24 +147,26 @@ def parse_bench_args(description, repeats):
     parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--repeats", type=int, default=repeats)
     parser.add_argument("--threads", type=int, default=None,
-                        help="threads for Numba and torch (default: Numba's default)")
+                        help="threads for minidl (default: Numba's default)")
     args = parser.parse_args()
 
-    import numba
+    from minidl.kernels import threads as minidl_threads
     if args.threads:
+        import numba
         numba.set_num_threads(args.threads)
-    return args, numba.get_num_threads()
+    return args, minidl_threads.num_threads()
 
 
 def main():
     args, threads = parse_bench_args(__doc__.splitlines()[0], repeats=50)
     results = {"minidl": run("minidl", args.repeats), "numpy": run("numpy", args.repeats)}
-    torch_results = torch_in_child(args.repeats, threads)
+    torch_results = torch_in_child(args.repeats)
     if torch_results is not None:
         results["torch"] = torch_results
 
     others = [c for c in ("torch", "numpy") if c in results]
-    print(f"max_pool2d 2x2/2 and relu, float32, {threads} threads; best of "
+    print(f"max_pool2d 2x2/2 and relu, float32, {threads} threads for minidl, PyTorch's "
+          f"default for it; best of "
           f"{args.repeats} runs, ms "
           f"(ratio = other / minidl, > 1: minidl faster)")
     header = f"{'shape':<18}{'case':<14}{'minidl':>9}" + "".join(

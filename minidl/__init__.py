@@ -10,7 +10,7 @@ it (the README's "How it works" table names the same files and folders):
   2. autograd    autograd.py (Function, the graph, backward), gradcheck.py
      the ops     ops/ (every op family with its derivative, losses included), named
                  by functional.py (as torch.nn.functional) and linalg.py (torch.linalg)
-  3. kernels     kernels/ (Numba loops); memory.py, threads.py (what they run with)
+  3. kernels     kernels/ (Numba loops, and the threads and memory they run with)
   4. nn          nn/ (Module and the layers)
   5. optim       optim/ (optimizers, schedules, gradient clipping)
   beside them    data/ (Dataset, DataLoader, MNIST), distributed/ (data-parallel
@@ -18,12 +18,6 @@ it (the README's "How it works" table names the same files and folders):
                  course/ (learn by building: exercises graded by the op registry)
   6. models      models/ and examples/, outside the package
 """
-from .memory import keep_freed_memory
-from .threads import configure_blas_threads
-
-keep_freed_memory()  # big temporaries are reused, not page-faulted in every step
-configure_blas_threads()  # BLAS on one thread; numba's kernels use the cores
-
 from .tensor import (Tensor, float32, float64, int8, int16, int32, int64, uint8,
                      bool_)
 from .errors import (ShapeError, DTypeError, NotImplementedForDType, DataError,

@@ -490,3 +490,64 @@ def test_adam_updates_non_contiguous_parameters_in_place(amsgrad):
         results.append(p.detach().numpy().copy())
     np.testing.assert_array_equal(results[0], results[1])
     assert not np.allclose(results[0], base.T)
+
+
+# ---------------------------------------------------------------------- fused kernels
+FUSED_CASES = [
+    (optim.Adam, dict(lr=0.01)),
+    (optim.Adam, dict(lr=0.05, betas=(0.8, 0.9), eps=1e-6, weight_decay=0.1,
+                      maximize=True)),
+    (optim.Adam, dict(lr=0.05, amsgrad=True, weight_decay=0.01)),
+    (optim.AdamW, dict(lr=0.05, weight_decay=0.3)),
+    (optim.AdamW, dict(lr=0.05, amsgrad=True, maximize=True)),
+    (optim.SGD, dict(lr=0.1)),
+    (optim.SGD, dict(lr=0.05, momentum=0.8, dampening=0.3, weight_decay=0.1)),
+    (optim.SGD, dict(lr=0.05, momentum=0.9, nesterov=True, maximize=True)),
+    (optim.RMSprop, dict(lr=0.01)),
+    (optim.RMSprop, dict(lr=0.01, momentum=0.9, weight_decay=0.1, maximize=True)),
+    (optim.RMSprop, dict(lr=0.01, centered=True, alpha=0.9)),
+    (optim.RMSprop, dict(lr=0.01, centered=True, momentum=0.5)),
+]
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("cls,options", FUSED_CASES)
+def test_fused_update_is_the_numpy_formula_bit_for_bit(cls, options, dtype, rng):
+    """fused=True runs minidl/kernels/optim.py; fused=False the readable numpy formula
+    (the reference). Same arithmetic in the same order and dtype: the same bits."""
+    x0 = rng.standard_normal(300).astype(dtype)
+    grads = [rng.standard_normal(300).astype(dtype) for _ in range(4)]
+    grads[1][:3] = [0.0, -0.0, 1e-30]  # zeros, and a gradient whose square underflows
+    results = []
+    for fused in (False, True):
+        p = md.tensor(x0.copy(), requires_grad=True)
+        opt = cls([p], fused=fused, **options)
+        for g in grads:
+            p.grad = md.tensor(g.copy())
+            opt.step()
+        results.append((p.detach().numpy().copy(), opt.state_dict()["state"].get(0, {})))
+    (p_numpy, s_numpy), (p_fused, s_fused) = results
+    np.testing.assert_array_equal(p_fused, p_numpy)
+    for key in s_numpy:
+        np.testing.assert_array_equal(np.asarray(s_fused[key]), np.asarray(s_numpy[key]))
+
+
+def test_linear_and_conv_weight_gradients_come_in_the_weights_own_layout():
+    """So the fused update applies to them (ops/matmul.py's Linear, ops/conv.py)."""
+    from minidl.optim.optimizer import fusable
+    model = md.nn.Sequential(md.nn.Conv2d(1, 2, 3), md.nn.Flatten(), md.nn.Linear(8, 3))
+    model(md.randn(4, 1, 4, 4)).sum().backward()
+    for p in model.parameters():
+        assert fusable(True, p.detach().numpy(), p.grad.numpy()), p.shape
+
+
+def test_fused_default_falls_back_to_numpy_where_the_kernel_does_not_apply(rng):
+    """A parameter whose gradient has another dtype, or is not contiguous, takes the
+    numpy formula, and fused=None uses the kernel only when it is compiled."""
+    from minidl.optim.optimizer import fusable
+    a = np.zeros(4, np.float32)
+    assert not fusable(False, a, a)
+    assert fusable(True, a, a)
+    assert fusable(None, a, a) == md.kernels.JIT
+    assert not fusable(True, a, a.astype(np.float64))
+    assert not fusable(True, a, np.zeros((4, 2), np.float32)[:, 0])

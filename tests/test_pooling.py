@@ -242,13 +242,13 @@ def test_non_contiguous_and_unbatched_inputs():
 
 
 def test_large_inputs_use_the_same_kernels_in_parallel():
-    x = np.random.default_rng(0).standard_normal((8, 16, 20, 20))  # above the threshold
+    x = np.random.default_rng(0).standard_normal((8, 32, 20, 20))  # above the threshold
     vals, idx = ref_max_pool(x[:1, :2], (2, 2), (2, 2), (0, 0), (1, 1), False)
     out, ind = F.max_pool2d(md.tensor(x), 2, return_indices=True)
     np.testing.assert_array_equal(out.numpy()[:1, :2], vals)
     np.testing.assert_array_equal(ind.numpy()[:1, :2], idx)
     np.testing.assert_allclose(F.avg_pool2d(md.tensor(x), 2).numpy(),
-                               x.reshape(8, 16, 10, 2, 10, 2).mean((3, 5)))
+                               x.reshape(8, 32, 10, 2, 10, 2).mean((3, 5)))
 
 
 # ------------------------------------------------------------------ errors

@@ -9,12 +9,15 @@ from __future__ import annotations
 
 import types
 
+import numpy as np
+
 import minidl
 import minidl.functional as F
 from minidl import autograd, nn, optim
 from minidl.kernels import im2col as kernels
 from minidl.ops import activation, arithmetic, conv, elementwise, pooling, reduction
 from minidl.ops.matmul import MatMul
+from minidl.optim import adam, sgd
 from models import gan, vae
 
 from . import pieces
@@ -81,20 +84,15 @@ class MaxPool2d:
 
 # ------------------------------------------------------------------ exercise 12
 def sgd_step(param, grad, buf, lr, momentum):
-    state = {} if buf is None else {"momentum_buffer": minidl.Tensor(buf)}
-    group = dict(lr=lr, momentum=momentum, dampening=0, weight_decay=0,
-                 nesterov=False, maximize=False)
-    optim.SGD._update(None, param, grad, state, group)
-    buf = state.get("momentum_buffer")  # (none when momentum is 0)
-    return None if buf is None else buf._data
+    first = momentum != 0 and buf is None  # the buffer starts as g (sgd.py)
+    if first:
+        buf = np.zeros_like(param)
+    sgd.sgd_formula(param, grad, buf, lr, 0.0, momentum, 0.0, first, False, False)
+    return buf if momentum != 0 else None  # (none when momentum is 0)
 
 
 def adam_step(param, grad, m, v, t, lr=1e-3, betas=(0.9, 0.999), eps=1e-8):
-    state = {"step": minidl.tensor(float(t - 1), dtype=minidl.float32),
-             "exp_avg": minidl.Tensor(m), "exp_avg_sq": minidl.Tensor(v)}
-    group = dict(lr=lr, betas=betas, eps=eps, weight_decay=0, amsgrad=False,
-                 decoupled_weight_decay=False, maximize=False)
-    optim.Adam._update(None, param, grad, state, group)
+    adam.adam_formula(param, grad, m, v, None, t, lr, *betas, eps, 0.0, False, False)
 
 
 # ------------------------------------------------------------------ exercise 13
@@ -164,7 +162,7 @@ WHERE = {
     9: [conv.Conv2d, conv.ConvTranspose2d, conv.Conv2dWeight],
     10: [pooling.MaxPool2d, pooling.MaxPool2dScatter, pooling.max_pool2d],
     11: [nn.Module.named_parameters, nn.Module.__setattr__, nn.Linear],
-    12: [optim.SGD._update, optim.Adam._update],
+    12: [sgd.sgd_formula, adam.adam_formula],
     13: [train_epoch, evaluate],
     14: [vae.reparameterize, vae.gaussian_kl, vae.negative_elbo],
     15: [gan.discriminator_loss, gan.generator_loss, gan.gradient_penalty],

@@ -44,10 +44,10 @@ The loops run in parallel over images (prange over n): each image writes only it
 own output, so the scatter needs no locks.
 """
 import numpy as np
-from numba import njit, prange
+from .compile import kernel, prange
 
 
-@njit(cache=True)
+@kernel
 def axis_weight(frac, tap, order):
     """Weight of the lower (tap 0) or upper (tap 1) neighbour along one axis, for a
     point at fraction `frac` between them; or its first derivative (order 1)."""
@@ -58,13 +58,13 @@ def axis_weight(frac, tap, order):
     return 0.0
 
 
-@njit(cache=True)
+@kernel
 def _outside(sx, sy, H, W):
     """True when no tap around (sx, sy) can touch the image (also for NaN)."""
     return not (-2.0 < sx < W + 1.0 and -2.0 < sy < H + 1.0)
 
 
-@njit(cache=True)
+@kernel
 def _clear(image, values, n, transpose):
     """Zero image n of the array this pass writes."""
     if transpose:
@@ -73,7 +73,7 @@ def _clear(image, values, n, transpose):
         values[n] = 0
 
 
-@njit(cache=True, inline="always")
+@kernel(inline=True)
 def _nan_point(values, n, p, sx, sy, transpose):
     """True for a NaN or infinite coordinate: a reading gives NaN there, a transpose
     skips it."""
@@ -84,7 +84,7 @@ def _nan_point(values, n, p, sx, sy, transpose):
     return True
 
 
-@njit(cache=True, inline="always")  # inlined into the loops: no call per tap
+@kernel(inline=True)  # inlined into the loops: no call per tap
 def _tap(image, values, n, p, row, col, w, transpose):
     """One tap, every channel: values[n, :, p] += w * image[n, :, row, col], or the
     transpose image[n, :, row, col] += w * values[n, :, p]."""
@@ -95,7 +95,7 @@ def _tap(image, values, n, p, row, col, w, transpose):
             values[n, c, p] += w * image[n, c, row, col]
 
 
-@njit(parallel=True, cache=True)
+@kernel(parallel=True)
 def bilinear(image, values, s, order_x, order_y, transpose):
     """Bilinear reading with weights w^(order): image -> values, or (transpose)
     values -> image (module docstring)."""
@@ -124,7 +124,7 @@ def bilinear(image, values, s, order_x, order_y, transpose):
                          transpose)
 
 
-@njit(parallel=True, cache=True)
+@kernel(parallel=True)
 def nearest(image, values, s, transpose):
     """Nearest reading, values[n, c, p] = image[n, c, rint(sy), rint(sx)] (0 outside
     the image), or (transpose) the values added back to those pixels."""
@@ -141,7 +141,7 @@ def nearest(image, values, s, transpose):
                 _tap(image, values, n, p, row, col, 1.0, transpose)
 
 
-@njit(cache=True)
+@kernel
 def cubic_weight(frac, tap, order):
     """Weight of tap 0..3 (offset tap - 1 from the floor) for a point at fraction
     `frac`, or its derivative of order 1..3 in frac (Keys' kernel, A = -0.75)."""
@@ -163,7 +163,7 @@ def cubic_weight(frac, tap, order):
     return 0.0
 
 
-@njit(cache=True)
+@kernel
 def padded_index(x, size, padding, align_corners):
     """The pixel a tap at whole-number position x (a float: it may be huge) reads:
     padding 0 (zeros: -1 when outside, meaning "reads 0"), 1 (border: clipped), 2
@@ -181,7 +181,7 @@ def padded_index(x, size, padding, align_corners):
     return int(min(max(x, 0.0), size - 1.0))
 
 
-@njit(parallel=True, cache=True)
+@kernel(parallel=True)
 def bicubic(image, values, s, order_x, order_y, transpose, padding, align_corners):
     """Bicubic reading with weights k^(order) and per-tap padding: image -> values,
     or (transpose) values -> image (module docstring)."""

@@ -15,20 +15,19 @@ contributions). That is exactly the input gradient of the convolution.
 
 Why this layout, (C*KH*KW, N*OH*OW) with the batch inside the columns? It makes each
 convolution one big GEMM instead of N small ones, and the two backward GEMMs
-(W^T @ dY and dY @ cols^T) big too. Measured on the seed CNN's shapes (batch 64,
-2 cores, numpy float32 matmul): conv2 (32->64, 13x13) forward GEMM 170 GFLOP/s vs 125
-for the per-sample layout (N, C*KH*KW, OH*OW); conv3 (64->64, 5x5, only 3x3 outputs
-per sample) 186 vs 62; the weight-gradient GEMM 2.0 ms vs 3.4 ms (conv2) and 0.3 vs
-1.0 ms (conv3). The price is one cheap transpose of Y (O, N, OH*OW) -> NCHW
-(N, O, OH, OW), which `rows_to_nchw` does while adding the bias.
+(W^T @ dY and dY @ cols^T) big too: a GEMM runs faster the larger its smallest side,
+and per image the seed CNN's last convolution has only 3x3 = 9 output pixels.
+(benchmarks/bench_conv.py prints the GFLOP/s numpy reaches on each layer's shape.)
+The price is one cheap transpose of Y (O, N, OH*OW) -> NCHW (N, O, OH, OW), which
+`rows_to_nchw` does while adding the bias.
 
 Kernels take C-contiguous float32/float64 arrays and write into `out`; they never
 check their arguments (minidl/ops/conv.py does).
 """
-from numba import njit, prange
+from .compile import kernel, prange
 
 
-@njit(parallel=True, cache=True)
+@kernel(parallel=True)
 def im2col(x, stride, padding, dilation, out):
     """x (N, C, H, W) -> out (C, KH, KW, N, OH, OW); sizes are read from out's shape."""
     N, C, H, W = x.shape
@@ -51,7 +50,7 @@ def im2col(x, stride, padding, dilation, out):
                         out[c, i, j, n, oh, ow] = zero
 
 
-@njit(parallel=True, cache=True)
+@kernel(parallel=True)
 def col2im(cols, stride, padding, dilation, out):
     """cols (C, KH, KW, N, OH, OW) -> out (N, C, H, W), *adding* into out (the adjoint
     of im2col: x[n, c, h, w] += cols[c, i, j, n, oh, ow] for the same index map)."""
@@ -60,20 +59,20 @@ def col2im(cols, stride, padding, dilation, out):
     sH, sW = stride
     pH, pW = padding
     dH, dW = dilation
-    for n in prange(N):                   # each thread owns whole images: no races
-        for c in range(C):
-            for i in range(KH):
-                for j in range(KW):
-                    for oh in range(OH):
-                        h = oh * sH - pH + i * dH
-                        if 0 <= h < H:
-                            for ow in range(OW):
-                                w = ow * sW - pW + j * dW
-                                if 0 <= w < W:
-                                    out[n, c, h, w] += cols[c, i, j, n, oh, ow]
+    for plane in prange(C * N):           # each thread owns whole (c, n) planes of
+        c, n = plane // N, plane % N      # out: no races; cols is read in its order
+        for i in range(KH):
+            for j in range(KW):
+                for oh in range(OH):
+                    h = oh * sH - pH + i * dH
+                    if 0 <= h < H:
+                        for ow in range(OW):
+                            w = ow * sW - pW + j * dW
+                            if 0 <= w < W:
+                                out[n, c, h, w] += cols[c, i, j, n, oh, ow]
 
 
-@njit(parallel=True, cache=True)
+@kernel(parallel=True)
 def rows_to_nchw(rows, bias, out):
     """rows (O, N, P) -> out (N, O, P) with out[n, o, p] = rows[o, n, p] + bias[o].
 
@@ -85,7 +84,7 @@ def rows_to_nchw(rows, bias, out):
                 out[n, o, p] = rows[o, n, p] + bias[o]
 
 
-@njit(parallel=True, cache=True)
+@kernel(parallel=True)
 def nchw_to_rows(x, out):
     """x (N, O, P) -> out (O, N, P): the inverse layout change (for output gradients)."""
     N, O, P = x.shape

@@ -11,10 +11,10 @@ So output pixel (oh, ow) is
 map is linear in x; its adjoint adds each output gradient, times the same four
 weights, back onto the four pixels it was blended from.
 """
-from numba import njit, prange
+from .compile import kernel, prange
 
 
-@njit(parallel=True, cache=True)
+@kernel(parallel=True)
 def bilinear_forward(x, h_i0, h_i1, h_l0, h_l1, w_i0, w_i1, w_l0, w_l1, out):
     """out (P, OH, OW) = the blend of x (P, H, W) described above."""
     P, OH, OW = out.shape
@@ -28,7 +28,7 @@ def bilinear_forward(x, h_i0, h_i1, h_l0, h_l1, w_i0, w_i1, w_l0, w_l1, out):
                 out[p, oh, ow] = top * lh0 + bottom * lh1
 
 
-@njit(parallel=True, cache=True)
+@kernel(parallel=True)
 def bilinear_adjoint(g, h_i0, h_i1, h_l0, h_l1, w_i0, w_i1, w_l0, w_l1, out):
     """The transpose of bilinear_forward: out (P, H, W) is overwritten with the sum,
     over output pixels, of g (P, OH, OW) times each of its four weights."""

@@ -14,24 +14,24 @@ positions), permuted together in place. `before(a, b, desc)` is the order used:
 ascending with NaN last, or descending (desc=True) with NaN first.
 """
 import numpy as np
-from numba import njit
+from .compile import kernel
 
 
-@njit(cache=True)
+@kernel
 def before(a, b, desc):
     if desc:
         return (a != a and b == b) or a > b
     return (a == a and b != b) or a < b
 
 
-@njit(cache=True)
+@kernel
 def swap(keys, idx, i, j):
     keys[i], keys[j] = keys[j], keys[i]
     idx[i], idx[j] = idx[j], idx[i]
 
 
 # ------------------------------------------------------------------ insertion sort
-@njit(cache=True)
+@kernel
 def linear_insert(keys, idx, i, desc):
     """Move element i left past the elements it comes before (one stops it)."""
     key, pos = keys[i], idx[i]
@@ -41,7 +41,7 @@ def linear_insert(keys, idx, i, desc):
     keys[i], idx[i] = key, pos
 
 
-@njit(cache=True)
+@kernel
 def insertion_sort(keys, idx, first, last, desc):
     for i in range(first + 1, last):
         if before(keys[i], keys[first], desc):  # goes to the front
@@ -54,7 +54,7 @@ def insertion_sort(keys, idx, first, last, desc):
 
 
 # ------------------------------------------------------------------ quicksort partition
-@njit(cache=True)
+@kernel
 def median_to_first(keys, idx, result, a, b, c, desc):
     """Swap the median of elements a, b, c into position result."""
     if before(keys[a], keys[b], desc):
@@ -72,7 +72,7 @@ def median_to_first(keys, idx, result, a, b, c, desc):
         swap(keys, idx, result, b)
 
 
-@njit(cache=True)
+@kernel
 def partition(keys, idx, first, last, desc):
     """Pivot = median of (first + 1, middle, last - 1), moved to first; then Hoare's
     partition of [first + 1, last) around it. Returns the cut."""
@@ -92,7 +92,7 @@ def partition(keys, idx, first, last, desc):
 
 
 # ------------------------------------------------------------------ heaps
-@njit(cache=True)
+@kernel
 def sift_up(keys, idx, base, hole, top, key, pos, desc):
     parent = (hole - 1) // 2
     while hole > top and before(keys[base + parent], key, desc):
@@ -102,7 +102,7 @@ def sift_up(keys, idx, base, hole, top, key, pos, desc):
     keys[base + hole], idx[base + hole] = key, pos
 
 
-@njit(cache=True)
+@kernel
 def adjust_heap(keys, idx, base, hole, length, key, pos, desc):
     """Put (key, pos) into the heap at base[0:length] with a hole at `hole`: move the
     hole down to a leaf along the larger children, then sift the value up."""
@@ -120,7 +120,7 @@ def adjust_heap(keys, idx, base, hole, length, key, pos, desc):
     sift_up(keys, idx, base, hole, top, key, pos, desc)
 
 
-@njit(cache=True)
+@kernel
 def make_heap(keys, idx, first, last, desc):
     length = last - first
     if length < 2:
@@ -134,7 +134,7 @@ def make_heap(keys, idx, first, last, desc):
         parent -= 1
 
 
-@njit(cache=True)
+@kernel
 def pop_heap(keys, idx, first, last, result, desc):
     """Move the heap's top to `result` and the value at `result` into the heap."""
     key, pos = keys[result], idx[result]
@@ -142,7 +142,7 @@ def pop_heap(keys, idx, first, last, result, desc):
     adjust_heap(keys, idx, first, 0, last - first, key, pos, desc)
 
 
-@njit(cache=True)
+@kernel
 def heap_select(keys, idx, first, middle, last, desc):
     """Leave the (middle - first) first elements of the order in [first, middle), as
     a heap."""
@@ -152,7 +152,7 @@ def heap_select(keys, idx, first, middle, last, desc):
             pop_heap(keys, idx, first, middle, i, desc)
 
 
-@njit(cache=True)
+@kernel
 def partial_sort(keys, idx, first, middle, last, desc):
     """std::partial_sort: the first (middle - first) elements of the order, sorted."""
     heap_select(keys, idx, first, middle, last, desc)
@@ -162,7 +162,7 @@ def partial_sort(keys, idx, first, middle, last, desc):
 
 
 # ------------------------------------------------------------------ sort and select
-@njit(cache=True)
+@kernel
 def log2_floor(n):
     k = 0
     while n > 1:
@@ -171,7 +171,7 @@ def log2_floor(n):
     return k
 
 
-@njit(cache=True)
+@kernel
 def std_sort(keys, idx, first, last, desc):
     """std::sort: quicksort down to pieces of 16 (heapsort past 2 log2(n) levels),
     then one insertion sort over everything."""
@@ -200,7 +200,7 @@ def std_sort(keys, idx, first, last, desc):
         insertion_sort(keys, idx, first, last, desc)
 
 
-@njit(cache=True)
+@kernel
 def nth_element(keys, idx, first, nth, last, desc):
     """std::nth_element: put at nth the element the order puts there, smaller ones
     (in the order) before it and the rest after, by partitioning only the side that
@@ -222,7 +222,7 @@ def nth_element(keys, idx, first, nth, last, desc):
     insertion_sort(keys, idx, first, last, desc)
 
 
-@njit(cache=True)
+@kernel
 def quick_select(keys, idx, k):
     """Sedgewick's quickselect (PyTorch's kthvalue): put the k-th smallest (NaN
     largest) at position k."""
@@ -258,7 +258,7 @@ def quick_select(keys, idx, k):
 
 
 # ------------------------------------------------------------------ row drivers
-@njit(cache=True)
+@kernel
 def sort_rows(keys, desc, out_idx):
     """std::sort of every row of keys (in place); the positions go to out_idx."""
     for r in range(keys.shape[0]):
@@ -267,7 +267,7 @@ def sort_rows(keys, desc, out_idx):
         out_idx[r] = idx
 
 
-@njit(cache=True)
+@kernel
 def topk_rows(keys, k, largest, sorted_, out_idx):
     """PyTorch's topk of every row: positions of the k first in the order (largest
     first, or smallest), into out_idx[:, :k]."""
@@ -283,7 +283,7 @@ def topk_rows(keys, k, largest, sorted_, out_idx):
         out_idx[r] = idx[:k]
 
 
-@njit(cache=True)
+@kernel
 def kthvalue_rows(keys, k, out_idx):
     """Position of the k-th smallest (k from 0) of every row, as PyTorch picks it."""
     for r in range(keys.shape[0]):

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..ops import matmul, transpose
+from ..ops.matmul import linear
 from ..tensor import Tensor, ShapeError, float32
 from . import init
 from .module import Module
@@ -40,8 +40,7 @@ class Linear(Module):
             raise ShapeError(f"Linear(in_features={self.in_features}, out_features="
                              f"{self.out_features}): expected input of shape (*, "
                              f"{self.in_features}), got {x.shape}")
-        y = matmul(x, transpose(self.weight, 0, 1))
-        return y if self.bias is None else y + self.bias
+        return linear(x, self.weight, self.bias)
 
     def extra_repr(self) -> str:
         return (f"in_features={self.in_features}, out_features={self.out_features}, "

@@ -18,6 +18,7 @@ import warnings
 import numpy as np
 
 from ..autograd import Function
+from ..kernels import activation as kernels, output, run_kernel
 from ..kernels.special import erf as _erf_kernel
 from ..errors import NotImplementedForDType
 
@@ -30,28 +31,56 @@ from .reduction import sum, normalize_dims, vector_norm
 
 
 class ReLU(Function):
-    # d/dx max(x, 0) = 1 if x > 0 else 0  (and 1 at NaN, as PyTorch's `x <= 0` test)
+    # y = max(x, 0);  d/dx = 0 where y <= 0, else 1 (also at NaN, as PyTorch's test)
     @staticmethod
     def forward(ctx, x):
-        ctx.mask = ~(x <= 0)
-        return np.maximum(x, x.dtype.type(0))  # (NaN stays NaN, as in PyTorch)
+        out = _elementwise(kernels.relu, x)
+        ctx.save_for_backward(out)
+        return out
 
     @staticmethod
     def backward(ctx, g):
-        return g * Tensor(ctx.mask)
+        y, = ctx.saved_tensors
+        return SlopeMask.apply(g, y._data, None)
 
 
 class LeakyReLU(Function):
-    # d/dx = 1 if x > 0 else negative_slope
+    # y = x if x > 0 else slope * x;  d/dx = 1 if x > 0 else slope
     @staticmethod
     def forward(ctx, x, negative_slope):
-        one, slope = x.dtype.type(1), x.dtype.type(negative_slope)  # (in x's dtype)
-        ctx.slope = np.where(x > 0, one, slope)
-        return x * ctx.slope
+        ctx.save_for_backward(x)
+        ctx.slope = x.dtype.type(negative_slope)  # (in x's dtype)
+        return _elementwise(kernels.leaky_relu, x, ctx.slope)
 
     @staticmethod
     def backward(ctx, g):
-        return g * Tensor(ctx.slope), None
+        x, = ctx.saved_tensors
+        return SlopeMask.apply(g, x._data, ctx.slope), None
+
+
+class SlopeMask(Function):
+    # the gradients of ReLU and LeakyReLU (kernels/activation.py), ref a constant:
+    #   slope None (ReLU):  out = 0 where ref <= 0, else g       (ref: ReLU's output)
+    #   slope s (LeakyReLU): out = g where ref > 0, else s * g   (ref: its input)
+    # Linear in g, so it is its own derivative.
+    @staticmethod
+    def forward(ctx, g, ref, slope):
+        ctx.ref, ctx.slope = np.ascontiguousarray(ref).reshape(-1), slope
+        if slope is None:
+            return _elementwise(kernels.relu_grad, g, ctx.ref)
+        return _elementwise(kernels.leaky_relu_grad, g, ctx.ref, g.dtype.type(slope))
+
+    @staticmethod
+    def backward(ctx, gg):
+        return SlopeMask.apply(gg, ctx.ref, ctx.slope), None, None
+
+
+def _elementwise(kernel, x, *args):
+    """kernel(x, *args, out) on flat views (kernels/activation.py); out shaped as x."""
+    out = output(x.shape, x.dtype)
+    run_kernel(kernel, x.size, np.asarray(x, order="C").reshape(-1), *args,
+               out.reshape(-1))
+    return out
 
 
 class ELU(Function):

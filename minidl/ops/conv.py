@@ -8,7 +8,9 @@ other's derivatives.
     conv2d_weight(x, w.shape, y)  the adjoint of conv2d in w:
                                         <conv2d(x, w), y> = <w, conv2d_weight(x, w.shape, y)>
 
-Each is linear in each argument, so its derivatives are the other two:
+Here <a, b> is the sum of a * b over all elements, and the adjoint of a linear map
+A is the map A^T with <A x, y> = <x, A^T y> for every x and y -- for a matrix, its
+transpose. Each op is linear in each argument, so its derivatives are the other two:
 
     conv2d:            dL/dx = conv_transpose2d(g, w)      dL/dw = conv2d_weight(x, g)
     conv_transpose2d:  dL/dy = conv2d(g, w)                dL/dw = conv2d_weight(g, y)
@@ -19,7 +21,9 @@ penalties, gradgradcheck) come for free.
 
 How they compute (see minidl/kernels/im2col.py): im2col turns x into a matrix `cols`
 of shape (C*KH*KW, N*OH*OW), one column per output pixel; then with the weight as a
-matrix W (O, C*KH*KW) and the output as a matrix Y (O, N*OH*OW):
+matrix W (O, C*KH*KW) and the output as a matrix Y (O, N*OH*OW), each op is one GEMM
+("general matrix multiply", the BLAS routine behind numpy's @; minidl/kernels/gemm.py
+runs it on minidl's threads):
 
     conv2d:            Y = W @ cols
     conv_transpose2d:  cols = W^T @ Y,  then col2im adds the columns back into images
@@ -30,16 +34,16 @@ into row blocks, and each block is one of these matrix products.
 """
 from __future__ import annotations
 
-import threading
 from typing import NamedTuple
 
 import numpy as np
 
 from ..autograd import Function, is_grad_enabled
-from ..kernels import im2col as kernels, threads_for
+from ..kernels import im2col as kernels, matmul, output, run_kernel, scratch
 from ..tensor import Tensor, ShapeError, _FLOATS
-from ..trace import span
+from ..tools.trace import span
 from .reduction import sum
+from .arguments import int_tuple, add_batch_dim, drop_batch_dim
 from .shape import pad, reshape, squeeze, unsqueeze
 
 
@@ -62,36 +66,6 @@ def conv_transpose_output_size(size, kernel, stride, padding, output_padding, di
 
 
 # --------------------------------------------------------------------------------------
-# Scratch memory. The big temporaries (cols, and the GEMM output in row layout) live
-# only inside one call, so each thread keeps one buffer per role and reuses it: fresh
-# multi-megabyte arrays every step would cost page faults on every use.
-# --------------------------------------------------------------------------------------
-_scratch = threading.local()
-_SCRATCH_LIMIT = 64 * 2**20  # bytes; bigger temporaries (huge eval batches) are not kept
-
-
-def scratch(role: str, shape, dtype) -> np.ndarray:
-    """An uninitialised array of `shape`, reusing this thread's buffer for `role`."""
-    dtype = np.dtype(dtype)
-    size = int(np.prod(shape))
-    if size * dtype.itemsize > _SCRATCH_LIMIT:
-        return np.empty(shape, dtype)
-    if not hasattr(_scratch, "buffers"):
-        _scratch.buffers = {}
-    buf = _scratch.buffers.get((role, dtype))
-    if buf is None or buf.size < size:
-        buf = _scratch.buffers[(role, dtype)] = np.empty(size, dtype)
-    return buf[:size].reshape(shape)
-
-
-def run_kernel(kernel, size, *args):
-    """kernel(*args), on one thread when it touches little data (see kernels/__init__);
-    minidl.trace() shows it as a span named after the kernel (im2col, col2im, ...)."""
-    with threads_for(size), span(kernel.__name__):
-        return kernel(*args)
-
-
-# --------------------------------------------------------------------------------------
 # The three matrix forms, on numpy arrays.
 # --------------------------------------------------------------------------------------
 def _im2col(x, kernel_hw, out_hw, geom, keep=False):
@@ -99,7 +73,7 @@ def _im2col(x, kernel_hw, out_hw, geom, keep=False):
     `keep` (when the caller holds on to it beyond this call)."""
     (N, C), (KH, KW), (OH, OW) = x.shape[:2], kernel_hw, out_hw
     shape = (C, KH, KW, N, OH, OW)
-    cols = np.empty(shape, x.dtype) if keep else scratch("cols", shape, x.dtype)
+    cols = output(shape, x.dtype) if keep else scratch("cols", shape, x.dtype)
     run_kernel(kernels.im2col, cols.size, np.ascontiguousarray(x), geom.stride,
                geom.padding, geom.dilation, cols)
     return cols.reshape(C * KH * KW, N * OH * OW)
@@ -115,7 +89,7 @@ def _as_rows(y):
 
 
 def _split(matrix, groups):
-    return np.split(matrix, groups)  # row blocks (views), one per group
+    return np.split(matrix, groups) if groups > 1 else [matrix]  # row blocks (views)
 
 
 def _conv2d(x, w, b, geom, out_hw, cols):
@@ -126,8 +100,8 @@ def _conv2d(x, w, b, geom, out_hw, cols):
     with span("GEMM"):
         for Wg, cols_g, Yg in zip(_split(W, geom.groups), _split(cols, geom.groups),
                                   _split(Y, geom.groups)):
-            np.matmul(Wg, cols_g, out=Yg)                 # Y = W @ cols
-    y = np.empty((N, O, OH, OW), x.dtype)
+            matmul(Wg, cols_g, out=Yg)                 # Y = W @ cols
+    y = output((N, O, OH, OW), x.dtype)
     bias = b if b is not None else np.zeros(O, x.dtype)
     run_kernel(kernels.rows_to_nchw, y.size, Y.reshape(O, N, OH * OW), bias,
                y.reshape(N, O, OH * OW))
@@ -144,8 +118,8 @@ def _conv_transpose2d(y, w, b, geom, out_hw):
     with span("GEMM"):
         for Wg, Yg, cols_g in zip(_split(W, geom.groups), _split(Y, geom.groups),
                                   _split(cols.reshape(C * KH * KW, -1), geom.groups)):
-            np.matmul(Wg.T, Yg, out=cols_g)               # cols = W^T @ Y
-    x = np.empty((N, C) + tuple(out_hw), y.dtype)
+            matmul(Wg.T, Yg, out=cols_g)               # cols = W^T @ Y
+    x = output((N, C) + tuple(out_hw), y.dtype)
     x[...] = 0 if b is None else b[:, None, None]         # col2im adds onto the bias
     run_kernel(kernels.col2im, cols.size, cols, geom.stride, geom.padding,
                geom.dilation, x)
@@ -160,7 +134,7 @@ def _conv2d_weight(x, y, weight_shape, geom, cols):
     with span("GEMM"):
         for Yg, cols_g, gw_g in zip(_split(Y, geom.groups), _split(cols, geom.groups),
                                     _split(gw, geom.groups)):
-            np.matmul(Yg, cols_g.T, out=gw_g)             # W = Y @ cols^T
+            matmul(Yg, cols_g.T, out=gw_g)             # W = Y @ cols^T
     return gw.reshape(weight_shape)
 
 
@@ -171,12 +145,14 @@ def _conv2d_weight(x, y, weight_shape, geom, cols):
 # --------------------------------------------------------------------------------------
 class Conv2d(Function):
     @staticmethod
-    def forward(ctx, x, w, b, geom, out_hw):
+    def forward(ctx, x, w, b, geom, out_hw, cols):
+        # cols: im2col(x) when the caller already has it (ConvTranspose2d's backward)
         ctx.geom = geom
         ctx.save_for_backward(x, w)
         # the weight gradient needs im2col(x) again: keep it rather than recompute it
         keep = is_grad_enabled() and ctx.needs_input_grad[1]
-        cols = _im2col(x, w.shape[2:], out_hw, geom, keep)
+        if cols is None:
+            cols = _im2col(x, w.shape[2:], out_hw, geom, keep)
         ctx.cols = cols if keep else None
         return _conv2d(x, w, b, geom, out_hw, cols)
 
@@ -191,7 +167,7 @@ class Conv2d(Function):
             gw = Conv2dWeight.apply(x, g, w.shape, ctx.geom, ctx.cols)
         if ctx.needs_input_grad[2]:
             gb = sum(g, (0, 2, 3))
-        return gx, gw, gb, None, None
+        return gx, gw, gb, None, None, None
 
 
 class ConvTranspose2d(Function):
@@ -206,10 +182,13 @@ class ConvTranspose2d(Function):
         # dL/dy = conv2d(g, w),  dL/dw = conv2d_weight(g, y),  dL/db = sum g
         y, w = ctx.saved_tensors
         gy = gw = gb = None
+        cols = None  # im2col(g), computed once when both gradients need it
+        if ctx.needs_input_grad[0] and ctx.needs_input_grad[1]:
+            cols = _im2col(g._data, w.shape[2:], y.shape[2:], ctx.geom, keep=True)
         if ctx.needs_input_grad[0]:
-            gy = Conv2d.apply(g, w, None, ctx.geom, y.shape[2:])
+            gy = Conv2d.apply(g, w, None, ctx.geom, y.shape[2:], cols)
         if ctx.needs_input_grad[1]:
-            gw = Conv2dWeight.apply(g, y, w.shape, ctx.geom, None)
+            gw = Conv2dWeight.apply(g, y, w.shape, ctx.geom, cols)
         if ctx.needs_input_grad[2]:
             gb = sum(g, (0, 2, 3))
         return gy, gw, gb, None, None
@@ -233,25 +212,13 @@ class Conv2dWeight(Function):
         if ctx.needs_input_grad[0]:
             gx = ConvTranspose2d.apply(y, G, None, ctx.geom, x.shape[2:])
         if ctx.needs_input_grad[1]:
-            gy = Conv2d.apply(x, G, None, ctx.geom, y.shape[2:])
+            gy = Conv2d.apply(x, G, None, ctx.geom, y.shape[2:], None)
         return gx, gy, None, None, None
 
 
 # --------------------------------------------------------------------------------------
 # Public functions (torch.nn.functional signatures): argument checks, then a Function.
 # --------------------------------------------------------------------------------------
-def _pair(value, name, op, minimum):
-    pair = (value, value) if isinstance(value, (int, np.integer)) else value
-    if (not isinstance(pair, (tuple, list)) or len(pair) != 2
-            or not all(isinstance(v, (int, np.integer)) and not isinstance(v, bool)
-                       for v in pair)):
-        raise TypeError(f"{op}: {name} must be an int or a pair of ints, got {value!r}")
-    if min(pair) < minimum:
-        rule = "positive" if minimum == 1 else "non-negative"
-        raise ShapeError(f"{op}: {name} must be {rule}, got {value!r}")
-    return int(pair[0]), int(pair[1])
-
-
 def _check_types(op, ndim, **tensors):
     """Tensors, floating point, one dtype, `ndim`-D: the checks every op here shares."""
     for name, t in tensors.items():
@@ -294,18 +261,6 @@ def _check_channels(op, x, w, b, groups, transposed):
                          f"({out_channels},), got {b.shape}")
 
 
-def _batched(x, unbatched_ndim):
-    """Unbatched input ((C, H, W) for 2-D ops) -> a batch of one; returns (x,
-    was_unbatched)."""
-    if isinstance(x, Tensor) and x.ndim == unbatched_ndim:
-        return reshape(x, (1,) + x.shape), True
-    return x, False
-
-
-def _unbatched(y, was_unbatched):
-    return reshape(y, y.shape[1:]) if was_unbatched else y
-
-
 def _same_padding(x, kernel_hw, dilation):
     """padding='same': total padding d*(k-1) per axis, the odd unit on the right/bottom
     (as PyTorch). Returns the (possibly padded) input and the symmetric padding left."""
@@ -341,25 +296,16 @@ def _string_padding(op, padding, stride):
     return padding
 
 
-def _single(value, name, op, minimum):
-    """An int or a 1-tuple (PyTorch's 1-D arguments) -> a 1-tuple of ints."""
-    if isinstance(value, (tuple, list)) and len(value) == 1:
-        value = value[0]
-    if not isinstance(value, (int, np.integer)) or isinstance(value, bool):
-        raise TypeError(f"{op}: {name} must be an int or a 1-tuple of ints, got {value!r}")
-    return _pair(int(value), name, op, minimum)[:1]
-
-
 def _conv_arguments(op, n, x, weight, bias, stride, padding, dilation, groups):
     """Check an n-D convolution's tensors and arguments (x already batched); return
     stride, padding and dilation as tuples with one entry per spatial dim ('valid' /
     'same' padding stays a string)."""
     _check_types(op, n + 2, input=x, weight=weight, bias=bias)
     _check_channels(op, x, weight, bias, groups, transposed=False)
-    per_dim = _pair if n == 2 else _single
-    stride = per_dim(stride, "stride", op, 1)
-    dilation = per_dim(dilation, "dilation", op, 1)
-    padding = _string_padding(op, padding, stride) or per_dim(padding, "padding", op, 0)
+    stride = int_tuple(stride, n, "stride", op, 1)
+    dilation = int_tuple(dilation, n, "dilation", op, 1)
+    padding = (_string_padding(op, padding, stride)
+               or int_tuple(padding, n, "padding", op, 0))
     if not isinstance(padding, str):
         _check_fits(op, x.shape, weight.shape, padding, dilation)
     return stride, padding, dilation
@@ -374,7 +320,7 @@ def _convolve(x, w, b, stride, padding, dilation, groups):
     geom = Geometry(stride, padding, dilation, int(groups))
     out_hw = tuple(conv_output_size(s, k, st, p, d) for s, k, st, p, d in
                    zip(x.shape[2:], w.shape[2:], stride, padding, dilation))
-    return Conv2d.apply(x, w, b, geom, out_hw)
+    return Conv2d.apply(x, w, b, geom, out_hw, None)
 
 
 def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
@@ -384,11 +330,11 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     padding an int, a pair, 'valid' (no padding) or 'same' (output size = input size,
     stride 1 only). Output (N, O, OH, OW) with OH = (H + 2p - d(KH-1) - 1) // s + 1.
     """
-    x, unbatched = _batched(input, 3)
+    x, unbatched = add_batch_dim(input, 3)
     stride, padding, dilation = _conv_arguments("conv2d", 2, x, weight, bias, stride,
                                                 padding, dilation, groups)
     y = _convolve(x, weight, bias, stride, padding, dilation, groups)
-    return _unbatched(y, unbatched)
+    return drop_batch_dim(y, unbatched)
 
 
 def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
@@ -399,13 +345,13 @@ def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     (N, C, L) is run as (N, C, 1, L) with a (O, C/groups, 1, K) kernel, so the im2col
     machinery, the backward ops and their derivatives are conv2d's.
     """
-    x, unbatched = _batched(input, 2)
+    x, unbatched = add_batch_dim(input, 2)
     stride, padding, dilation = _conv_arguments("conv1d", 1, x, weight, bias, stride,
                                                 padding, dilation, groups)
     padding = padding if isinstance(padding, str) else (0,) + padding
     y = _convolve(unsqueeze(x, 2), unsqueeze(weight, 2), bias, (1,) + stride, padding,
                   (1,) + dilation, groups)
-    return _unbatched(squeeze(y, 2), unbatched)
+    return drop_batch_dim(squeeze(y, 2), unbatched)
 
 
 def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_padding=0,
@@ -418,14 +364,14 @@ def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_paddi
     OH = (H - 1)s - 2p + d(KH - 1) + output_padding + 1.
     """
     op = "conv_transpose2d"
-    x, unbatched = _batched(input, 3)
+    x, unbatched = add_batch_dim(input, 3)
     w, b = weight, bias
     _check_types(op, 4, input=x, weight=w, bias=b)
     _check_channels(op, x, w, b, groups, transposed=True)
-    stride = _pair(stride, "stride", op, 1)
-    padding = _pair(padding, "padding", op, 0)
-    output_padding = _pair(output_padding, "output_padding", op, 0)
-    dilation = _pair(dilation, "dilation", op, 1)
+    stride = int_tuple(stride, 2, "stride", op, 1)
+    padding = int_tuple(padding, 2, "padding", op, 0)
+    output_padding = int_tuple(output_padding, 2, "output_padding", op, 0)
+    dilation = int_tuple(dilation, 2, "dilation", op, 1)
     if any(o >= max(s, d) for o, s, d in zip(output_padding, stride, dilation)):
         raise ValueError(f"{op}: output_padding must be smaller than either stride or "
                          f"dilation, got output_padding={output_padding}, "
@@ -438,7 +384,7 @@ def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_paddi
                          f"weight {w.shape}, stride {stride}, padding {padding}, "
                          f"dilation {dilation}); use less padding")
     geom = Geometry(stride, padding, dilation, int(groups))
-    return _unbatched(ConvTranspose2d.apply(x, w, b, geom, out_hw), unbatched)
+    return drop_batch_dim(ConvTranspose2d.apply(x, w, b, geom, out_hw), unbatched)
 
 
 def conv2d_weight(input, weight_size, grad_output, stride=1, padding=0, dilation=1,
@@ -453,9 +399,9 @@ def conv2d_weight(input, weight_size, grad_output, stride=1, padding=0, dilation
         raise ShapeError(f"{op}: weight_size must have 4 entries (O, C/groups, KH, KW), "
                          f"got {weight_size}")
     _check_types(op, 4, input=x, grad_output=y)
-    stride = _pair(stride, "stride", op, 1)
-    padding = _pair(padding, "padding", op, 0)
-    dilation = _pair(dilation, "dilation", op, 1)
+    stride = int_tuple(stride, 2, "stride", op, 1)
+    padding = int_tuple(padding, 2, "padding", op, 0)
+    dilation = int_tuple(dilation, 2, "dilation", op, 1)
     if not isinstance(groups, (int, np.integer)) or groups < 1 or weight_size[0] % groups:
         raise ValueError(f"{op}: groups must be a positive int dividing the output "
                          f"channels of weight_size {weight_size}, got {groups!r}")

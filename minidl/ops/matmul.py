@@ -1,16 +1,21 @@
 """Matrix multiplication, numpy/PyTorch semantics: 1-D vectors, 2-D matrices, and
-batched (N-D) stacks whose leading dimensions broadcast.
+batched (N-D) stacks whose leading dimensions broadcast; and `linear`, the fully
+connected layer's y = x @ W^T + b as one op.
 
 For C = A @ B:   dL/dA = dL/dC @ B^T,   dL/dB = A^T @ dL/dC.
 A 1-D operand acts as a row (left) or column (right) vector and is squeezed back.
 """
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from ..autograd import Function
 from ..errors import DTypeError
+from ..kernels import matmul as _matmul_on_threads
 from ..tensor import Tensor, ShapeError, _as_array
+from .reduction import sum
 from .shape import transpose, unsqueeze, reshape
 
 
@@ -18,7 +23,7 @@ class MatMul(Function):
     @staticmethod
     def forward(ctx, a, b):
         ctx.save_for_backward(a, b)
-        return np.matmul(a, b)
+        return _matmul_on_threads(a, b)
 
     @staticmethod
     def backward(ctx, g):
@@ -72,6 +77,40 @@ def matmul(a, b):
     return MatMul.apply(a, b)
 
 
+class Linear(Function):
+    # y = b + x @ W^T, for x (*, in), W (out, in), b (out,) or None; the rows of all
+    # leading dims of x form one matrix X (m, in), so Y = X @ W^T is one product and
+    #   dL/dx = g @ W,   dL/dW = G^T @ X,   dL/db = the column sums of G   (G = g as rows)
+    # (one op instead of a transpose, a matmul and an add, and dL/dW comes out in W's
+    # own layout: the fused optimizer updates it in one pass). The inputs come in
+    # PyTorch's addmm order, bias first: backward completes b's gradient before W's.
+    @staticmethod
+    def forward(ctx, b, x, w):
+        ctx.save_for_backward(x, w)
+        y = _matmul_on_threads(_rows(x), w.T)
+        if b is not None:
+            y += b
+        return y.reshape(x.shape[:-1] + w.shape[:1])
+
+    @staticmethod
+    def backward(ctx, g):
+        x, w = ctx.saved_tensors
+        gb = gx = gw = None
+        rows = reshape(g, _rows(g).shape)
+        if ctx.needs_input_grad[0]:
+            gb = sum(rows, 0)
+        if ctx.needs_input_grad[1]:
+            gx = reshape(matmul(rows, w), x.shape)
+        if ctx.needs_input_grad[2]:
+            gw = matmul(transpose(rows, 0, 1), reshape(x, _rows(x).shape))
+        return gb, gx, gw
+
+
+def _rows(a):
+    """(*, k) -> (m, k): every leading index a row (spelled out for empty arrays)."""
+    return a.reshape(math.prod(a.shape[:-1]), a.shape[-1])
+
+
 def linear(input, weight, bias=None):  # noqa: A002  (PyTorch's argument name)
     """y = input @ weight^T + bias, as torch.nn.functional.linear: input (*, in),
     weight (out, in) (or (in,) for a single output), bias (out,) or None."""
@@ -83,5 +122,17 @@ def linear(input, weight, bias=None):  # noqa: A002  (PyTorch's argument name)
         raise ShapeError(f"linear: input of shape {input.shape} does not fit weight of "
                          f"shape {weight.shape}; expected input (*, in_features) and "
                          "weight (out_features, in_features)")
+    if _one_op(input, weight, bias):
+        return Linear.apply(bias, input, weight)
     y = matmul(input, transpose(weight, 0, 1) if weight.ndim == 2 else weight)
     return y if bias is None else y + bias
+
+
+def _one_op(x, w, b):
+    """Whether Linear (one op) computes linear(x, w, b): the common case of a 2-D
+    weight, a bias of shape (out,) or none, one floating dtype. The rest (a 1-D
+    weight, a broadcast bias, mixed dtypes) is matmul and +, with their rules."""
+    if w.ndim != 2 or x.dtype != w.dtype or x.dtype.kind != "f":
+        return False
+    return b is None or (isinstance(b, Tensor) and b.shape == w.shape[:1]
+                         and b.dtype == x.dtype)

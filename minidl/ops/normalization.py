@@ -19,9 +19,11 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..autograd import Function
 from ..tensor import Tensor, ShapeError
 from .arithmetic import floats_only, sqrt
-from .reduction import mean
+from .elementwise import rsqrt
+from .reduction import mean, sum
 from .shape import reshape
 
 
@@ -95,10 +97,63 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
                          f"training, got input size {x.shape}")
     if count == 0:  # an empty batch: nothing to normalize, nothing to learn from
         return _affine(x, weight, bias)
-    x_hat, mu, var = _standardize(x, (0,) + tuple(range(2, x.ndim)), eps)
-    _update_running(running_mean, mu._data, momentum)
-    _update_running(running_var, var._data * (count / (count - 1)), momentum)
-    return _affine(x_hat, weight, bias)
+    stats = np.empty((2, x.shape[1]), x.dtype)  # BatchNorm writes mean and var here
+    y = BatchNorm.apply(x, weight, bias, eps, stats)
+    _update_running(running_mean, stats[0], momentum)
+    _update_running(running_var, stats[1] * (count / (count - 1)), momentum)
+    return y
+
+
+class BatchNorm(Function):
+    # batch_norm in training mode as one op: the same math as _standardize + _affine,
+    # without a graph node per step. Per channel c, over its m values (all batch and
+    # spatial positions), mu = mean(x), var = mean((x - mu)^2), r = 1 / sqrt(var + eps):
+    #   x_hat = (x - mu) * r,   y = w * x_hat + b
+    # and with g = dL/dy and sums over the channel's m values:
+    #   dL/db = sum(g),   dL/dw = sum(g * x_hat),
+    #   dL/dx = w * r * (g - sum(g) / m - x_hat * sum(g * x_hat) / m)
+    # backward writes that in Tensor ops, recomputing x_hat from x, so it can be
+    # differentiated again (gradient penalties, gradgradcheck).
+    @staticmethod
+    def forward(ctx, x, w, b, eps, stats):
+        dims = _channel_dims(x)
+        mu = x.mean(dims, keepdims=True)
+        centered = x - mu
+        var = np.mean(centered * centered, dims, keepdims=True)
+        scale = 1 / np.sqrt(var + eps)
+        if w is not None:
+            scale = scale * w.reshape(scale.shape)
+        y = centered * scale
+        if b is not None:
+            y += b.reshape(scale.shape)
+        stats[0], stats[1] = mu.reshape(-1), var.reshape(-1)
+        ctx.save_for_backward(x, w)
+        ctx.eps = eps
+        return y
+
+    @staticmethod
+    def backward(ctx, g):
+        x, w = ctx.saved_tensors
+        dims, shape = _channel_dims(x), _channel_shape(x)
+        centered = x - mean(x, dims, keepdim=True)
+        r = rsqrt(mean(centered * centered, dims, keepdim=True) + ctx.eps)
+        x_hat = centered * r
+        sum_g, sum_g_x_hat = sum(g, dims, keepdim=True), sum(g * x_hat, dims, keepdim=True)
+        gx = gw = gb = None
+        if ctx.needs_input_grad[0]:
+            m = x.numel() // x.shape[1]
+            scale = r if w is None else reshape(w, shape) * r
+            gx = scale * (g - sum_g / m - x_hat * (sum_g_x_hat / m))
+        if ctx.needs_input_grad[1]:
+            gw = reshape(sum_g_x_hat, w.shape)
+        if ctx.needs_input_grad[2]:
+            gb = reshape(sum_g, (x.shape[1],))
+        return gx, gw, gb, None, None
+
+
+def _channel_dims(x) -> tuple:
+    """All dims but the channel dim 1: the ones batch_norm averages over."""
+    return (0,) + tuple(range(2, x.ndim))
 
 
 def _update_running(running, batch_stat: np.ndarray, momentum):

@@ -22,15 +22,16 @@ integers do (truncating); the other ops take float32/float64 only.
 """
 from __future__ import annotations
 
+import math
 from collections import namedtuple
 
 import numpy as np
 
 from ..autograd import Function
-from ..kernels import pool as kernels, threads_for
+from ..kernels import pool as kernels, output, run_kernel
 from ..tensor import Tensor, ShapeError, _FLOATS
-from ..trace import span
 from .activation import DTypeError
+from .arguments import int_tuple, add_batch_dim, drop_batch_dim
 from .arithmetic import unary_input
 from .shape import getitem, reshape
 
@@ -38,16 +39,6 @@ INTEGERS = tuple(np.dtype(t) for t in (np.int8, np.int16, np.int32, np.int64, np
 
 
 # ------------------------------------------------------------------ argument handling
-def _pair(value, name: str, op: str) -> tuple:
-    """An int or a pair of ints (height, width) -> a pair of ints."""
-    pair = (value, value) if isinstance(value, (int, np.integer)) else tuple(value)
-    if len(pair) == 1:
-        pair = pair * 2
-    if len(pair) != 2 or not all(isinstance(v, (int, np.integer)) for v in pair):
-        raise TypeError(f"{op}: {name} must be an int or a pair of ints, got {value!r}")
-    return int(pair[0]), int(pair[1])
-
-
 def _planes(x, op: str, integers=()):
     """Check a pooling input; return it as (N, C, H, W) and whether it was (C, H, W).
     `integers`: the integer dtypes the op accepts besides float32 and float64."""
@@ -58,13 +49,7 @@ def _planes(x, op: str, integers=()):
     if x.ndim not in (3, 4):
         raise ShapeError(f"{op}: expected a 4-D input (N, C, H, W) or a 3-D unbatched "
                          f"input (C, H, W), got shape {x.shape}")
-    if x.ndim == 3:
-        return reshape(x, (1,) + x.shape), True
-    return x, False
-
-
-def _unbatch(out, unbatched: bool):
-    return reshape(out, out.shape[1:]) if unbatched else out
+    return add_batch_dim(x, 3)
 
 
 def pool_output_size(size, kernel, stride, padding, dilation=1, ceil_mode=False) -> int:
@@ -80,11 +65,11 @@ def pool_output_size(size, kernel, stride, padding, dilation=1, ceil_mode=False)
 def _geometry(op, shape, kernel_size, stride, padding, dilation, ceil_mode):
     """Validate a pooling's arguments against the input shape; return them as pairs
     plus the output's (OH, OW)."""
-    k = _pair(kernel_size, "kernel_size", op)
+    k = int_tuple(kernel_size, 2, "kernel_size", op)
     no_stride = stride is None or (isinstance(stride, (tuple, list)) and not stride)
-    s = k if no_stride else _pair(stride, "stride", op)
-    p = _pair(padding, "padding", op)
-    d = _pair(dilation, "dilation", op)
+    s = k if no_stride else int_tuple(stride, 2, "stride", op)
+    p = int_tuple(padding, 2, "padding", op)
+    d = int_tuple(dilation, 2, "dilation", op)
     for name, pair, low in (("kernel_size", k, 1), ("stride", s, 1),
                             ("dilation", d, 1), ("padding", p, 0)):
         if min(pair) < low:
@@ -104,46 +89,68 @@ def _geometry(op, shape, kernel_size, stride, padding, dilation, ceil_mode):
     return k, s, p, d, out_hw
 
 
-def _plane_stack(a: np.ndarray) -> np.ndarray:
-    """(N, C, H, W) -> contiguous (N * C, H, W), the layout the kernels loop over."""
-    return np.ascontiguousarray(a).reshape((-1,) + a.shape[2:])
-
-
-def _window_taps(size, kernel, stride, padding, dilation, n_out):
-    """Along one axis: window o has taps start + i * dilation (i < kernel) with
-    start = o * stride - padding. Return each window's first tap inside the input and
-    how many of its taps are inside (the kernels skip the padding)."""
-    start = np.arange(n_out) * stride - padding
-    lo = (np.maximum(-start, 0) + dilation - 1) // dilation    # taps before index 0
-    hi = np.minimum(kernel, (size - start + dilation - 1) // dilation)
-    return start + lo * dilation, np.maximum(hi - lo, 0)
-
-
 # ------------------------------------------------------------------ max pooling
+# Windows of a max pooling: per axis each window's first tap inside the input and its
+# number of taps inside (kernels.window_taps), and the spacing of taps (dilation).
+MaxWindows = namedtuple("MaxWindows", ["h_first", "h_count", "dh", "w_first", "w_count",
+                                       "dw"])
+
+
 class MaxPool2d(Function):
     # out = x read at the argmax positions  =>  dx = g scattered (added) to them.
-    # The kernel finds the maxima and their positions in one pass (see max_pool2d);
-    # this node records that selection for autograd.
+    # forward finds the maxima and their flat positions h * W + w in one pass; it
+    # writes the positions into `argmax` too (for return_indices).
     @staticmethod
-    def forward(ctx, x, argmax, values):
+    def forward(ctx, x, windows, argmax):
+        n, c = x.shape[:2]
+        out = output(argmax.shape, x.dtype)
+        _max_over_windows(_as_planes(x, 3), windows, _as_planes(out, 3),
+                          _as_planes(argmax, 3))
         ctx.argmax, ctx.in_shape = argmax, x.shape
-        return values
+        return out
 
     @staticmethod
     def backward(ctx, g):
         return MaxPool2dScatter.apply(g, ctx.argmax, ctx.in_shape), None, None
 
 
-def _as_planes(a):
-    """(N, C, ...) -> (N * C, rest) (spelled out: numpy cannot infer -1 for 0 planes)."""
-    return a.reshape(a.shape[0] * a.shape[1], int(np.prod(a.shape[2:])))
+def _is_2x2_stride_2(windows, in_hw, out_hw):
+    """Every window 2x2, two apart, inside the input: the kernels' fast path."""
+    return (windows.dh == windows.dw == 1 and 2 * out_hw[0] <= in_hw[0]
+            and 2 * out_hw[1] <= in_hw[1]
+            and (windows.h_count == 2).all() and (windows.w_count == 2).all()
+            and (windows.h_first == 2 * np.arange(out_hw[0])).all()
+            and (windows.w_first == 2 * np.arange(out_hw[1])).all())
+
+
+def _max_over_windows(x, windows, out, argmax):
+    """The kernel call: planes x (P, H, W) -> out, argmax (P, OH, OW)."""
+    if _is_2x2_stride_2(windows, x.shape[1:], out.shape[1:]):
+        run_kernel(kernels.max_pool2x2_forward, x.size, x, out, argmax)
+        return
+    integer = np.dtype(x.dtype).kind in "iu"
+    lowest = np.iinfo(x.dtype).min if integer else -np.inf
+    run_kernel(kernels.max_pool2d_forward, x.size, x, *windows, out, argmax,
+               x.dtype.type(lowest))
+
+
+def _planes_shape(shape, ndim=2):
+    """(N, C, ...) -> (N * C, rest) (ndim 2) or (N * C, H, W) (ndim 3): the layouts the
+    kernels loop over (spelled out: numpy cannot infer -1 for 0 planes)."""
+    rest = (math.prod(shape[2:]),) if ndim == 2 else tuple(shape[2:])
+    return (shape[0] * shape[1],) + rest
+
+
+def _as_planes(a: np.ndarray, ndim=2) -> np.ndarray:
+    """An array as a contiguous stack of planes (see _planes_shape)."""
+    return np.ascontiguousarray(a).reshape(_planes_shape(a.shape, ndim))
 
 
 def _read_planes(g, index):
     """g (N, C, H, W) read, in each (n, c) plane, at the flat positions index[n, c]
     (shape (N, C, ...)); a differentiable gather (getitem)."""
     planes = np.arange(index.shape[0] * index.shape[1])[:, None]
-    picked = getitem(_as_planes(g), (planes, _as_planes(index)))
+    picked = getitem(reshape(g, _planes_shape(g.shape)), (planes, _as_planes(index)))
     return reshape(picked, index.shape)
 
 
@@ -152,33 +159,20 @@ class MaxPool2dScatter(Function):
     @staticmethod
     def forward(ctx, g, argmax, in_shape):
         ctx.argmax = argmax
-        n, c, h, w = in_shape
-        out = np.empty((n * c, h * w), dtype=g.dtype)
-        with threads_for(out.size), span("scatter_add_planes"):
-            kernels.scatter_add_planes(_as_planes(np.ascontiguousarray(g)),
-                                       _as_planes(argmax), out)
-        return out.reshape(in_shape)
+        out = output(in_shape, g.dtype)
+        run_kernel(kernels.scatter_add_planes, out.size, _as_planes(g),
+                   _as_planes(argmax), _as_planes(out))
+        return out
 
     @staticmethod
     def backward(ctx, gg):
         return _read_planes(gg, ctx.argmax), None, None
 
 
-def _max_over_windows(x, unbatched, taps, dilation, return_indices, op):
-    """The max of every window given by taps = (h_first, h_count, w_first, w_count)
-    (see _window_taps), with its flat index; shared by max_pool2d and
-    adaptive_max_pool2d."""
-    n, c = x.shape[:2]
-    oh, ow = len(taps[0]), len(taps[2])
-    values = np.empty((n * c, oh, ow), dtype=x.dtype)
-    argmax = np.empty((n * c, oh, ow), dtype=np.int64)
-    lowest = -np.inf if x.dtype in _FLOATS else np.iinfo(x.dtype).min
-    (h_first, h_count, w_first, w_count), (dh, dw) = taps, dilation
-    with threads_for(x.numel()), span(f"{op}_forward"):
-        kernels.max_pool2d_forward(_plane_stack(x._data), h_first, h_count, dh, w_first,
-                                   w_count, dw, values, argmax, x.dtype.type(lowest))
-    argmax = argmax.reshape(n, c, oh, ow)
-    out = _unbatch(MaxPool2d.apply(x, argmax, values.reshape(n, c, oh, ow)), unbatched)
+def _max_pool(x, unbatched, windows, out_hw, return_indices):
+    """Shared by max_pool2d and adaptive_max_pool2d: x (N, C, H, W) checked."""
+    argmax = output(x.shape[:2] + tuple(out_hw), np.int64)
+    out = drop_batch_dim(MaxPool2d.apply(x, windows, argmax), unbatched)
     if return_indices:
         return out, Tensor(argmax[0] if unbatched else argmax)
     return out
@@ -194,8 +188,9 @@ def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
     (kh, kw), (sh, sw), (ph, pw), (dh, dw), (oh, ow) = _geometry(
         "max_pool2d", x.shape, kernel_size, stride, padding, dilation, ceil_mode)
     h, w = x.shape[2:]
-    taps = _window_taps(h, kh, sh, ph, dh, oh) + _window_taps(w, kw, sw, pw, dw, ow)
-    return _max_over_windows(x, unbatched, taps, (dh, dw), return_indices, "max_pool2d")
+    windows = MaxWindows(*kernels.window_taps(h, kh, sh, ph, dh, oh), dh,
+                         *kernels.window_taps(w, kw, sw, pw, dw, ow), dw)
+    return _max_pool(x, unbatched, windows, (oh, ow), return_indices)
 
 
 # ------------------------------------------------------------------ average pooling
@@ -210,11 +205,10 @@ class AvgPool2d(Function):
     @staticmethod
     def forward(ctx, x, windows):
         ctx.windows, ctx.in_shape = windows, x.shape
-        n, c = x.shape[:2]
-        out = np.empty((n * c,) + windows.divisor.shape, dtype=x.dtype)
-        with threads_for(x.size), span("box_mean_forward"):
-            kernels.box_mean_forward(_plane_stack(x), *windows, out)
-        return out.reshape((n, c) + windows.divisor.shape)
+        out = output(x.shape[:2] + windows.divisor.shape, x.dtype)
+        run_kernel(kernels.box_mean_forward, x.size, _as_planes(x, 3), *windows,
+                   _as_planes(out, 3))
+        return out
 
     @staticmethod
     def backward(ctx, g):
@@ -228,22 +222,14 @@ class AvgPool2dAdjoint(Function):
     @staticmethod
     def forward(ctx, g, windows, in_shape):
         ctx.windows = windows
-        n, c, h, w = in_shape
-        out = np.empty((n * c, h, w), dtype=g.dtype)
-        with threads_for(out.size), span("box_mean_adjoint"):
-            kernels.box_mean_adjoint(_plane_stack(g), *windows, out)
-        return out.reshape(in_shape)
+        out = output(in_shape, g.dtype)
+        run_kernel(kernels.box_mean_adjoint, out.size, _as_planes(g, 3), *windows,
+                   _as_planes(out, 3))
+        return out
 
     @staticmethod
     def backward(ctx, gg):
         return AvgPool2d.apply(gg, ctx.windows), None, None
-
-
-def _padded_length(size, kernel, stride, padding, n_out):
-    """Window lengths counting zero padding, but cut where the padding ends (a
-    ceil_mode window can reach past it), as PyTorch's count_include_pad divisor."""
-    start = np.arange(n_out) * stride - padding
-    return np.minimum(start + kernel, size + padding) - start
 
 
 def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False,
@@ -257,26 +243,26 @@ def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False,
     x, unbatched = _planes(input, "avg_pool2d", (np.dtype(np.int64),))
     k, s, p, _, (oh, ow) = _geometry("avg_pool2d", x.shape, kernel_size, stride,
                                      padding, 1, ceil_mode)
-    h_first, h_count = _window_taps(x.shape[2], k[0], s[0], p[0], 1, oh)
-    w_first, w_count = _window_taps(x.shape[3], k[1], s[1], p[1], 1, ow)
+    h_first, h_count = kernels.window_taps(x.shape[2], k[0], s[0], p[0], 1, oh)
+    w_first, w_count = kernels.window_taps(x.shape[3], k[1], s[1], p[1], 1, ow)
     if divisor_override is not None:
         if divisor_override == 0:
             raise ValueError("avg_pool2d: divisor_override must be non-zero")
         divisor = np.full((oh, ow), float(divisor_override))
     elif count_include_pad:  # window length within the padded input
-        h_len = _padded_length(x.shape[2], k[0], s[0], p[0], oh)
-        w_len = _padded_length(x.shape[3], k[1], s[1], p[1], ow)
+        h_len = kernels.padded_length(x.shape[2], k[0], s[0], p[0], oh)
+        w_len = kernels.padded_length(x.shape[3], k[1], s[1], p[1], ow)
         divisor = np.outer(h_len, w_len).astype(np.float64)
     else:
         divisor = np.outer(h_count, w_count).astype(np.float64)
     out = AvgPool2d.apply(x, Windows(h_first, h_count, w_first, w_count, divisor))
-    return _unbatch(out, unbatched)
+    return drop_batch_dim(out, unbatched)
 
 
 def _adaptive_windows(x, output_size, op):
-    """Windows that give exactly output_size (OH, OW): window i along an axis of length
-    L covers [floor(i L / OH), ceil((i + 1) L / OH)), as PyTorch. An entry of None
-    keeps that input size. Returns (h_first, h_count, w_first, w_count)."""
+    """Windows that give exactly output_size (OH, OW) (see kernels.adaptive_taps); an
+    entry of None keeps that input size. Returns (h_first, h_count, w_first, w_count)
+    and (OH, OW)."""
     size = (output_size, output_size) if isinstance(output_size, (int, np.integer)) \
         else tuple(output_size)
     if len(size) != 2:
@@ -286,30 +272,27 @@ def _adaptive_windows(x, output_size, op):
     if min(size) <= 0 or min(x.shape[2:]) <= 0:
         raise ShapeError(f"{op}: output_size and the input's spatial dims must be "
                          f"positive, got output_size {size} for input of shape {x.shape}")
-    taps = ()
-    for length, n_out in zip(x.shape[2:], size):
-        i = np.arange(n_out)
-        start, end = i * length // n_out, -((-(i + 1) * length) // n_out)  # floor, ceil
-        taps += (start, end - start)
-    return taps
+    return kernels.adaptive_taps(x.shape[2], size[0]) + \
+        kernels.adaptive_taps(x.shape[3], size[1]), size
 
 
 def adaptive_avg_pool2d(input, output_size):
     """The mean of each adaptive window (torch.nn.functional.adaptive_avg_pool2d): the
     windows are sized and placed to give exactly output_size (see _adaptive_windows)."""
     x, unbatched = _planes(input, "adaptive_avg_pool2d")
-    taps = _adaptive_windows(x, output_size, "adaptive_avg_pool2d")
+    taps, _ = _adaptive_windows(x, output_size, "adaptive_avg_pool2d")
     divisor = np.outer(taps[1], taps[3]).astype(np.float64)
-    return _unbatch(AvgPool2d.apply(x, Windows(*taps, divisor)), unbatched)
+    return drop_batch_dim(AvgPool2d.apply(x, Windows(*taps, divisor)), unbatched)
 
 
 def adaptive_max_pool2d(input, output_size, return_indices=False):
     """The max of each adaptive window (torch.nn.functional.adaptive_max_pool2d); with
     return_indices=True also each maximum's flat index h * W + w in its plane."""
     x, unbatched = _planes(input, "adaptive_max_pool2d", INTEGERS)
-    taps = _adaptive_windows(x, output_size, "adaptive_max_pool2d")
-    return _max_over_windows(x, unbatched, taps, (1, 1), return_indices,
-                             "adaptive_max_pool2d")
+    (h_first, h_count, w_first, w_count), out_hw = _adaptive_windows(
+        x, output_size, "adaptive_max_pool2d")
+    windows = MaxWindows(h_first, h_count, 1, w_first, w_count, 1)
+    return _max_pool(x, unbatched, windows, out_hw, return_indices)
 
 
 # ------------------------------------------------------------------ unpooling
@@ -319,12 +302,10 @@ class MaxUnpool2d(Function):
     @staticmethod
     def forward(ctx, x, indices, out_hw):
         ctx.indices = indices
-        n, c = x.shape[:2]
-        out = np.empty((n * c, out_hw[0] * out_hw[1]), dtype=x.dtype)
-        with threads_for(out.size), span("scatter_planes"):
-            kernels.scatter_planes(_as_planes(np.ascontiguousarray(x)),
-                                   _as_planes(indices), out)
-        return out.reshape((n, c) + tuple(out_hw))
+        out = output(x.shape[:2] + tuple(out_hw), x.dtype)
+        run_kernel(kernels.scatter_planes, out.size, _as_planes(x), _as_planes(indices),
+                   _as_planes(out))
+        return out
 
     @staticmethod
     def backward(ctx, g):
@@ -364,14 +345,16 @@ def max_unpool2d(input, indices, kernel_size, stride=None, padding=0, output_siz
     if idx is None:
         raise ShapeError(f"{op}: indices of shape {indices.shape} must have the input's "
                          f"shape {input.shape}")
-    k = _pair(kernel_size, "kernel_size", op)
-    s = k if stride is None else _pair(stride, "stride", op)
-    out_hw = _unpool_size(op, x.shape, k, s, _pair(padding, "padding", op), output_size)
+    k = int_tuple(kernel_size, 2, "kernel_size", op)
+    s = k if stride is None else int_tuple(stride, 2, "stride", op)
+    padding = int_tuple(padding, 2, "padding", op)
+    out_hw = _unpool_size(op, x.shape, k, s, padding, output_size)
     bad = (idx < 0) | (idx >= out_hw[0] * out_hw[1])
     if bad.any():
         raise ShapeError(f"{op}: found an invalid max index {idx[bad].flat[0]}; the "
                          f"output planes have size {out_hw[0]}x{out_hw[1]}")
-    return _unbatch(MaxUnpool2d.apply(x, np.ascontiguousarray(idx), out_hw), unbatched)
+    out = MaxUnpool2d.apply(x, np.ascontiguousarray(idx), out_hw)
+    return drop_batch_dim(out, unbatched)
 
 
 __all__ = ["max_pool2d", "avg_pool2d", "adaptive_avg_pool2d", "adaptive_max_pool2d",

@@ -19,19 +19,22 @@ from collections import defaultdict
 import numpy as np
 
 from ..autograd import enable_grad
+from ..kernels import JIT
 from ..tensor import Tensor, _FLOATS
 from ..tools.trace import span
 
 
 class Optimizer:
-    """Base class: Optimizer(params, defaults).
+    """Base class: Optimizer(params, defaults, fused=None).
 
     params: an iterable of tensors, of (name, tensor) pairs, or of dicts (param groups
     with per-group options). defaults: every option with its default value; a group
-    that does not set an option gets the default.
+    that does not set an option gets the default. fused: run the update as one compiled
+    loop per parameter where the optimizer has one (None: whenever the kernels are
+    compiled; False: always the numpy formula; see `fusable`).
     """
 
-    def __init__(self, params, defaults: dict):
+    def __init__(self, params, defaults: dict, fused=None):
         if isinstance(params, Tensor):
             raise TypeError(f"{self._name}: params should be an iterable of Tensors or "
                             "dicts (e.g. model.parameters()), got a single Tensor")
@@ -39,6 +42,7 @@ class Optimizer:
             raise TypeError(f"{self._name}: parameters must be in an ordered collection "
                             "(a list), not a set, so that state_dict positions are stable")
         self.defaults = defaults
+        self.fused = fused
         self.state: defaultdict = defaultdict(dict)  # param tensor -> its state dict
         self.param_groups: list[dict] = []
         groups = list(params)
@@ -225,6 +229,16 @@ def regularized_grad(grad: np.ndarray, param: np.ndarray, weight_decay: float,
     if weight_decay != 0:
         g = g + weight_decay * param  # a Python float keeps float32 arrays float32
     return g
+
+
+def fusable(fused, *arrays: np.ndarray) -> bool:
+    """Whether an update may run as a fused kernel: not turned off (fused=False), the
+    kernels compiled (else the loop would run as slow Python) unless fused=True asks for
+    it anyway, and the arrays it updates flat-able views of one dtype."""
+    if fused is False or (fused is None and not JIT):
+        return False
+    return (len({a.dtype for a in arrays}) == 1
+            and all(a.flags.c_contiguous for a in arrays))
 
 
 def new_step_count() -> Tensor:

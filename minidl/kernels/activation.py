@@ -1,0 +1,38 @@
+"""ReLU and LeakyReLU, and their gradients, as one-pass loops.
+
+numpy would compute ReLU's backward as g * (y > 0): one pass to build the mask, a
+second for the product (and its temporaries). These loops make one pass each and
+allocate nothing; they also keep PyTorch's rules at the edges: relu(NaN) = NaN, and
+ReLU's gradient is exactly 0 where it is off, even when g is infinite.
+Arrays are flat and contiguous, of one floating dtype; `slope` is in that dtype.
+"""
+from .compile import kernel, prange
+
+
+@kernel(parallel=True)
+def relu(x, out):
+    """out = max(x, 0), with NaN kept (not (NaN <= 0) holds)."""
+    for i in prange(x.shape[0]):
+        out[i] = 0 if x[i] <= 0 else x[i]
+
+
+@kernel(parallel=True)
+def leaky_relu(x, slope, out):
+    """out = x where x > 0, else slope * x."""
+    for i in prange(x.shape[0]):
+        out[i] = x[i] if x[i] > 0 else x[i] * slope
+
+
+@kernel(parallel=True)
+def relu_grad(g, y, out):
+    """ReLU's gradient, PyTorch's test: out = 0 where y <= 0, else g -- so exactly 0
+    where ReLU is off (even for an infinite g), and g where y is NaN."""
+    for i in prange(g.shape[0]):
+        out[i] = 0 if y[i] <= 0 else g[i]
+
+
+@kernel(parallel=True)
+def leaky_relu_grad(g, x, slope, out):
+    """LeakyReLU's gradient: out = g where x > 0, else slope * g (NaN x: slope * g)."""
+    for i in prange(g.shape[0]):
+        out[i] = g[i] if x[i] > 0 else g[i] * slope
