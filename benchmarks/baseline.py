@@ -90,5 +90,4 @@ def serve(threads: int):
 
 
 if __name__ == "__main__" and sys.argv[1:2] == ["--serve"]:
-    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
     serve(int(sys.argv[2]))

@@ -39,9 +39,6 @@ import time
 
 import numpy as np
 
-HERE = pathlib.Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE.parent))
-sys.path.insert(0, str(HERE))
 
 SIZES = {"SeedCNN's gradients (365 KiB)": 93_322 * 4, "4 MiB": 4 * 2**20,
          "32 MiB": 32 * 2**20}

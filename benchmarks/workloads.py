@@ -17,12 +17,8 @@ step does not depend on the values.
 """
 from __future__ import annotations
 
-import pathlib
-import sys
 
 import numpy as np
-
-sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))
 
 DEFAULT_BATCH = {"seed_cnn": 32, "dcgan": 64, "wgan_gp": 64, "vae": 128}
 Z_DIM, WIDTH, HIDDEN = 64, 64, 1024  # models/gan.py's defaults
