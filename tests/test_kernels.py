@@ -190,6 +190,24 @@ def test_matmul_on_threads_gives_numpys_bits(shape_a, shape_b, rng):
     np.testing.assert_array_equal(out, np.matmul(a, b))
 
 
+@pytest.mark.parametrize("shape_a, shape_b, split", [
+    ((64, 6272), (6272, 288), True),    # a conv weight gradient: big output, split
+    ((32, 25088), (25088, 9), False),   # one input channel: 288 outputs, one thread
+    ((8, 8), (8, 8), False)])           # too few flops
+def test_only_products_with_enough_flops_and_outputs_are_split(shape_a, shape_b, split,
+                                                               monkeypatch):
+    with threads.blas_single_thread() as held:
+        if not held or threads.num_threads() < 2:
+            pytest.skip("needs an OpenBLAS minidl can see and two threads")
+    calls = []
+    monkeypatch.setattr(gemm, "_on_helpers",
+                        lambda blocks: calls.append(len(blocks)) or
+                        [np.matmul(a, b, out=o) for a, b, o in blocks])
+    a, b = np.ones(shape_a, np.float32), np.ones(shape_b, np.float32)
+    np.testing.assert_array_equal(gemm.matmul(a, b), np.matmul(a, b))
+    assert bool(calls) == split
+
+
 def test_blas_thread_count_is_restored_after_minidls_products():
     with threads.blas_single_thread() as held:
         if not held:
