@@ -133,6 +133,22 @@ def test_window_arithmetic_lists_the_taps_inside_the_input():
     assert pool.padded_length(5, 3, 2, 1, 3).tolist() == [3, 3, 3]
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("n", [50, 100_000])  # the kernel's serial and parallel builds
+def test_sigmoid_gives_its_formulas_bits(dtype, n, rng):
+    """sigmoid's forward (numpy's exp in a scratch buffer, then one kernel pass) gives
+    the bits of the textbook numpy formula, also at the extremes and NaN."""
+    x = np.concatenate([rng.standard_normal(n - 8) * 30, [0, -0.0, np.inf, -np.inf,
+                                                         np.nan, 1e-30, -800, 800]])
+    x = x.astype(dtype)
+    e = np.exp(-np.abs(x))
+    expected = np.where(x >= 0, 1 / (1 + e), e / (1 + e))
+    np.testing.assert_array_equal(md.sigmoid(md.tensor(x)).numpy(), expected)
+    strided = x[: n // 2 * 2].reshape(2, -1).T          # a non-contiguous input
+    np.testing.assert_array_equal(md.sigmoid(md.tensor(strided)).numpy(),
+                                  expected[: n // 2 * 2].reshape(2, -1).T)
+
+
 # ------------------------------------------------------------------ activations
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_relu_kernels_are_pytorchs_rules(dtype):
