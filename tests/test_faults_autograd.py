@@ -225,6 +225,8 @@ def torch_twins(torch):
         "Dropout": lambda: F.dropout(t(10), 0.5),
         "Join": lambda: hooked(t(3)) + 1, "Split": lambda: hooked(t(3)) + 1,
         "BinaryCrossEntropy": lambda: F.binary_cross_entropy(t(3), t(3)),
+        "BCEWithLogits": lambda: F.binary_cross_entropy_with_logits(t(3), t(3),
+                                                                   reduction="none"),
         **{name: (lambda f: lambda: f(t(3)))(getattr(torch, name.lower())) for name in (
             "Sin", "Cos", "Tan", "Asin", "Acos", "Atan", "Sinh", "Cosh", "Asinh",
             "Exp2", "Expm1", "Log2", "Log10", "Log1p", "Rsqrt", "Floor", "Ceil",

@@ -133,6 +133,22 @@ def test_window_arithmetic_lists_the_taps_inside_the_input():
     assert pool.padded_length(5, 3, 2, 1, 3).tolist() == [3, 3, 3]
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("n", [50, 100_000])  # the kernel's serial and parallel builds
+def test_sigmoid_gives_its_formulas_bits(dtype, n, rng):
+    """sigmoid's forward (numpy's exp in a scratch buffer, then one kernel pass) gives
+    the bits of the textbook numpy formula, also at the extremes and NaN."""
+    x = np.concatenate([rng.standard_normal(n - 8) * 30, [0, -0.0, np.inf, -np.inf,
+                                                         np.nan, 1e-30, -800, 800]])
+    x = x.astype(dtype)
+    e = np.exp(-np.abs(x))
+    expected = np.where(x >= 0, 1 / (1 + e), e / (1 + e))
+    np.testing.assert_array_equal(md.sigmoid(md.tensor(x)).numpy(), expected)
+    strided = x[: n // 2 * 2].reshape(2, -1).T          # a non-contiguous input
+    np.testing.assert_array_equal(md.sigmoid(md.tensor(strided)).numpy(),
+                                  expected[: n // 2 * 2].reshape(2, -1).T)
+
+
 # ------------------------------------------------------------------ activations
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_relu_kernels_are_pytorchs_rules(dtype):
@@ -188,6 +204,24 @@ def test_matmul_on_threads_gives_numpys_bits(shape_a, shape_b, rng):
     out = np.empty(np.matmul(a, b).T.shape, np.float32).T  # a non-contiguous out
     gemm.matmul(a, b, out=out)
     np.testing.assert_array_equal(out, np.matmul(a, b))
+
+
+@pytest.mark.parametrize("shape_a, shape_b, split", [
+    ((64, 6272), (6272, 288), True),    # a conv weight gradient: big output, split
+    ((32, 25088), (25088, 9), False),   # one input channel: 288 outputs, one thread
+    ((8, 8), (8, 8), False)])           # too few flops
+def test_only_products_with_enough_flops_and_outputs_are_split(shape_a, shape_b, split,
+                                                               monkeypatch):
+    with threads.blas_single_thread() as held:
+        if not held or threads.num_threads() < 2:
+            pytest.skip("needs an OpenBLAS minidl can see and two threads")
+    calls = []
+    monkeypatch.setattr(gemm, "_on_helpers",
+                        lambda blocks: calls.append(len(blocks)) or
+                        [np.matmul(a, b, out=o) for a, b, o in blocks])
+    a, b = np.ones(shape_a, np.float32), np.ones(shape_b, np.float32)
+    np.testing.assert_array_equal(gemm.matmul(a, b), np.matmul(a, b))
+    assert bool(calls) == split
 
 
 def test_blas_thread_count_is_restored_after_minidls_products():

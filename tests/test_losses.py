@@ -211,6 +211,31 @@ def test_binary_cross_entropy_with_logits_matches_torch(shape, use_weight,
         _assert_matches_torch(ours, theirs, [x, t], rng)
 
 
+@pytest.mark.parametrize("dtype, rtol, atol", [(np.float32, 1e-6, 3e-6),
+                                               (np.float64, 1e-12, 1e-8)])
+@pytest.mark.parametrize("n", [40, 100_000])  # the kernels' serial and parallel builds
+def test_bce_with_logits_as_one_op_matches_its_formula(dtype, rtol, atol, n, rng):
+    """The common case (no pos_weight, one dtype) runs as one op; pos_weight=1 takes
+    the reference path of softplus, products and sums. Same values and gradients
+    up to rounding (sigmoid(x) - t against 1 - t - sigmoid(-x): float32's 6e-8 of
+    |g|) and to softplus's linear branch past -x > 20, which drops terms < 2.1e-9."""
+    x = np.concatenate([rng.standard_normal(n - 6) * 30,
+                        [0.0, -25, 25, -800, 800, 1e-30]]).astype(dtype)
+    t = rng.random(n).astype(dtype)
+    g = rng.standard_normal(n).astype(dtype)
+    results = []
+    for pos_weight in (None, md.tensor(1.0, dtype=md.float32 if dtype == np.float32
+                                       else md.float64)):
+        xs, ts = md.tensor(x, requires_grad=True), md.tensor(t, requires_grad=True)
+        loss = F.binary_cross_entropy_with_logits(xs, ts, reduction="none",
+                                                  pos_weight=pos_weight)
+        loss.backward(md.tensor(g))
+        assert loss.dtype == xs.dtype
+        results.append([loss.detach().numpy(), xs.grad.numpy(), ts.grad.numpy()])
+    for fused, reference in zip(*results):
+        np.testing.assert_allclose(fused, reference, rtol=rtol, atol=atol)
+
+
 def test_binary_cross_entropy_with_logits_huge_logits_match_torch():
     torch = pytest.importorskip("torch")
     x = np.array([1e4, -1e4, 1e4, -1e4, 800.0, -800.0, 0.0])

@@ -1,4 +1,4 @@
-"""ReLU and LeakyReLU, and their gradients, as one-pass loops.
+"""ReLU and LeakyReLU, and their gradients, as one-pass loops; and sigmoid's last pass.
 
 numpy would compute ReLU's backward as g * (y > 0): one pass to build the mask, a
 second for the product (and its temporaries). These loops make one pass each and
@@ -36,3 +36,12 @@ def leaky_relu_grad(g, x, slope, out):
     """LeakyReLU's gradient: out = g where x > 0, else slope * g (NaN x: slope * g)."""
     for i in prange(g.shape[0]):
         out[i] = g[i] if x[i] > 0 else g[i] * slope
+
+
+@kernel(parallel=True)
+def sigmoid_from_exp(x, e, out):
+    """out = sigmoid(x) given e = e^-|x| (numpy's vectorised exp computes that):
+    1 / (1 + e) where x >= 0, e / (1 + e) elsewhere -- neither overflows."""
+    one = e.dtype.type(1)
+    for i in prange(x.shape[0]):
+        out[i] = one / (one + e[i]) if x[i] >= 0 else e[i] / (one + e[i])

@@ -10,7 +10,11 @@ kernels run.
 
 Small products are left to numpy as they are: below OPENBLAS_ONE_THREAD_FLOPS
 OpenBLAS starts no thread of its own, and below PARALLEL_MIN_FLOPS waking a helper
-costs more than it saves.
+costs more than it saves. So is a product with a small output and a long inner
+dimension, such as the weight gradient of a convolution with one input channel,
+(32, N*H*W) @ (N*H*W, 9): each output element is a long dot product, and two blocks
+of a (32, 9) output took longer on two threads than the whole on one (0.9 against
+0.5 ms at N*H*W = 25,088); from about 1,000 output elements on, the split pays.
 """
 from __future__ import annotations
 
@@ -23,6 +27,7 @@ from .memory import output
 from .threads import blas_single_thread, num_threads
 
 PARALLEL_MIN_FLOPS = 1 << 22     # a smaller product runs on the calling thread only
+PARALLEL_MIN_OUTPUT = 1024       # and so does one with fewer output elements
 OPENBLAS_ONE_THREAD_FLOPS = 2 * 65536 * 4  # OpenBLAS threads a product only above this
 
 
@@ -94,6 +99,7 @@ def matmul(a: np.ndarray, b: np.ndarray, out: np.ndarray | None = None) -> np.nd
     with blas_single_thread() as held:
         n = num_threads()
         if held and n > 1 and flops >= PARALLEL_MIN_FLOPS \
+                and out.size >= PARALLEL_MIN_OUTPUT \
                 and _helpers_lock.acquire(blocking=False):  # (else busy: one thread)
             try:
                 _on_helpers(_blocks(a, b, out, n))

@@ -18,7 +18,7 @@ import warnings
 import numpy as np
 
 from ..autograd import Function
-from ..kernels import activation as kernels, output, run_kernel
+from ..kernels import activation as kernels, output, run_kernel, scratch
 from ..kernels.special import erf as _erf_kernel
 from ..errors import NotImplementedForDType
 
@@ -111,8 +111,12 @@ class Sigmoid(Function):
     # s = 1 / (1 + e^-x);   ds/dx = s (1 - s)
     @staticmethod
     def forward(ctx, x):
-        e = np.exp(-np.abs(x))  # never overflows
-        out = np.where(x >= 0, 1 / (1 + e), e / (1 + e)).astype(x.dtype, copy=False)
+        # e = e^-|x| (never overflows) by numpy's vectorised exp, in place in a scratch
+        # buffer (a numpy temporary of a big batch would be fresh memory, page-faulted
+        # in: kernels/memory.py); then s = 1 / (1 + e) for x >= 0, else e / (1 + e)
+        e = scratch("sigmoid", x.shape, x.dtype)
+        np.exp(np.negative(np.abs(x, out=e), out=e), out=e)
+        out = _elementwise(kernels.sigmoid_from_exp, x, e.reshape(-1))
         ctx.save_for_backward(out)
         return out
 

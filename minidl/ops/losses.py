@@ -33,7 +33,8 @@ from .arithmetic import (floats_only, unary_input, cast, log, exp, abs as _abs, 
                          where, refuse_bool)
 from .reduction import sum, mean
 from .shape import getitem, reshape
-from .activation import log_softmax, softplus
+from .activation import log_softmax, softplus, sigmoid
+from ..kernels import output, scratch
 
 __all__ = ["cross_entropy", "nll_loss", "binary_cross_entropy",
            "binary_cross_entropy_with_logits", "mse_loss", "l1_loss", "smooth_l1_loss",
@@ -367,14 +368,44 @@ def binary_cross_entropy_with_logits(input, target, weight=None, size_average=No
     _same_shape(op, x, t)
     if t.dtype not in _FLOATS:  # (PyTorch: result type Float can't be cast to Long)
         raise DTypeError(f"{op}: target must be float32 or float64, got {t.dtype}")
-    neg_log_sigmoid = softplus(-x)
-    if pos_weight is not None:  # (scales -log s(x) in the input's dtype)
-        p = _as_tensor(op, pos_weight, "pos_weight")
-        neg_log_sigmoid = cast(neg_log_sigmoid * ((p - 1) * t + 1), x.dtype)
-    loss = (1 - t) * x + neg_log_sigmoid
+    if pos_weight is None and x.dtype == t.dtype:  # the common case, as one op
+        loss = BCEWithLogits.apply(x, t)
+    else:
+        neg_log_sigmoid = softplus(-x)
+        if pos_weight is not None:  # (scales -log s(x) in the input's dtype)
+            p = _as_tensor(op, pos_weight, "pos_weight")
+            neg_log_sigmoid = cast(neg_log_sigmoid * ((p - 1) * t + 1), x.dtype)
+        loss = (1 - t) * x + neg_log_sigmoid
     if weight is not None:
         loss = loss * _as_tensor(op, weight, "weight")
     return _reduce(cast(loss, t.dtype), reduction)  # (PyTorch's loss: the target's dtype)
+
+
+class BCEWithLogits(Function):
+    # L = (1 - t) x + softplus(-x), the formula above with p = 1, as one op;
+    # dL/dx = sigmoid(x) - t,   dL/dt = -x
+    @staticmethod
+    def forward(ctx, x, t):
+        ctx.save_for_backward(x, t)
+        # softplus(-x) = max(-x, 0) + log(1 + e^-|x|), computed in place in two buffers
+        # (each numpy temporary of a big batch would be fresh memory: kernels/memory.py)
+        # and, unlike softplus(), without its linear branch past -x > 20, where
+        # log(1 + e^-|x|) < 2.1e-9 (PyTorch has no such branch either)
+        log_term = scratch("bce_with_logits", x.shape, x.dtype)
+        np.log1p(np.exp(np.negative(np.abs(x, out=log_term), out=log_term),
+                        out=log_term), out=log_term)
+        loss = np.negative(x, out=output(x.shape, x.dtype))
+        np.maximum(loss, 0, out=loss)
+        loss += log_term                                                # softplus(-x)
+        loss += np.multiply(np.subtract(1, t, out=log_term), x, out=log_term)  # + (1-t) x
+        return loss
+
+    @staticmethod
+    def backward(ctx, g):
+        x, t = ctx.saved_tensors
+        gx = (sigmoid(x) - t) * g if ctx.needs_input_grad[0] else None
+        gt = -x * g if ctx.needs_input_grad[1] else None
+        return gx, gt
 
 
 # ------------------------------------------------------------------ regression
