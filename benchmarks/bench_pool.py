@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import subprocess
 import sys
 import time
@@ -130,12 +131,13 @@ def torch_in_child(repeats, threads=None, module="bench_pool"):
     """`module`.run('torch', repeats) in a child process (torch's threads and memory
     stay out of this one), torch imported first and in its default configuration
     unless `threads` is given; None if torch is missing."""
-    code = ("import json, sys, torch; %s"
-            "sys.path.insert(0, %r); import %s; "
+    code = ("import json, torch; %s"
+            "import %s; "
             "print(json.dumps(%s.run('torch', %d)))") % (
-        f"torch.set_num_threads({threads}); " if threads else "", sys.path[0], module,
-        module, repeats)
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+        f"torch.set_num_threads({threads}); " if threads else "", module, module, repeats)
+    # run in this folder: `python -c` puts the working directory first on sys.path
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          cwd=os.path.dirname(os.path.abspath(__file__)))
     if done.returncode != 0:
         return None  # torch missing (or broken): no torch column
     return json.loads(done.stdout.strip().splitlines()[-1])

@@ -8,7 +8,7 @@ import pytest
 import minidl as md
 import minidl.functional as F
 from minidl import nn
-from torch_oracle import compare
+from torch_oracle import assert_matches_torch
 
 torch = pytest.importorskip("torch")
 TF, TN = torch.nn.functional, torch.nn
@@ -38,12 +38,12 @@ ELEMENTWISE = {
 def test_elementwise_values_and_two_derivatives_match_torch(name):
     ours, theirs = ELEMENTWISE[name]
     if name == "hardsigmoid":  # PyTorch's backward multiplies by 1/6 rounded to float32,
-        compare(ours, theirs, WIDE, order=1, rtol=1e-7)  # and has no second derivative
+        assert_matches_torch(ours, theirs, WIDE, order=1, rtol=1e-7)  # and has no second derivative
         x = md.tensor(WIDE, requires_grad=True)
         g, = md.autograd.grad(ours(x).sum(), x, create_graph=True)
         assert not g.requires_grad  # piecewise linear: the gradient does not depend on x
         return
-    compare(ours, theirs, WIDE)
+    assert_matches_torch(ours, theirs, WIDE)
 
 
 @pytest.mark.parametrize("name", ["logsigmoid", "mish", "softsign", "selu", "celu"])
@@ -51,7 +51,7 @@ def test_far_tails_match_torch(name):
     """Values and gradients; the second derivative is only checked to be finite
     (PyTorch's mish gives NaN at x = 800)."""
     ours, theirs = ELEMENTWISE[name]
-    compare(ours, theirs, BIG, order=1, rtol=1e-9, atol=1e-12)
+    assert_matches_torch(ours, theirs, BIG, order=1, rtol=1e-9, atol=1e-12)
     x = md.tensor(BIG, requires_grad=True)
     g, = md.autograd.grad(ours(x).sum(), x, create_graph=True)
     gg, = md.autograd.grad(g.sum(), x)
@@ -94,7 +94,7 @@ def test_hardtanh_on_unsigned_with_negative_limit_raises_like_torch():
 
 @pytest.mark.parametrize("dim", [0, 1, -1])
 def test_softmin_matches_torch(dim):
-    compare(lambda x: F.softmin(x, dim), lambda x: TF.softmin(x, dim),
+    assert_matches_torch(lambda x: F.softmin(x, dim), lambda x: TF.softmin(x, dim),
             R.standard_normal((3, 4)))
 
 
@@ -114,14 +114,14 @@ NORMALIZE = [dict(), dict(p=1.0), dict(p=3, dim=0), dict(p=float("inf"), dim=-1)
 @pytest.mark.parametrize("kw", NORMALIZE, ids=str)
 def test_normalize_matches_torch(kw):
     x = R.permutation(24).reshape(2, 3, 4) * 0.1 - 1.15  # no zeros, no ties
-    compare(lambda t: F.normalize(t, **kw), lambda t: TF.normalize(t, **kw), x)
+    assert_matches_torch(lambda t: F.normalize(t, **kw), lambda t: TF.normalize(t, **kw), x)
 
 
 def test_normalize_of_a_zero_vector_is_zero_with_finite_gradients_like_torch():
     """Values and gradients as PyTorch; second derivatives finite (PyTorch: NaN)."""
     x = np.array([[0.0, 0.0, 0.0], [1.0, -2.0, 2.0]])
-    compare(F.normalize, TF.normalize, x, order=1)
-    compare(lambda t: F.normalize(t, dim=0), lambda t: TF.normalize(t, dim=0), x.T,
+    assert_matches_torch(F.normalize, TF.normalize, x, order=1)
+    assert_matches_torch(lambda t: F.normalize(t, dim=0), lambda t: TF.normalize(t, dim=0), x.T,
             order=1)
     t = md.tensor(x, requires_grad=True)
     g, = md.autograd.grad((F.normalize(t) * md.tensor(x + 1)).sum(), t, create_graph=True)

@@ -7,7 +7,7 @@ import pytest
 
 import minidl as md
 import minidl.functional as F
-from torch_oracle import compare
+from torch_oracle import assert_matches_torch
 
 torch = pytest.importorskip("torch")
 TF = torch.nn.functional
@@ -58,7 +58,7 @@ CASES = {
 @pytest.mark.parametrize("name", CASES)
 def test_attention_matches_torch(name):
     (ours, theirs), arrays = CASES[name]
-    compare(ours, theirs, *arrays)
+    assert_matches_torch(ours, theirs, *arrays)
 
 
 def test_float32_matches_torch():

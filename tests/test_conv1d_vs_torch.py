@@ -6,7 +6,7 @@ import pytest
 
 import minidl as md
 import minidl.functional as F
-from torch_oracle import compare
+from torch_oracle import assert_matches_torch
 
 torch = pytest.importorskip("torch")
 TF = torch.nn.functional
@@ -29,12 +29,12 @@ def test_conv1d_matches_torch(N, C, L, O, K, kw, bias):
               rng.standard_normal((O, C // kw.get("groups", 1), K))]
     if bias:
         arrays.append(rng.standard_normal(O))
-    compare(lambda *t: F.conv1d(*t, **kw), lambda *t: TF.conv1d(*t, **kw), *arrays)
+    assert_matches_torch(lambda *t: F.conv1d(*t, **kw), lambda *t: TF.conv1d(*t, **kw), *arrays)
 
 
 def test_unbatched_input():
     rng = np.random.default_rng(1)
-    compare(lambda x, w: F.conv1d(x, w, padding=1), lambda x, w: TF.conv1d(x, w, padding=1),
+    assert_matches_torch(lambda x, w: F.conv1d(x, w, padding=1), lambda x, w: TF.conv1d(x, w, padding=1),
             rng.standard_normal((2, 5)), rng.standard_normal((3, 2, 3)))
 
 
@@ -75,8 +75,8 @@ def test_conv1d_layer_matches_torch(args, kw):
     theirs.double().load_state_dict({k: torch.tensor(v.numpy()) for k, v in
                                      ours.state_dict().items()})
     x = np.random.default_rng(2).standard_normal((2, args[0], 9))
-    compare(ours, theirs, x, order=1)
-    compare(ours, theirs, x[0], order=1)  # unbatched
+    assert_matches_torch(ours, theirs, x, order=1)
+    assert_matches_torch(ours, theirs, x[0], order=1)  # unbatched
 
 
 def test_conv1d_default_init_is_uniform_within_one_over_sqrt_fan_in():

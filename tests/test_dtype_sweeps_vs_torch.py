@@ -123,12 +123,12 @@ X = np.array([[-7.3, -2.2, -0.7, 0.3], [0.8, 1.7, 2.6, 6.4]])
 def test_inplace_activation_on_a_non_leaf_is_recorded_as_in_torch(name):
     """f(x, inplace=True) on a tensor inside a graph: x itself comes back, holding the
     result, and the first and second derivatives through it are PyTorch's."""
-    from torch_oracle import compare
+    from torch_oracle import assert_matches_torch
     args = INPLACE_ARGS.get(name, ())
     # (PyTorch's hardsigmoid backward multiplies by 1/6 rounded to float32 and has no
     # second derivative)
     tolerance = dict(order=1, rtol=1e-7) if name == "hardsigmoid" else {}
-    compare(lambda a: getattr(F, name)(a * 1, *args, inplace=True),
+    assert_matches_torch(lambda a: getattr(F, name)(a * 1, *args, inplace=True),
             lambda a: getattr(TF, name)(a * 1, *args, inplace=True), X, **tolerance)
     a = md.tensor(X, requires_grad=True)
     x = a * 1
@@ -139,7 +139,7 @@ def test_inplace_activation_on_a_non_leaf_is_recorded_as_in_torch(name):
 
 @pytest.mark.parametrize("name", INPLACE)
 def test_inplace_activation_through_a_view_updates_the_base_as_in_torch(name):
-    from torch_oracle import compare
+    from torch_oracle import assert_matches_torch
     args = INPLACE_ARGS.get(name, ())
 
     def run(lib, f):
@@ -148,7 +148,7 @@ def test_inplace_activation_through_a_view_updates_the_base_as_in_torch(name):
             f(x[:, 1:3], *args, inplace=True)
             return x
         return fn
-    compare(run(md, getattr(F, name)), run(torch, getattr(TF, name)), X, order=1,
+    assert_matches_torch(run(md, getattr(F, name)), run(torch, getattr(TF, name)), X, order=1,
             rtol=1e-7)
 
 

@@ -7,7 +7,7 @@ import pytest
 import minidl as md
 import minidl.functional as F
 from minidl import nn
-from torch_oracle import compare
+from torch_oracle import assert_matches_torch
 
 torch = pytest.importorskip("torch")
 TF = torch.nn.functional
@@ -22,7 +22,7 @@ RESIZES = [dict(scale_factor=2), dict(scale_factor=0.5), dict(size=(3, 11)),
 @pytest.mark.parametrize("align_corners", [None, False, True])
 @pytest.mark.parametrize("kw", RESIZES, ids=str)
 def test_bilinear_matches_torch(kw, align_corners):
-    compare(lambda x: F.interpolate(x, mode="bilinear", align_corners=align_corners, **kw),
+    assert_matches_torch(lambda x: F.interpolate(x, mode="bilinear", align_corners=align_corners, **kw),
             lambda x: TF.interpolate(x, mode="bilinear", align_corners=align_corners,
                                      **kw),
             R.standard_normal((2, 3, 5, 7)))
@@ -32,7 +32,7 @@ def test_bilinear_matches_torch(kw, align_corners):
 @pytest.mark.parametrize("kw", [dict(scale_factor=2.5), dict(size=3), dict(size=1),
                                 dict(scale_factor=0.7, recompute_scale_factor=True)], ids=str)
 def test_linear_matches_torch(kw, align_corners):
-    compare(lambda x: F.interpolate(x, mode="linear", align_corners=align_corners, **kw),
+    assert_matches_torch(lambda x: F.interpolate(x, mode="linear", align_corners=align_corners, **kw),
             lambda x: TF.interpolate(x, mode="linear", align_corners=align_corners, **kw),
             R.standard_normal((2, 3, 6)))
 
@@ -47,7 +47,7 @@ def test_bilinear_float32_stays_float32_and_matches_torch(kw):
 
 
 def test_empty_batch():
-    compare(lambda x: F.interpolate(x, scale_factor=2, mode="bilinear"),
+    assert_matches_torch(lambda x: F.interpolate(x, scale_factor=2, mode="bilinear"),
             lambda x: TF.interpolate(x, scale_factor=2, mode="bilinear"),
             np.zeros((0, 2, 3, 3)))
 
@@ -102,4 +102,4 @@ def test_errors_have_torch_classes(call, error):
 def test_upsample_layer_matches_torch(kw):
     ours, theirs = nn.Upsample(**kw), torch.nn.Upsample(**kw)
     assert repr(ours) == repr(theirs)
-    compare(ours, theirs, R.standard_normal((2, 2, 4, 5)), order=1)
+    assert_matches_torch(ours, theirs, R.standard_normal((2, 2, 4, 5)), order=1)

@@ -11,7 +11,7 @@ import pytest
 import minidl as md
 import minidl.functional as F
 from minidl import nn
-from torch_oracle import compare
+from torch_oracle import assert_matches_torch
 
 torch = pytest.importorskip("torch")
 TF = torch.nn.functional
@@ -19,7 +19,7 @@ TF = torch.nn.functional
 
 def both(name, *args, **kwargs):
     """A pair (minidl fn, torch fn) calling F.name / TF.name; integer arrays in args
-    become tensors of the right library, float ones are made by compare()."""
+    become tensors of the right library, float ones are made by assert_matches_torch()."""
     def make(lib, f):
         def call(*tensors):
             extra = [lib.tensor(a) if isinstance(a, np.ndarray) else a for a in args]
@@ -109,7 +109,7 @@ EDGES = {
 def test_loss_edges_match_torch(name):
     (ours, theirs), *arrays = EDGES[name]
     # (at exactly 0 and 1 BCE's gradient is g / 1e-12; PyTorch's 1e-12 is a little off)
-    compare(ours, theirs, *arrays, order=1, rtol=1e-8 if "bce_at" in name else 1e-10)
+    assert_matches_torch(ours, theirs, *arrays, order=1, rtol=1e-8 if "bce_at" in name else 1e-10)
 
 
 @pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
@@ -144,7 +144,7 @@ def test_loss_layers_match_torch(name, kw):
         rng.standard_normal((4, 3))
     if name == "KLDivLoss" and not kw.get("log_target"):
         t = np.exp(t)
-    compare(ours, theirs, x, t)
+    assert_matches_torch(ours, theirs, x, t)
 
 
 def test_loss_layers_check_their_reduction():

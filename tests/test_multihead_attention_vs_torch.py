@@ -7,7 +7,7 @@ import pytest
 
 import minidl as md
 from minidl import nn
-from torch_oracle import compare
+from torch_oracle import assert_matches_torch
 
 torch = pytest.importorskip("torch")
 R = np.random.default_rng(4)
@@ -55,7 +55,7 @@ def test_outputs_weights_and_gradients_match_torch(kw, average):
     ours, theirs = pair(**kw)
     call = lambda m: lambda q, k, v: m(q, k, v, average_attn_weights=average)  # noqa
     arrays = inputs(kw)
-    compare(call(ours), call(theirs), *arrays, order=1)
+    assert_matches_torch(call(ours), call(theirs), *arrays, order=1)
     out, weights = call(ours)(*(md.tensor(a) for a in arrays))
     tout, tweights = call(theirs)(*(torch.tensor(a) for a in arrays))
     w1, w2 = R.standard_normal(out.shape), R.standard_normal(weights.shape)
@@ -68,7 +68,7 @@ def test_outputs_weights_and_gradients_match_torch(kw, average):
 
 def test_unbatched_input_matches_torch():
     ours, theirs = pair()
-    compare(ours, theirs, *inputs({}, batched=False), order=1)
+    assert_matches_torch(ours, theirs, *inputs({}, batched=False), order=1)
 
 
 ATTN = R.random((L, S)) > 0.4
@@ -101,7 +101,7 @@ def test_masks_match_torch(masks, need_weights):
     ours.eval(), theirs.eval()
     lib_kw = lambda lib: {k: lib.tensor(v) if isinstance(v, np.ndarray) else v  # noqa
                           for k, v in kw.items()}
-    compare(lambda *t: ours(*t, **lib_kw(md)), lambda *t: theirs(*t, **lib_kw(torch)),
+    assert_matches_torch(lambda *t: ours(*t, **lib_kw(md)), lambda *t: theirs(*t, **lib_kw(torch)),
             *inputs({}), order=1)
 
 

@@ -9,7 +9,7 @@ import pytest
 import minidl as md
 import minidl.functional as F
 from minidl import nn
-from torch_oracle import compare
+from torch_oracle import assert_matches_torch
 
 torch = pytest.importorskip("torch")
 TF, TN = torch.nn.functional, torch.nn
@@ -23,14 +23,14 @@ def test_group_norm_matches_torch(shape, groups, affine):
     arrays = [R.standard_normal(shape)]
     if affine:
         arrays += [R.standard_normal(shape[1]), R.standard_normal(shape[1])]
-    compare(lambda x, *wb: F.group_norm(x, groups, *wb, eps=1e-3),
+    assert_matches_torch(lambda x, *wb: F.group_norm(x, groups, *wb, eps=1e-3),
             lambda x, *wb: TF.group_norm(x, groups, *wb, eps=1e-3), *arrays)
 
 
 @pytest.mark.parametrize("shape", [(2, 3, 4), (2, 2, 3, 3), (1, 2, 2, 2, 3)])
 def test_instance_norm_matches_torch(shape):
     c = shape[1]
-    compare(lambda x, w, b: F.instance_norm(x, weight=w, bias=b),
+    assert_matches_torch(lambda x, w, b: F.instance_norm(x, weight=w, bias=b),
             lambda x, w, b: TF.instance_norm(x, weight=w, bias=b),
             R.standard_normal(shape), R.standard_normal(c), R.standard_normal(c))
 
@@ -39,7 +39,7 @@ def test_instance_norm_of_an_empty_batch():
     """PyTorch fails with a weight ("select(): index 0 out of range") and fills the
     running statistics with NaN; minidl returns the empty output, zero gradients for
     the weight, and leaves the running statistics alone."""
-    compare(F.instance_norm, TF.instance_norm, np.zeros((0, 3, 4)))
+    assert_matches_torch(F.instance_norm, TF.instance_norm, np.zeros((0, 3, 4)))
     w, stats = md.ones(3, requires_grad=True), (md.zeros(3), md.ones(3))
     F.instance_norm(md.zeros(0, 3, 4), *stats, weight=w).sum().backward()
     np.testing.assert_array_equal(w.grad.numpy(), 0)
@@ -60,7 +60,7 @@ def test_instance_norm_running_statistics_match_torch(momentum):
         x = x * 1.5 + 0.3
     for m, t in zip(ours, theirs):
         np.testing.assert_allclose(m.numpy(), t.numpy(), rtol=1e-12)
-    compare(lambda t: F.instance_norm(t, *ours, use_input_stats=False),
+    assert_matches_torch(lambda t: F.instance_norm(t, *ours, use_input_stats=False),
             lambda t: TF.instance_norm(t, *theirs, use_input_stats=False), x)
 
 
@@ -133,12 +133,12 @@ def test_norm_layers_match_torch(name, args, kw):
     for mode in ("train", "eval", "train"):
         getattr(ours, mode)(), getattr(theirs, mode)()
         x = R.standard_normal(INPUTS[name])
-        compare(ours, theirs, x, order=1)
+        assert_matches_torch(ours, theirs, x, order=1)
         for key, value in ours.state_dict().items():
             np.testing.assert_allclose(value.numpy(), theirs.state_dict()[key].numpy(),
                                        rtol=1e-12)
     if name.startswith("Instance"):  # unbatched input
-        compare(ours, theirs, R.standard_normal(INPUTS[name][1:]), order=1)
+        assert_matches_torch(ours, theirs, R.standard_normal(INPUTS[name][1:]), order=1)
 
 
 def test_instance_norm_channel_mismatch_warns_or_raises_like_torch():

@@ -8,7 +8,7 @@ import pytest
 
 import minidl as md
 import minidl.functional as F
-from torch_oracle import compare
+from torch_oracle import assert_matches_torch
 
 torch = pytest.importorskip("torch")
 TF = torch.nn.functional
@@ -38,7 +38,7 @@ def test_pad_matches_torch_or_raises_the_same_class(mode, shape, widths):
         return
     if expected.numel() and not np.isfinite(expected.numpy()).all():
         pytest.skip("PyTorch reads uninitialised memory here")
-    compare(lambda t: F.pad(t, widths, mode=mode), lambda t: TF.pad(t, widths, mode=mode),
+    assert_matches_torch(lambda t: F.pad(t, widths, mode=mode), lambda t: TF.pad(t, widths, mode=mode),
             x)
 
 
@@ -102,4 +102,4 @@ def test_conv_padding_modes_match_torch():
             tlayer.load_state_dict({k: torch.tensor(v.numpy()) for k, v in
                                     layer.double().state_dict().items()})
             x = np.random.default_rng(0).standard_normal(shape)
-            compare(lambda t: layer(t), lambda t: tlayer(t), x, order=1)
+            assert_matches_torch(lambda t: layer(t), lambda t: tlayer(t), x, order=1)

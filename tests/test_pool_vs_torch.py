@@ -7,7 +7,7 @@ import pytest
 import minidl as md
 import minidl.functional as F
 from minidl import nn
-from torch_oracle import compare
+from torch_oracle import assert_matches_torch
 
 torch = pytest.importorskip("torch")
 TF = torch.nn.functional
@@ -22,7 +22,7 @@ def distinct(*shape):
                                         ((1, 1, 5, 9), (None, 4)), ((2, 6, 6), 4),
                                         ((1, 2, 3, 3), 5), ((0, 2, 4, 4), 2)])
 def test_adaptive_max_pool2d_matches_torch(shape, size):
-    compare(lambda x: F.adaptive_max_pool2d(x, size, return_indices=True),
+    assert_matches_torch(lambda x: F.adaptive_max_pool2d(x, size, return_indices=True),
             lambda x: TF.adaptive_max_pool2d(x, size, return_indices=True),
             distinct(*shape))
 
@@ -42,7 +42,7 @@ def test_max_unpool2d_inverts_max_pool2d_like_torch(shape, kw, output_size):
     _, idx = TF.max_pool2d(torch.tensor(x), return_indices=True, **kw)
     ours_idx = md.tensor(idx.numpy())
     pooled = TF.max_pool2d(torch.tensor(x), **kw).numpy()
-    compare(lambda t: F.max_unpool2d(t, ours_idx, output_size=output_size, **kw),
+    assert_matches_torch(lambda t: F.max_unpool2d(t, ours_idx, output_size=output_size, **kw),
             lambda t: TF.max_unpool2d(t, idx, output_size=output_size, **kw), pooled)
 
 
@@ -52,7 +52,7 @@ def test_max_unpool2d_with_repeated_indices_matches_torch():
     x = np.array([[[[1.0, 5.0, 2.0, 0.0], [0.0, 0.0, 3.0, 1.0]]]])
     _, idx = TF.max_pool2d(torch.tensor(x), (1, 2), stride=1, return_indices=True)
     pooled = TF.max_pool2d(torch.tensor(x), (1, 2), stride=1).numpy()
-    compare(lambda t: F.max_unpool2d(t, md.tensor(idx.numpy()), (1, 2), 1, output_size=(2, 4)),
+    assert_matches_torch(lambda t: F.max_unpool2d(t, md.tensor(idx.numpy()), (1, 2), 1, output_size=(2, 4)),
             lambda t: TF.max_unpool2d(t, idx, (1, 2), 1, output_size=(2, 4)), pooled)
 
 
@@ -114,7 +114,7 @@ def test_layers_match_torch():
                          (nn.AdaptiveMaxPool2d(4, return_indices=True),
                           torch.nn.AdaptiveMaxPool2d(4, return_indices=True))]:
         assert repr(ours) == repr(theirs)
-        compare(ours, theirs, x)
+        assert_matches_torch(ours, theirs, x)
     pool, tpool = nn.MaxPool2d(3, 2, 1, return_indices=True), \
         torch.nn.MaxPool2d(3, 2, 1, return_indices=True)
     unpool, tunpool = nn.MaxUnpool2d(3, 2, 1), torch.nn.MaxUnpool2d(3, 2, 1)
@@ -122,5 +122,5 @@ def test_layers_match_torch():
     x = distinct(2, 3, 8, 8)
     (y, i), (ty, ti) = pool(md.tensor(x)), tpool(torch.tensor(x))
     np.testing.assert_array_equal(i.numpy(), ti.numpy())
-    compare(lambda t: unpool(t, i, output_size=(8, 8)),
+    assert_matches_torch(lambda t: unpool(t, i, output_size=(8, 8)),
             lambda t: tunpool(t, ti, output_size=(8, 8)), ty.numpy())

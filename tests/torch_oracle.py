@@ -64,7 +64,7 @@ def _same(got, expected, what, rtol, atol):
     np.testing.assert_allclose(got, expected, rtol=rtol, atol=atol, err_msg=what)
 
 
-def compare(md_fn, torch_fn, *arrays, order=2, rtol=1e-10, atol=1e-12, seed=0):
+def assert_matches_torch(md_fn, torch_fn, *arrays, order=2, rtol=1e-10, atol=1e-12, seed=0):
     """Run both on float64 copies of `arrays` (integer arrays stay integer constants):
     same outputs, then (order >= 1) the same gradients of a random weighted sum of
     the outputs, then (order >= 2) the same gradients of a random weighted sum of
