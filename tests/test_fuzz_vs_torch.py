@@ -211,7 +211,7 @@ def _repeats(index, dim):
     return bool((s[..., 1:] == s[..., :-1]).any())
 
 
-def compare(name, args, kwargs):
+def assert_call_matches_torch(name, args, kwargs):
     c = CASES[name]
     kind_t, out_t, grads_t = run(torch, c.theirs, args, kwargs)
     kind_m, out_m, grads_m = run(md, c.ours, args, kwargs)
@@ -260,4 +260,4 @@ def test_random_calls_match_torch(name):
     rng = np.random.default_rng([SEED, sorted(CASES).index(name)])
     for _ in range(EXAMPLES):
         args, kwargs = CASES[name].make(Draw(rng))
-        compare(name, args, kwargs)
+        assert_call_matches_torch(name, args, kwargs)

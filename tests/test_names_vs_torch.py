@@ -10,29 +10,16 @@ import minidl as md
 import minidl.functional as F
 
 torch = pytest.importorskip("torch")
+from torch_oracle import assert_matches_torch  # noqa: E402
 
 RNG = np.random.default_rng(7)
 X = RNG.standard_normal((3, 4))
 X3 = RNG.standard_normal((2, 3, 4))
 
 
-def compare(md_fn, torch_fn, *arrays, rtol=1e-10):
-    """Same values, shapes and (for a random upstream gradient) input gradients."""
-    ours = [md.tensor(a, dtype=md.float64, requires_grad=True) for a in arrays]
-    theirs = [torch.tensor(a, dtype=torch.float64, requires_grad=True) for a in arrays]
-    out_m, out_t = md_fn(*ours), torch_fn(*theirs)
-    assert out_m.shape == tuple(out_t.shape)
-    np.testing.assert_allclose(out_m.detach().numpy(), out_t.detach().numpy(), rtol=rtol, atol=1e-12)
-    g = RNG.standard_normal(out_m.shape)
-    (out_m * md.tensor(g, dtype=md.float64)).sum().backward()
-    (out_t * torch.tensor(g)).sum().backward()
-    for m, t in zip(ours, theirs):
-        np.testing.assert_allclose(m.grad.numpy(), t.grad.numpy(), rtol=rtol, atol=1e-12)
-
-
 def test_t_transposes_matrices_and_leaves_vectors():
     for a in (X, X[0], np.array(2.0)):
-        compare(lambda x: x.t(), lambda x: x.t(), a)
+        assert_matches_torch(lambda x: x.t(), lambda x: x.t(), a)
     with pytest.raises(RuntimeError, match="<= 2 dimensions"):
         md.tensor(X3).t()
 
@@ -85,14 +72,14 @@ NORMS = {
 
 @pytest.mark.parametrize("name", NORMS)
 def test_norms_match_torch(name):
-    compare(*NORMS[name], X3)
+    assert_matches_torch(*NORMS[name], X3)
 
 
 @pytest.mark.parametrize("order", [None, "fro", "nuc", 1, -1, 2, -2, math.inf, -math.inf])
 def test_linalg_norm_of_a_matrix_and_a_vector_matches_torch(order):
-    compare(lambda x: md.linalg.norm(x, order), lambda x: torch.linalg.norm(x, order), X)
+    assert_matches_torch(lambda x: md.linalg.norm(x, order), lambda x: torch.linalg.norm(x, order), X)
     if not isinstance(order, str):
-        compare(lambda x: md.linalg.norm(x, order), lambda x: torch.linalg.norm(x, order),
+        assert_matches_torch(lambda x: md.linalg.norm(x, order), lambda x: torch.linalg.norm(x, order),
                 X[0])
 
 
@@ -104,8 +91,7 @@ def test_singular_value_norms_have_torchs_higher_derivatives(order, shape):
     fns = (md.linalg.svdvals, torch.linalg.svdvals) if order == "svdvals" else (
         lambda a: md.linalg.matrix_norm(a, order),
         lambda a: torch.linalg.matrix_norm(a, order))
-    from torch_oracle import assert_matches_torch as compare_derivatives
-    compare_derivatives(*fns, RNG.standard_normal(shape), order=3, rtol=1e-6, atol=1e-9)
+    assert_matches_torch(*fns, RNG.standard_normal(shape), order=3, rtol=1e-6, atol=1e-9)
 
 
 def test_repeated_singular_values_give_torchs_nan_second_derivative():
@@ -124,9 +110,9 @@ def test_repeated_singular_values_give_torchs_nan_second_derivative():
 
 def test_linear_matches_torch():
     w, b = RNG.standard_normal((5, 4)), RNG.standard_normal(5)
-    compare(F.linear, torch.nn.functional.linear, X3, w, b)
-    compare(F.linear, torch.nn.functional.linear, X, w)
-    compare(F.linear, torch.nn.functional.linear, X[0], w[0], np.array(0.5))
+    assert_matches_torch(F.linear, torch.nn.functional.linear, X3, w, b)
+    assert_matches_torch(F.linear, torch.nn.functional.linear, X, w)
+    assert_matches_torch(F.linear, torch.nn.functional.linear, X[0], w[0], np.array(0.5))
 
 
 def test_one_hot_matches_torch():
