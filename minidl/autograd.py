@@ -41,6 +41,7 @@ record an edit of a view on its base, as PyTorch does.
 from __future__ import annotations
 
 import contextlib
+import sys
 import traceback
 import weakref
 
@@ -477,12 +478,18 @@ def _run_backward(roots, root_grads, retain_graph, create_graph, targets=None,
             _deliver(node, g, targets, captured, create_graph)
             if node in ends:
                 continue
-            for i, (parent, gx) in enumerate(zip(node.parents, _call_backward(node, g))):
-                if parent is not None and gx is not None:
-                    _add(grads, parent, _fit_gradient(gx, node, i))
+            _pass_on(node, g, grads)
             if not retain_graph:
                 node._release()
     return captured
+
+
+def _pass_on(node, g, grads):
+    """Steps 2-4: node's backward for g; each input's gradient, fitted, waits at its
+    parent. (A function of its own: no gradient stays referenced by a loop variable.)"""
+    for i, (parent, gx) in enumerate(zip(node.parents, _call_backward(node, g))):
+        if parent is not None and gx is not None:
+            _add(grads, parent, _fit_gradient(gx, node, i))
 
 
 def _node_of(t):
@@ -624,7 +631,8 @@ def _deliver(node, g, targets, captured, create_graph):
         t = node._output_tensor()
         if t is None or not t._retains_grad:
             return
-    t._accumulate_grad(g, create_graph)
+    engine_only = sys.getrefcount(g) == 3  # ours, our caller's, getrefcount's: no other
+    t._accumulate_grad(g, create_graph, engine_only)
     if t.grad_fn is None:
         for hook in list((t._post_accumulate_hooks or {}).values()):
             hook(t)

@@ -25,6 +25,7 @@ from .dtypes import (float32, float64, int8, int16, int32, int64, uint8, bool_, 
                      SUPPORTED as _SUPPORTED, FLOATS as _FLOATS, is_scalar)
 from .errors import ShapeError, DTypeError, DataError  # noqa: F401  (importable here too)
 from .handle import RemovableHandle
+from .kernels.memory import output, unshared
 
 
 def _as_array(data, dtype=None) -> np.ndarray:
@@ -334,11 +335,18 @@ class Tensor:
         (with inputs=[...]: only to those tensors' .grad)."""
         autograd.backward(self, gradient, retain_graph, create_graph, inputs)
 
-    def _accumulate_grad(self, g: "Tensor", create_graph: bool):
+    def _accumulate_grad(self, g: "Tensor", create_graph: bool, engine_only=False):
+        """Add g to .grad. engine_only: nothing but the autograd engine holds g."""
         if create_graph:  # keep the gradient's graph; clone, so no two .grad alias
             self.grad = g.clone() if self.grad is None else self.grad + g
-        elif self.grad is None:  # own a private copy, so later += cannot alias
-            self.grad = Tensor(np.array(g._data, dtype=self.dtype, copy=True))
+        elif self.grad is None:  # .grad must be private, so a later += cannot alias:
+            # g's own array if nothing else uses it (PyTorch takes it too), else a copy
+            if engine_only and g.dtype == self.dtype and g._data.flags.c_contiguous \
+                    and unshared(g._data):
+                self.grad = Tensor(g._data)
+            else:
+                self.grad = Tensor(output(self.shape, self.dtype))
+                np.copyto(self.grad._data, g._data, casting="unsafe")
         else:
             self.grad._data += g._data
 

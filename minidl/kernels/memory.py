@@ -93,3 +93,20 @@ def _drop_unused(nbytes):
                 _bin_bytes -= size
             else:
                 i += 1
+
+
+def unshared(a: np.ndarray) -> bool:
+    """Is `a` held by its caller alone (one reference), with no other array using its
+    memory? It must own its memory, or be the only view of an array nobody else holds
+    (a block of the bin counts as held by no one). Reference counts say so."""
+    if sys.getrefcount(a) != 3:  # the caller's reference, this call's, getrefcount's
+        return False
+    base = a.base
+    if base is None:
+        return True
+    if not isinstance(base, np.ndarray) or base.base is not None:
+        return False
+    with _bin_lock:
+        binned = any(block is base for block in _bin.get(base.nbytes, ()))
+    # references to base: a.base, `base` here, getrefcount's argument (and the bin's)
+    return sys.getrefcount(base) == 3 + binned

@@ -14,6 +14,7 @@ import numpy as np
 from ..autograd import Function, is_grad_enabled
 from ..dtypes import FLOATS, result_type, is_scalar
 from ..errors import ArgumentError, DTypeError, NotImplementedForDType
+from ..kernels.memory import OUTPUT_MIN_BYTES, output
 from ..tensor import Tensor, ShapeError, _as_array, float32
 
 
@@ -169,11 +170,21 @@ def refuse_bool(x: Tensor, op: str, advice: str, error=DTypeError):
 
 
 # ------------------------------------------------------------------ + - * /
+def big_output(a, b):
+    """Where a binary op on arrays a and b (one dtype) writes a big result: an array
+    recycled from the output bin (kernels/memory.py; a fresh one would be page-faulted
+    in). None for small results and mixed dtypes: numpy allocates those itself."""
+    if a.dtype != b.dtype or max(a.nbytes, b.nbytes) < OUTPUT_MIN_BYTES:
+        return None
+    return output(a.shape if a.shape == b.shape else np.broadcast_shapes(a.shape, b.shape),
+                  a.dtype)
+
+
 class Add(Function):
     # d(a+b)/da = 1, d(a+b)/db = 1
     @staticmethod
     def forward(ctx, a, b):
-        return a + b
+        return np.add(a, b, out=big_output(a, b))
 
     @staticmethod
     def backward(ctx, g):
@@ -184,7 +195,7 @@ class Sub(Function):
     # d(a-b)/da = 1, d(a-b)/db = -1
     @staticmethod
     def forward(ctx, a, b):
-        return a - b
+        return np.subtract(a, b, out=big_output(a, b))
 
     @staticmethod
     def backward(ctx, g):
@@ -196,7 +207,7 @@ class Mul(Function):
     @staticmethod
     def forward(ctx, a, b):
         ctx.save_for_backward(a, b)
-        return a * b
+        return np.multiply(a, b, out=big_output(a, b))
 
     @staticmethod
     def backward(ctx, g):

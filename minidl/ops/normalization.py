@@ -19,7 +19,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..autograd import Function
+from ..autograd import Function, is_grad_enabled
+from ..kernels import norm as kernels, output, run_kernel, scratch
 from ..tensor import Tensor, ShapeError
 from .arithmetic import floats_only, sqrt
 from .elementwise import rsqrt
@@ -113,27 +114,29 @@ class BatchNorm(Function):
     #   dL/db = sum(g),   dL/dw = sum(g * x_hat),
     #   dL/dx = w * r * (g - sum(g) / m - x_hat * sum(g * x_hat) / m)
     # backward writes that in Tensor ops, recomputing x_hat from x, so it can be
-    # differentiated again (gradient penalties, gradgradcheck).
+    # differentiated again (gradient penalties, gradgradcheck). A plain backward
+    # (no graph recorded) runs the same formula as one kernel, kernels/norm.py.
     @staticmethod
     def forward(ctx, x, w, b, eps, stats):
         dims = _channel_dims(x)
         mu = x.mean(dims, keepdims=True)
-        centered = x - mu
-        var = np.mean(centered * centered, dims, keepdims=True)
-        scale = 1 / np.sqrt(var + eps)
-        if w is not None:
-            scale = scale * w.reshape(scale.shape)
-        y = centered * scale
+        y = np.subtract(x, mu, out=output(x.shape, x.dtype))  # centered, for now
+        square = np.multiply(y, y, out=scratch("batch_norm", x.shape, x.dtype))
+        var = np.mean(square, dims, keepdims=True)
+        rstd = 1 / np.sqrt(var + eps)
+        y *= rstd if w is None else rstd * w.reshape(rstd.shape)
         if b is not None:
-            y += b.reshape(scale.shape)
+            y += b.reshape(rstd.shape)
         stats[0], stats[1] = mu.reshape(-1), var.reshape(-1)
         ctx.save_for_backward(x, w)
-        ctx.eps = eps
+        ctx.eps, ctx.mean, ctx.rstd = eps, mu.reshape(-1), rstd.reshape(-1)
         return y
 
     @staticmethod
     def backward(ctx, g):
         x, w = ctx.saved_tensors
+        if not is_grad_enabled():  # no second derivative wanted: one kernel instead
+            return _batch_norm_grads(ctx, g._data, x._data, w)
         dims, shape = _channel_dims(x), _channel_shape(x)
         centered = x - mean(x, dims, keepdim=True)
         r = rsqrt(mean(centered * centered, dims, keepdim=True) + ctx.eps)
@@ -149,6 +152,24 @@ class BatchNorm(Function):
         if ctx.needs_input_grad[2]:
             gb = reshape(sum_g, (x.shape[1],))
         return gx, gw, gb, None, None
+
+
+def _batch_norm_grads(ctx, g, x, w):
+    """BatchNorm.backward's formula as one kernel (kernels/norm.py), on the arrays g
+    and x, with the mean and 1 / sqrt(var + eps) that forward computed."""
+    n, c = x.shape[:2]
+    planes = (n, c, x.size // (n * c))  # (N, C, spatial positions)
+    gx = output(x.shape, x.dtype)
+    sums = np.empty((2, c), x.dtype)    # sum(g), sum(g * x_hat) per channel
+    scale = ctx.rstd if w is None else ctx.rstd * w._data.reshape(-1)
+    run_kernel(kernels.batch_norm_backward, x.size,
+               np.ascontiguousarray(g).reshape(planes),
+               np.ascontiguousarray(x).reshape(planes), ctx.mean, ctx.rstd, scale,
+               gx.reshape(planes), sums[0], sums[1], ctx.needs_input_grad[0])
+    needs = ctx.needs_input_grad
+    return (Tensor(gx) if needs[0] else None,
+            Tensor(sums[1].reshape(w.shape)) if needs[1] else None,
+            Tensor(sums[0]) if needs[2] else None, None, None)
 
 
 def _channel_dims(x) -> tuple:
