@@ -18,7 +18,7 @@ import pytest
 from hypothesis import given, strategies as st
 
 import minidl as md
-from minidl.kernels import activation, gemm, memory, optim, pool, threads
+from minidl.kernels import activation, gemm, memory, norm, optim, pool, threads
 
 seeds = st.integers(0, 2**16)
 
@@ -118,6 +118,31 @@ def test_scatter_kernels_are_their_loops(rng):
     for q, j in np.ndindex(g.shape):
         expected[q, index[q, j]] = g[q, j]  # in order: the last write wins
     np.testing.assert_array_equal(out, expected)
+
+
+@given(seed=seeds, h=st.integers(2, 9), w=st.integers(2, 9))
+def test_scatter_2x2_is_the_general_scatter_after_a_2x2_pool(seed, h, w):
+    rng = np.random.default_rng(seed)
+    x = rng.integers(-2, 2, (3, h, w)).astype(np.float64)
+    out, idx = np.empty((3, h // 2, w // 2)), np.empty((3, h // 2, w // 2), np.int64)
+    pool.max_pool2x2_forward(x, out, idx)
+    g = rng.standard_normal(out.shape)
+    fast, general = np.full(x.shape, np.nan), np.empty(x.shape)  # (NaN: all written?)
+    pool.scatter_2x2(g, idx, fast)
+    pool.scatter_add_planes(g.reshape(3, -1), idx.reshape(3, -1), general.reshape(3, -1))
+    np.testing.assert_array_equal(fast, general)
+
+
+def test_batch_norm_backward_kernel_is_its_formula(rng):
+    x, g, w = rng.standard_normal((4, 3, 5)), rng.standard_normal((4, 3, 5)), rng.random(3)
+    mean, rstd = x.mean((0, 2)), 1 / np.sqrt(x.var((0, 2)) + 1e-5)
+    x_hat = (x - mean[:, None]) * rstd[:, None]
+    sum_g, sum_g_xhat = g.sum((0, 2)), (g * x_hat).sum((0, 2))
+    expected = (w * rstd)[:, None] * (g - sum_g[:, None] / 20 - x_hat * sum_g_xhat[:, None] / 20)
+    gx, sums = np.full(x.shape, np.nan), np.empty((2, 3))
+    norm.batch_norm_backward(g, x, mean, rstd, w * rstd, gx, sums[0], sums[1], True)
+    np.testing.assert_allclose(gx, expected, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(sums, [sum_g, sum_g_xhat], rtol=1e-12, atol=1e-12)
 
 
 def test_window_arithmetic_lists_the_taps_inside_the_input():
