@@ -6,7 +6,8 @@
     live results share memory;
   * .grad taking the engine's gradient array when nothing else holds it, and a copy
     whenever anything else could see it (a hook, another leaf, the caller's array);
-  * the 2x2 max-pool scatter against the general one.
+  * the 2x2 max-pool scatter against the general one;
+  * nll_loss's (and cross_entropy's) default mean as one op against the chain of ops.
 """
 import numpy as np
 import pytest
@@ -129,3 +130,34 @@ def test_max_pool_2x2_backward_is_the_general_scatter(seed, h, w):
     assert y.grad_fn.scatter is pooling.MaxPool2x2Scatter
     reference = pooling.MaxPool2dScatter.apply(g, y.grad_fn.argmax, x.shape)
     np.testing.assert_array_equal(gx.numpy(), reference.numpy())
+
+
+# ------------------------------------------------------------------ nll_loss's mean
+def _term_by_term(x, classes, kept, w, weighted, reduction):
+    from minidl.ops import losses
+    picked = -losses._pick(x, classes) * w
+    return losses._reduce_classes(losses._kept_only(picked, kept), reduction, kept, w)
+
+
+@pytest.mark.parametrize("shape", [(32, 10), (10,), (4, 5, 3, 2)])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("ignore_index", [-100, 2])
+def test_nll_mean_op_gives_the_term_by_term_bits(monkeypatch, shape, dtype, ignore_index):
+    """cross_entropy's default reduction as one op (NllMean): the same loss, gradient
+    and second derivative, bit for bit, as the chain of ops it replaces."""
+    from minidl.ops import losses
+    rng = np.random.default_rng(0)
+    x = (rng.standard_normal(shape) * 3).astype(dtype)
+    t = md.tensor(rng.integers(0, shape[1] if len(shape) > 1 else shape[0],
+                               shape[:1] + shape[2:] if len(shape) > 1 else ()))
+    results = []
+    for nll in (losses._class_nll, _term_by_term):
+        monkeypatch.setattr(losses, "_class_nll", nll)
+        xt = md.tensor(x, requires_grad=True)
+        loss = F.cross_entropy(xt, t, ignore_index=ignore_index)
+        assert (loss.grad_fn.function is losses.NllMean) == (nll is not _term_by_term)
+        g, = autograd.grad(loss, xt, create_graph=True)
+        gg, = autograd.grad((g * g).sum(), xt)
+        results.append([a.detach().numpy() for a in (loss, g, gg)])
+    for fast, reference in zip(*results):
+        np.testing.assert_array_equal(fast, reference)

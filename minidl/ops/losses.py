@@ -225,12 +225,16 @@ def _kept_only(loss, kept):
 
 
 def _pick(x, classes):
-    """x[n, classes[n, d1..dK], d1..dK] for every position: each target's entry.
+    """x[n, classes[n, d1..dK], d1..dK] for every position: each target's entry, as
+    one fancy-indexing op (no Python loop)."""
+    return getitem(x, _target_index(classes))
 
-    One fancy-indexing op (no Python loop): classes fills the class dimension and
+
+def _target_index(classes) -> tuple:
+    """The index of each target's entry: classes fills the class dimension and
     np.indices supplies the matching n, d1, ..., dK."""
     positions = np.indices(classes.shape, sparse=True)
-    return getitem(x, positions[:1] + (classes,) + positions[1:])
+    return positions[:1] + (classes,) + positions[1:]
 
 
 # ------------------------------------------------------------------ classification
@@ -248,7 +252,37 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100,
     x = floats_only(input, op)
     weight = _class_weight(op, weight, x, x.shape[_class_dim(op, x)])
     classes, kept, w = _index_targets(op, target, x, weight, ignore_index)
+    return _class_nll(x, classes, kept, w, weight is not None, reduction)
+
+
+def _class_nll(x, classes, kept, w, weighted, reduction):
+    """-x[n, y_n] weighed by w and reduced: the default ('mean' of unweighted targets)
+    as one op, NllMean; the others term by term."""
+    if reduction == "mean" and not weighted:
+        return NllMean.apply(x, classes, kept._data > 0)
     return _reduce_classes(_kept_only(-_pick(x, classes) * w, kept), reduction, kept, w)
+
+
+class NllMean(Function):
+    # nll_loss's default as one op: with x log-probabilities and K the kept targets
+    # (target != ignore_index), L = -sum_(n in K) x[n, y_n] / |K|  (NaN if K is empty);
+    # dL/dx = -g / |K| at each (n, y_n) of K, 0 elsewhere -- linear in g, so its
+    # backward (a where) is differentiable again.
+    @staticmethod
+    def forward(ctx, x, classes, kept):
+        count = np.count_nonzero(kept)
+        at = _target_index(classes)
+        ctx.at_target = np.zeros(x.shape, bool)
+        ctx.at_target[at] = kept
+        ctx.neg_scale = -(1 / x.dtype.type(count)) if count else x.dtype.type(0)
+        loss = np.where(kept, -x[at], x.dtype.type(0))
+        with np.errstate(divide="ignore", invalid="ignore"):  # (no kept target: 0 / 0
+            # = NaN, as PyTorch)
+            return np.asarray(np.sum(loss) / x.dtype.type(count))
+
+    @staticmethod
+    def backward(ctx, g):
+        return where(Tensor(ctx.at_target), g * Tensor(ctx.neg_scale), 0.0), None, None
 
 
 def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-100,
@@ -289,7 +323,7 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
         return _reduce(-sum(logp * q * w_c, cls), reduction)
 
     classes, kept, w = _index_targets(op, target, x, weight, ignore_index)
-    nll = _reduce_classes(_kept_only(-_pick(logp, classes) * w, kept), reduction, kept, w)
+    nll = _class_nll(logp, classes, kept, w, weight is not None, reduction)
     if not label_smoothing:
         return nll
     uniform = _reduce_classes(_kept_only(-sum(logp * w_c, cls), kept), reduction, kept, w)
