@@ -26,7 +26,7 @@ from ..errors import NotImplementedForDType
 DTypeError = NotImplementedForDType
 from ..tensor import Tensor
 from .arithmetic import (float_input, floats_only, unary_input, exp, where, abs as _abs,
-                         clamp, cast, scalar_in_dtype)
+                         clamp, cast, scalar_in_dtype, big_output)
 from .reduction import sum, normalize_dims, vector_norm
 
 
@@ -130,7 +130,7 @@ class Tanh(Function):
     # d/dx tanh(x) = 1 - tanh(x)^2
     @staticmethod
     def forward(ctx, x):
-        out = np.tanh(x)
+        out = np.tanh(x, out=big_output(x))
         ctx.save_for_backward(out)
         return out
 

@@ -170,10 +170,12 @@ def refuse_bool(x: Tensor, op: str, advice: str, error=DTypeError):
 
 
 # ------------------------------------------------------------------ + - * /
-def big_output(a, b):
-    """Where a binary op on arrays a and b (one dtype) writes a big result: an array
-    recycled from the output bin (kernels/memory.py; a fresh one would be page-faulted
-    in). None for small results and mixed dtypes: numpy allocates those itself."""
+def big_output(a, b=None):
+    """Where an elementwise op on array a (or on arrays a and b, of one dtype) writes a
+    big result: an array recycled from the output bin (kernels/memory.py; a fresh one
+    would be page-faulted in), for numpy's out=. None for small results and mixed
+    dtypes: numpy allocates those itself."""
+    b = a if b is None else b
     if a.dtype != b.dtype or max(a.nbytes, b.nbytes) < OUTPUT_MIN_BYTES:
         return None
     return output(a.shape if a.shape == b.shape else np.broadcast_shapes(a.shape, b.shape),
@@ -235,7 +237,7 @@ class Div(Function):
 class Neg(Function):
     @staticmethod
     def forward(ctx, a):
-        return -a
+        return np.negative(a, out=big_output(a))
 
     @staticmethod
     def backward(ctx, g):
@@ -366,7 +368,7 @@ class Exp(Function):
     # d/dx e^x = e^x  (the output itself)
     @staticmethod
     def forward(ctx, x):
-        out = np.exp(x)
+        out = np.exp(x, out=big_output(x))
         ctx.save_for_backward(out)
         return out
 

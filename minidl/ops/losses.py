@@ -11,6 +11,8 @@ losses are built from differentiable Tensor ops, so autograd derives them (twice
 itself. Three small Functions give PyTorch's gradients at the edges: binary cross
 entropy (finite at probabilities of exactly 0 and 1), the mean over the targets that
 are not ignored (zero gradients when all are), and kl_div's t log t (0 at t = 0).
+Two more are there for speed: nll_loss's default mean (also cross_entropy's) and
+binary_cross_entropy_with_logits are one op each instead of a chain of small ones.
 Signatures, defaults and edge cases follow torch.nn.functional, including the
 deprecated size_average/reduce arguments.
 dtypes are PyTorch's (tests/test_dtype_sweeps_vs_torch.py checks every pair): the
