@@ -118,13 +118,16 @@ class BatchNorm(Function):
     # (no graph recorded) runs the same formula as one kernel, kernels/norm.py.
     @staticmethod
     def forward(ctx, x, w, b, eps, stats):
+        # (the temporaries in scratch buffers, y in a recycled array: kernels/memory.py)
         dims = _channel_dims(x)
         mu = x.mean(dims, keepdims=True)
-        y = np.subtract(x, mu, out=output(x.shape, x.dtype))  # centered, for now
-        square = np.multiply(y, y, out=scratch("batch_norm", x.shape, x.dtype))
+        centered = np.subtract(x, mu, out=scratch("batch_norm", x.shape, x.dtype))
+        square = np.multiply(centered, centered,
+                             out=scratch("batch_norm_square", x.shape, x.dtype))
         var = np.mean(square, dims, keepdims=True)
         rstd = 1 / np.sqrt(var + eps)
-        y *= rstd if w is None else rstd * w.reshape(rstd.shape)
+        scale = rstd if w is None else rstd * w.reshape(rstd.shape)
+        y = np.multiply(centered, scale, out=output(x.shape, scale.dtype))
         if b is not None:
             y += b.reshape(rstd.shape)
         stats[0], stats[1] = mu.reshape(-1), var.reshape(-1)
