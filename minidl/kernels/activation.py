@@ -17,6 +17,14 @@ def relu(x, out):
 
 
 @kernel(parallel=True)
+def relu_and_mask(x, out, on):
+    """relu, and on = where its gradient flows: x > 0, or x NaN (not x <= 0)."""
+    for i in prange(x.shape[0]):
+        on[i] = not x[i] <= 0
+        out[i] = x[i] if on[i] else 0
+
+
+@kernel(parallel=True)
 def leaky_relu(x, slope, out):
     """out = x where x > 0, else slope * x."""
     for i in prange(x.shape[0]):
@@ -26,7 +34,8 @@ def leaky_relu(x, slope, out):
 @kernel(parallel=True)
 def relu_grad(g, y, out):
     """ReLU's gradient, PyTorch's test: out = 0 where y <= 0, else g -- so exactly 0
-    where ReLU is off (even for an infinite g), and g where y is NaN."""
+    where ReLU is off (even for an infinite g), and g where y is NaN. y may also be
+    relu_and_mask's boolean mask (False <= 0)."""
     for i in prange(g.shape[0]):
         out[i] = 0 if y[i] <= 0 else g[i]
 

@@ -32,16 +32,21 @@ from .reduction import sum, normalize_dims, vector_norm
 
 class ReLU(Function):
     # y = max(x, 0);  d/dx = 0 where y <= 0, else 1 (also at NaN, as PyTorch's test)
+    # forward also writes that test's answer as a boolean mask, which backward reads
+    # instead of y (a quarter of the bytes); y is saved as PyTorch saves it, so an
+    # in-place edit of y before backward is still an error
     @staticmethod
     def forward(ctx, x):
-        out = _elementwise(kernels.relu, x)
+        out, ctx.on = output(x.shape, x.dtype), output(x.shape, np.bool_)
+        run_kernel(kernels.relu_and_mask, x.size, _flat(x), out.reshape(-1),
+                   ctx.on.reshape(-1))
         ctx.save_for_backward(out)
         return out
 
     @staticmethod
     def backward(ctx, g):
-        y, = ctx.saved_tensors
-        return SlopeMask.apply(g, y._data, None)
+        ctx.saved_tensors  # (checks that y was not edited in place)
+        return SlopeMask.apply(g, ctx.on, None)
 
 
 class LeakyReLU(Function):
@@ -78,9 +83,12 @@ class SlopeMask(Function):
 def _elementwise(kernel, x, *args):
     """kernel(x, *args, out) on flat views (kernels/activation.py); out shaped as x."""
     out = output(x.shape, x.dtype)
-    run_kernel(kernel, x.size, np.asarray(x, order="C").reshape(-1), *args,
-               out.reshape(-1))
+    run_kernel(kernel, x.size, _flat(x), *args, out.reshape(-1))
     return out
+
+
+def _flat(x):
+    return np.asarray(x, order="C").reshape(-1)
 
 
 class ELU(Function):
