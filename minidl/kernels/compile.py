@@ -51,9 +51,13 @@ def kernel(function=None, *, parallel: bool = False, inline: bool = False):
     if not JIT:
         function.serial = function
         return function
-    compiled = numba.njit(parallel=parallel, cache=True,
+    # error_model="numpy": a float division by zero gives inf or NaN, as numpy's
+    # formula (and the plain-Python kernel, on numpy numbers) would, instead of
+    # raising -- which also lets LLVM vectorise the loops that divide (Adam's update)
+    compiled = numba.njit(parallel=parallel, cache=True, error_model="numpy",
                           inline="always" if inline else "never")(function)
-    compiled.serial = numba.njit(cache=True)(_twin(function)) if parallel else compiled
+    compiled.serial = (numba.njit(cache=True, error_model="numpy")(_twin(function))
+                       if parallel else compiled)
     return compiled
 
 
