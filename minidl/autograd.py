@@ -50,7 +50,6 @@ import numpy as np
 # tensor.py imports this module first, so it is imported here as a (half-initialised)
 # module object; _tensor.Tensor is looked up when called, by then it exists.
 from . import tensor as _tensor
-from .dtypes import SUPPORTED
 from .tools import trace as _trace
 
 __all__ = [
@@ -311,9 +310,9 @@ class Context:
         """Free what backward needed: saved tensors, every non-plain value set on ctx,
         and array arguments. A later backward that needs them raises PyTorch's error."""
         self._saved = None
-        keep = self.function.keep_after_backward
-        state = [k for k, v in vars(self).items() if not (
-            k.startswith("_") or k in _ENGINE_FIELDS or k in keep or _is_plain(v))]
+        keep, fields = self.function.keep_after_backward, vars(self)
+        state = [k for k in fields.keys() - _ENGINE_FIELDS
+                 if not (k.startswith("_") or k in keep or _is_plain(fields[k]))]
         if state:
             for k in state:
                 delattr(self, k)
@@ -392,10 +391,8 @@ class Function:
         out = _output_array(cls.forward(ctx, *arrays), arrays, ctx)
         if _anomaly_enabled:
             _check_forward(cls, args, out)
-        if _apply_hooks:  # (the test suite watches every op)
-            _notify_observers(cls, args, out)
-        result = (_tensor.Tensor._of(out) if out.dtype in SUPPORTED
-                  else _tensor.Tensor(out))  # (which makes float16 float32, ...)
+        _notify_observers(cls, args, out)  # (the test suite watches every op)
+        result = _tensor.Tensor(out)
         if out.base is not None:  # numpy made a view: of one of the inputs?
             _link_view(result, cls, args)
         if _grad_enabled and any(ctx.needs_input_grad) and out.dtype.kind == "f":

@@ -130,25 +130,13 @@ class Tensor:
     _post_accumulate_hooks = None
 
     def __init__(self, data, requires_grad: bool = False, dtype=None):
-        self._adopt(_as_array(data, dtype))
-        self.requires_grad = requires_grad
-
-    def _adopt(self, array: np.ndarray):
-        """The fields a new tensor starts with, holding `array`."""
-        self._data = array
+        self._data = _as_array(data, dtype)
         self.grad: Tensor | None = None
         self._grad_fn: autograd.Context | None = None
         self._requires_grad = False
         self._retains_grad = False
         self._version_counter = VersionCounter()  # bumped by in-place edits
-
-    @classmethod
-    def _of(cls, array: np.ndarray) -> "Tensor":
-        """A tensor around an op's output array (Function.apply), which is already an
-        ndarray of a supported dtype: kept as it is, without Tensor()'s checks."""
-        t = cls.__new__(cls)
-        t._adopt(array)
-        return t
+        self.requires_grad = requires_grad
 
     # ------------------------------------------------------------------ basic facts
     @property
