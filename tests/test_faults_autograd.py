@@ -258,6 +258,7 @@ def torch_twins(torch):
         "Threshold": lambda: F.threshold(t(3), 0.5, 2.0),
         "Huber": lambda: F.huber_loss(t(3), t(3), reduction="none"),
         "MeanOverKept": lambda: F.nll_loss(t(2, 3), torch.tensor([0, 2])),
+        "NllMean": lambda: F.nll_loss(t(2, 3), torch.tensor([0, 2])),
         "XLogX": lambda: torch.xlogy(t(3), t(3)),
         # torch.distributed.nn.functional.all_reduce saves no tensor (and needs a
         # process group); in a world of one it is a copy, as Clone
