@@ -6,7 +6,6 @@
     live results share memory;
   * .grad taking the engine's gradient array when nothing else holds it, and a copy
     whenever anything else could see it (a hook, another leaf, the caller's array);
-  * the 2x2 max-pool scatter against the general one;
   * nll_loss's (and cross_entropy's) default mean as one op against the chain of ops.
 """
 import numpy as np
@@ -16,7 +15,6 @@ from hypothesis import given, strategies as st
 import minidl as md
 import minidl.functional as F
 from minidl import autograd
-from minidl.ops import pooling
 
 seeds = st.integers(0, 2**16)
 
@@ -117,19 +115,6 @@ def test_grads_accumulate_into_taken_arrays_without_touching_anything_else():
     (w * x).sum().backward()  # the second backward adds into the first .grad
     np.testing.assert_allclose(w.grad.numpy(), 2 * x.numpy(), rtol=1e-6)
     np.testing.assert_array_equal(x.numpy(), x.numpy().copy())
-
-
-# ------------------------------------------------------------------ max-pool scatter
-@given(seed=seeds, h=st.integers(2, 9), w=st.integers(2, 9))
-def test_max_pool_2x2_backward_is_the_general_scatter(seed, h, w):
-    rng = np.random.default_rng(seed)
-    x = md.tensor(rng.integers(-2, 2, (2, 3, h, w)).astype(np.float64), requires_grad=True)
-    y = F.max_pool2d(x, 2)
-    g = md.tensor(rng.standard_normal(y.shape))
-    gx, = autograd.grad(y, x, g, retain_graph=True)
-    assert y.grad_fn.scatter is pooling.MaxPool2x2Scatter
-    reference = pooling.MaxPool2dScatter.apply(g, y.grad_fn.argmax, x.shape)
-    np.testing.assert_array_equal(gx.numpy(), reference.numpy())
 
 
 # ------------------------------------------------------------------ nll_loss's mean

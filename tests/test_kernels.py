@@ -120,19 +120,6 @@ def test_scatter_kernels_are_their_loops(rng):
     np.testing.assert_array_equal(out, expected)
 
 
-@given(seed=seeds, h=st.integers(2, 9), w=st.integers(2, 9))
-def test_scatter_2x2_is_the_general_scatter_after_a_2x2_pool(seed, h, w):
-    rng = np.random.default_rng(seed)
-    x = rng.integers(-2, 2, (3, h, w)).astype(np.float64)
-    out, idx = np.empty((3, h // 2, w // 2)), np.empty((3, h // 2, w // 2), np.int64)
-    pool.max_pool2x2_forward(x, out, idx)
-    g = rng.standard_normal(out.shape)
-    fast, general = np.full(x.shape, np.nan), np.empty(x.shape)  # (NaN: all written?)
-    pool.scatter_2x2(g, idx, fast)
-    pool.scatter_add_planes(g.reshape(3, -1), idx.reshape(3, -1), general.reshape(3, -1))
-    np.testing.assert_array_equal(fast, general)
-
-
 def test_batch_norm_backward_kernel_is_its_formula(rng):
     x, g, w = rng.standard_normal((4, 3, 5)), rng.standard_normal((4, 3, 5)), rng.random(3)
     mean, rstd = x.mean((0, 2)), 1 / np.sqrt(x.var((0, 2)) + 1e-5)
@@ -179,9 +166,12 @@ def test_sigmoid_gives_its_formulas_bits(dtype, n, rng):
 def test_relu_kernels_are_pytorchs_rules(dtype):
     x = np.array([-2.0, -0.0, 0.0, 1.5, np.nan, np.inf, -np.inf], dtype)
     g = np.array([1.0, 2.0, 3.0, 4.0, 5.0, np.inf, np.nan], dtype)
-    out = np.empty_like(x)
-    activation.relu(x, out)
+    out, on = np.empty_like(x), np.empty(x.shape, bool)
+    activation.relu(x, out, on)
     np.testing.assert_array_equal(out, [0, 0, 0, 1.5, np.nan, np.inf, 0])
+    np.testing.assert_array_equal(on, [0, 0, 0, 1, 1, 1, 0])  # NaN: the gradient flows
+    activation.relu_grad(g, on, out)  # the mask works as y does
+    np.testing.assert_array_equal(out, [0, 0, 0, 4, 5, np.inf, 0])
     activation.leaky_relu(x, dtype(0.1), out)
     np.testing.assert_array_equal(out, np.where(x > 0, x, x * dtype(0.1)))
     activation.relu_grad(g, x, out)  # exactly 0 where off (x <= 0), g at NaN

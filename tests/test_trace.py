@@ -150,7 +150,7 @@ def test_conv_step_shows_im2col_gemm_col2im_pooling_and_the_optimizer():
     # backward: the first conv needs no input gradient (x is data): one col2im
     assert forward.count(("col2im", "backward")) == 1
     assert forward.count(("GEMM", "backward")) == 3  # 2 weight grads + 1 input grad
-    assert forward.count(("scatter_2x2", "backward")) == 1  # its 2x2 fast path
+    assert forward.count(("scatter_add_planes", "backward")) == 1
     assert forward.count(("box_mean_adjoint", "backward")) == 1
     assert [(r.name, r.phase, r.depth) for r in t.rows if r.name.endswith(".step")] == [
         ("Adam.step", "optimizer", 0)]

@@ -2,7 +2,8 @@
 
 numpy would compute ReLU's backward as g * (y > 0): one pass to build the mask, a
 second for the product (and its temporaries). These loops make one pass each and
-allocate nothing; they also keep PyTorch's rules at the edges: relu(NaN) = NaN, and
+allocate nothing (ReLU's forward writes its gradient's mask as it goes: one byte per
+value for backward to read instead of the four of y); they also keep PyTorch's rules at the edges: relu(NaN) = NaN, and
 ReLU's gradient is exactly 0 where it is off, even when g is infinite.
 Arrays are flat and contiguous, of one floating dtype; `slope` is in that dtype.
 """
@@ -10,15 +11,9 @@ from .compile import kernel, prange
 
 
 @kernel(parallel=True)
-def relu(x, out):
-    """out = max(x, 0), with NaN kept (not (NaN <= 0) holds)."""
-    for i in prange(x.shape[0]):
-        out[i] = 0 if x[i] <= 0 else x[i]
-
-
-@kernel(parallel=True)
-def relu_and_mask(x, out, on):
-    """relu, and on = where its gradient flows: x > 0, or x NaN (not x <= 0)."""
+def relu(x, out, on):
+    """out = max(x, 0), with NaN kept; and on = where ReLU's gradient flows: x > 0,
+    or x NaN (not x <= 0 holds for both), as a boolean mask."""
     for i in prange(x.shape[0]):
         on[i] = not x[i] <= 0
         out[i] = x[i] if on[i] else 0
@@ -35,7 +30,7 @@ def leaky_relu(x, slope, out):
 def relu_grad(g, y, out):
     """ReLU's gradient, PyTorch's test: out = 0 where y <= 0, else g -- so exactly 0
     where ReLU is off (even for an infinite g), and g where y is NaN. y may also be
-    relu_and_mask's boolean mask (False <= 0)."""
+    relu's boolean mask (False <= 0)."""
     for i in prange(g.shape[0]):
         out[i] = 0 if y[i] <= 0 else g[i]
 

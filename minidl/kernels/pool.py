@@ -124,26 +124,6 @@ def scatter_add_planes(g, index, out):
 
 
 @kernel(parallel=True)
-def scatter_2x2(g, index, out):
-    """scatter_add_planes for max_pool2x2_forward's windows (2x2, two apart): each
-    input position is in at most one window, so each is written once -- g where its
-    window's maximum was, else 0 (and 0 in a last row or column no window covers)."""
-    P, H, W = out.shape
-    OH, OW = g.shape[1], g.shape[2]
-    for p in prange(P):
-        for oh in range(OH):
-            h = 2 * oh
-            for ow in range(OW):
-                w, k, v = 2 * ow, index[p, oh, ow], g[p, oh, ow]
-                out[p, h, w] = v if k == h * W + w else 0
-                out[p, h, w + 1] = v if k == h * W + w + 1 else 0
-                out[p, h + 1, w] = v if k == (h + 1) * W + w else 0
-                out[p, h + 1, w + 1] = v if k == (h + 1) * W + w + 1 else 0
-            out[p, h:h + 2, 2 * OW:] = 0
-        out[p, 2 * OH:, :] = 0
-
-
-@kernel(parallel=True)
 def scatter_planes(values, index, out):
     """out[p, :] = 0, then out[p, index[p, k]] = values[p, k] for every k in order (a
     later write to the same position wins). The caller checks that indices fit."""

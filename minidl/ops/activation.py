@@ -38,7 +38,7 @@ class ReLU(Function):
     @staticmethod
     def forward(ctx, x):
         out, ctx.on = output(x.shape, x.dtype), output(x.shape, np.bool_)
-        run_kernel(kernels.relu_and_mask, x.size, _flat(x), out.reshape(-1),
+        run_kernel(kernels.relu, x.size, _flat(x), out.reshape(-1),
                    ctx.on.reshape(-1))
         ctx.save_for_backward(out)
         return out

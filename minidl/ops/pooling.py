@@ -104,15 +104,14 @@ class MaxPool2d(Function):
     def forward(ctx, x, windows, argmax):
         n, c = x.shape[:2]
         out = output(argmax.shape, x.dtype)
-        two_by_two = _max_over_windows(_as_planes(x, 3), windows, _as_planes(out, 3),
-                                       _as_planes(argmax, 3))
+        _max_over_windows(_as_planes(x, 3), windows, _as_planes(out, 3),
+                          _as_planes(argmax, 3))
         ctx.argmax, ctx.in_shape = argmax, x.shape
-        ctx.scatter = MaxPool2x2Scatter if two_by_two else MaxPool2dScatter
         return out
 
     @staticmethod
     def backward(ctx, g):
-        return ctx.scatter.apply(g, ctx.argmax, ctx.in_shape), None, None
+        return MaxPool2dScatter.apply(g, ctx.argmax, ctx.in_shape), None, None
 
 
 def _is_2x2_stride_2(windows, in_hw, out_hw):
@@ -124,17 +123,15 @@ def _is_2x2_stride_2(windows, in_hw, out_hw):
             and (windows.w_first == 2 * np.arange(out_hw[1])).all())
 
 
-def _max_over_windows(x, windows, out, argmax) -> bool:
-    """The kernel call: planes x (P, H, W) -> out, argmax (P, OH, OW). Returns whether
-    it took the 2x2 fast path."""
+def _max_over_windows(x, windows, out, argmax):
+    """The kernel call: planes x (P, H, W) -> out, argmax (P, OH, OW)."""
     if _is_2x2_stride_2(windows, x.shape[1:], out.shape[1:]):
         run_kernel(kernels.max_pool2x2_forward, x.size, x, out, argmax)
-        return True
+        return
     integer = np.dtype(x.dtype).kind in "iu"
     lowest = np.iinfo(x.dtype).min if integer else -np.inf
     run_kernel(kernels.max_pool2d_forward, x.size, x, *windows, out, argmax,
                x.dtype.type(lowest))
-    return False
 
 
 def _planes_shape(shape, ndim=2):
@@ -170,18 +167,6 @@ class MaxPool2dScatter(Function):
     @staticmethod
     def backward(ctx, gg):
         return _read_planes(gg, ctx.argmax), None, None
-
-
-class MaxPool2x2Scatter(MaxPool2dScatter):
-    # the same scatter (and backward) after the 2x2 stride-2 fast path: its windows do
-    # not overlap, so one pass writes every position once (no zeroing pass first)
-    @staticmethod
-    def forward(ctx, g, argmax, in_shape):
-        ctx.argmax = argmax
-        out = output(in_shape, g.dtype)
-        run_kernel(kernels.scatter_2x2, out.size, _as_planes(g, 3), _as_planes(argmax, 3),
-                   _as_planes(out, 3))
-        return out
 
 
 def _max_pool(x, unbatched, windows, out_hw, return_indices):
