@@ -181,6 +181,11 @@ class ConvTranspose2d(Function):
         # rows: _as_rows(y) when the caller already has it (Conv2d's backward)
         ctx.geom = geom
         ctx.save_for_backward(y, w)
+        # the weight gradient needs y in row layout again: keep it rather than redo it
+        keep = is_grad_enabled() and ctx.needs_input_grad[1]
+        if rows is None and keep:
+            rows = _as_rows(y, keep=True)
+        ctx.rows = rows if keep else None
         return _conv_transpose2d(y, w, b, geom, out_hw, rows)
 
     @staticmethod
@@ -194,7 +199,7 @@ class ConvTranspose2d(Function):
         if ctx.needs_input_grad[0]:
             gy = Conv2d.apply(g, w, None, ctx.geom, y.shape[2:], cols)
         if ctx.needs_input_grad[1]:
-            gw = Conv2dWeight.apply(g, y, w.shape, ctx.geom, cols, None)
+            gw = Conv2dWeight.apply(g, y, w.shape, ctx.geom, cols, ctx.rows)
         if ctx.needs_input_grad[2]:
             gb = BiasGrad.apply(g, None)
         return gy, gw, gb, None, None, None
