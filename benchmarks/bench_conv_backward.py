@@ -27,7 +27,6 @@ from minidl.ops.reduction import sum as reduce_sum
 
 import workloads
 from alternate import alternate, patched, report
-from bench_winograd import vae_depth_step
 
 Conv2d, ConvTranspose2d, Conv2dWeight = (conv_ops.Conv2d, conv_ops.ConvTranspose2d,
                                          conv_ops.Conv2dWeight)
@@ -93,7 +92,7 @@ def main():
              ("SeedCNN step, batch 32", workloads.make("minidl", "seed_cnn", 32)),
              ("SeedCNN step, batch 64", workloads.make("minidl", "seed_cnn", 64)),
              ("VAE step, batch 128", workloads.make("minidl", "vae", 128)),
-             ("VAE depth-1 step, batch 128", vae_depth_step(128))]
+             ("VAE depth-1 step, batch 128", workloads.make("minidl", "vae_depth1", 128))]
     print("medians, ms; before and after taking turns in this process")
     for title, step in cases:
         times = alternate({"before": (step, before), "after": (step, None)},

@@ -91,25 +91,10 @@ def winograd_convolutions():
     return stack
 
 
-def vae_depth_step(batch, depth=1):
-    from models.vae import ConvVAE, negative_elbo
-    md.manual_seed(0)
-    model = ConvVAE(16, depth=depth)
-    opt = md.optim.Adam(model.parameters(), lr=1e-3)
-    x = md.tensor(np.random.default_rng(0).random((batch, 1, 28, 28), dtype=np.float32))
-
-    def step():
-        opt.zero_grad()
-        logits, mu, logvar = model(x)
-        negative_elbo(logits, x, mu, logvar).loss.backward()
-        opt.step()
-    return step
-
-
 def step_times(rounds, repeats):
     steps = [("SeedCNN step, batch 32", workloads.make("minidl", "seed_cnn", 32)),
              ("SeedCNN step, batch 64", workloads.make("minidl", "seed_cnn", 64)),
-             ("VAE depth-1 step, batch 128", vae_depth_step(128))]
+             ("VAE depth-1 step, batch 128", workloads.make("minidl", "vae_depth1", 128))]
     for title, step in steps:
         times = alternate({"im2col": (step, None),
                            "winograd": (step, winograd_convolutions)}, rounds, repeats)
