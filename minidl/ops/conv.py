@@ -237,7 +237,8 @@ class BiasGrad(Function):
     def forward(ctx, g, rows):
         ctx.shape = g.shape
         if rows is None:  # no row layout at hand: sum each (n, o) plane, then over n
-            return g.reshape(g.shape[0], g.shape[1], -1).sum(axis=2).sum(axis=0)
+            N, O, H, W = g.shape
+            return g.reshape(N, O, H * W).sum(axis=2).sum(axis=0)
         return rows.sum(axis=1)
 
     @staticmethod
