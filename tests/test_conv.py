@@ -180,20 +180,6 @@ def test_col2im_is_the_adjoint_of_im2col(g, seed, dtype):
         assert cols[ci, i, j, n, oh, ow] == xp[n, ci, oh * sH + i * dH, ow * sW + j * dW]
 
 
-def test_inside_finds_exactly_the_outputs_that_read_the_image():
-    """im2col/col2im skip the zero padding with a range of outputs, solved for once per
-    kernel column: the same outputs as checking every index."""
-    from minidl.kernels.im2col import inside
-    for offset in range(-7, 8):
-        for stride in (1, 2, 3):
-            for size in (1, 2, 5):
-                for n_out in (0, 1, 4, 9):
-                    lo, hi = inside(offset, stride, size, n_out)
-                    expected = [o for o in range(n_out) if 0 <= o * stride + offset < size]
-                    assert list(range(lo, hi)) == expected
-                    assert 0 <= lo <= hi <= n_out
-
-
 def test_col2im_adds_onto_what_is_there(rng):
     x = rng.standard_normal((1, 1, 3, 3))
     cols = np.ones((1, 2, 2, 1, 2, 2))

@@ -27,16 +27,6 @@ check their arguments (minidl/ops/conv.py does).
 from .compile import kernel, prange
 
 
-@kernel(inline=True)
-def inside(offset, stride, size, n_out):
-    """The outputs o in range(lo, hi) whose input index o*stride + offset falls inside
-    0 <= index < size (the others read the zero padding): solve both inequalities
-    for o, rounding up, and clip to 0 <= o <= n_out."""
-    lo = min(max(0, (-offset + stride - 1) // stride), n_out)
-    hi = min(max(lo, (size - offset + stride - 1) // stride), n_out)
-    return lo, hi
-
-
 @kernel(parallel=True)
 def im2col(x, stride, padding, dilation, out):
     """x (N, C, H, W) -> out (C, KH, KW, N, OH, OW); sizes are read from out's shape."""
@@ -49,21 +39,15 @@ def im2col(x, stride, padding, dilation, out):
     for row in prange(C * KH * KW):       # one row of the matrix = one (c, i, j)
         c, ij = row // (KH * KW), row % (KH * KW)
         i, j = ij // KW, ij % KW
-        w0 = j * dW - pW                  # input column that output column 0 sees
-        lo, hi = inside(w0, sW, W, OW)    # output columns that see the image
         for n in range(N):
             for oh in range(OH):
                 h = oh * sH - pH + i * dH   # input row this output row sees
-                if not 0 <= h < H:         # a row of the zero padding
-                    lo_h, hi_h = OW, OW
-                else:
-                    lo_h, hi_h = lo, hi
-                for ow in range(lo_h):    # left of the image: zero padding
-                    out[c, i, j, n, oh, ow] = zero
-                for ow in range(lo_h, hi_h):
-                    out[c, i, j, n, oh, ow] = x[n, c, h, ow * sW + w0]
-                for ow in range(hi_h, OW):  # right of the image
-                    out[c, i, j, n, oh, ow] = zero
+                for ow in range(OW):
+                    w = ow * sW - pW + j * dW
+                    if 0 <= h < H and 0 <= w < W:
+                        out[c, i, j, n, oh, ow] = x[n, c, h, w]
+                    else:                  # inside the zero padding
+                        out[c, i, j, n, oh, ow] = zero
 
 
 @kernel(parallel=True)
@@ -79,13 +63,13 @@ def col2im(cols, stride, padding, dilation, out):
         c, n = plane // N, plane % N      # out: no races; cols is read in its order
         for i in range(KH):
             for j in range(KW):
-                w0 = j * dW - pW
-                lo, hi = inside(w0, sW, W, OW)  # (columns in the padding add nothing)
                 for oh in range(OH):
                     h = oh * sH - pH + i * dH
                     if 0 <= h < H:
-                        for ow in range(lo, hi):
-                            out[n, c, h, ow * sW + w0] += cols[c, i, j, n, oh, ow]
+                        for ow in range(OW):
+                            w = ow * sW - pW + j * dW
+                            if 0 <= w < W:
+                                out[n, c, h, w] += cols[c, i, j, n, oh, ow]
 
 
 @kernel(parallel=True)
