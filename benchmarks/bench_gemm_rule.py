@@ -8,7 +8,7 @@ the helper thread? (minidl/kernels/gemm.py.) Measured in a tight loop and in ste
 --census   every matrix product one step makes (shape, MFLOP, split or not today)
 --loop     the convolutions' GEMM shapes in a tight loop: one thread; split over
            minidl's helper woken by threading.Event (before) / by a bare lock pair
-           (after); OpenBLAS's own two threads (which spin when idle)
+           (after); then OpenBLAS's own two threads (which spin when idle), last
 --steps    whole training steps under each rule, taking turns in this process
            (benchmarks/alternate.py): the split threshold PARALLEL_MIN_FLOPS at 4, 16,
            32 and 64 MFLOP, and never splitting
@@ -128,20 +128,29 @@ def openblas_threads():
 
 
 def loop(rounds, repeats):
+    """Each shape: one thread / event split / lock split, taking turns; then, for all
+    shapes after all of that, OpenBLAS's own threads: once its thread pool has run,
+    minidl's two threads' products no longer ran side by side here (measured: the
+    split took as long as one thread), so it must not run between the others."""
     with threads.blas_single_thread():
         pass  # (finds numpy's OpenBLAS)
     rng = np.random.default_rng(0)
+    calls = []
     for label, sa, sb in LOOP_SHAPES:
         a = rng.standard_normal(sa, dtype=np.float32)
         b = rng.standard_normal(sb, dtype=np.float32)
         out = np.empty((sa[0], sb[1]), np.float32)
-        call = lambda: gemm.matmul(a, b, out=out)  # noqa: E731
+        call = lambda a=a, b=b, out=out: gemm.matmul(a, b, out=out)  # noqa: E731
+        calls.append((label, sa, sb, call))
         times = alternate({"one thread": (call, rule("lock", float("inf"))),
                            "event split": (call, rule("event", 0)),
-                           "lock split": (call, rule("lock", 0)),
-                           "OpenBLAS 2": (call, openblas_threads())}, rounds, repeats)
+                           "lock split": (call, rule("lock", 0))}, rounds, repeats)
         mflop = 2 * sa[0] * sa[1] * sb[1] / 1e6
         print(report(f"{label} {sa}@{sb} {mflop:.0f} MFLOP", times), flush=True)
+    for label, sa, sb, call in calls:
+        times = alternate({"OpenBLAS 2 threads": (call, openblas_threads())}, 1,
+                          rounds * repeats)
+        print(report(f"{label} {sa}@{sb}", times), flush=True)
 
 
 # ------------------------------------------------------------------ steps
