@@ -41,8 +41,10 @@ def layer_grad_norms(module) -> dict:
         if p.grad is not None:
             owner = name.rsplit(".", 1)[0] if "." in name else ""
             layer = f"{owner} {kinds.get(owner, '')}".strip()
-            g = p.grad.numpy().astype(np.float64)
-            squares[layer] = squares.get(layer, 0.0) + float((g * g).sum())
+            # one pass, no temporaries (a float64 copy of a 6.4M-entry gradient and
+            # its square cost ~35 ms, a third of a GAN step); float32 dot as clip_grad
+            norm = float(np.linalg.norm(p.grad.numpy().ravel()))
+            squares[layer] = squares.get(layer, 0.0) + norm * norm
     return {layer: math.sqrt(s) for layer, s in squares.items()}
 
 
