@@ -35,9 +35,9 @@ class _Helper:
     """A thread that computes blocks of matrix products while the caller computes its
     own block. Two locks say whose turn it is: the helper sleeps trying to take `go`
     (the caller releases it to hand over a job), the caller sleeps trying to take
-    `done` (the helper releases it when the job is finished). A bare lock hand-over
-    wakes the other thread faster than threading.Event, which is a lock, a condition
-    and a flag (benchmarks/bench_gemm_rule.py)."""
+    `done` (the helper releases it when the job is finished). In whole training steps
+    this measured 0-3% faster than threading.Event, which is a lock, a condition and a
+    flag (benchmarks/bench_gemm_rule.py)."""
 
     def __init__(self):
         self.job, self.error = None, None
