@@ -10,6 +10,8 @@ PyTorch, the same network, optimizer, batch size and float32 data.
                gradient is a derivative of a derivative (double backward), Adam
     vae        one conv VAE step (models/vae.py, latent 16): forward, negative ELBO,
                backward, Adam
+    vae_depth1 the same with one more 3x3 stride-1 convolution in each half
+               (train_vae.py --depth 1); minidl only
 
 `make(lib, name, batch, seed)` returns a function that runs one step; lib is "minidl"
 or "torch". The data are random tensors of MNIST's shapes and ranges: the time of a
@@ -20,7 +22,7 @@ from __future__ import annotations
 
 import numpy as np
 
-DEFAULT_BATCH = {"seed_cnn": 32, "dcgan": 64, "wgan_gp": 64, "vae": 128}
+DEFAULT_BATCH = {"seed_cnn": 32, "dcgan": 64, "wgan_gp": 64, "vae": 128, "vae_depth1": 128}
 Z_DIM, WIDTH, HIDDEN = 64, 64, 1024  # models/gan.py's defaults
 
 
@@ -84,11 +86,11 @@ def _md_gan(loss):
     return build
 
 
-def _md_vae(images, labels, z, seed):
+def _md_vae(images, labels, z, seed, depth=0):
     import minidl
     from models.vae import ConvVAE, negative_elbo
     minidl.manual_seed(seed)
-    model = ConvVAE(16)
+    model = ConvVAE(16, depth=depth)
     opt = minidl.optim.Adam(model.parameters(), lr=1e-3)
     x = minidl.tensor(images)
 
@@ -101,7 +103,8 @@ def _md_vae(images, labels, z, seed):
 
 
 MINIDL = {"seed_cnn": _md_seed_cnn, "dcgan": _md_gan("non-saturating"),
-          "wgan_gp": _md_gan("wasserstein"), "vae": _md_vae}
+          "wgan_gp": _md_gan("wasserstein"), "vae": _md_vae,
+          "vae_depth1": lambda *args: _md_vae(*args, depth=1)}
 
 
 # ------------------------------------------------------------------ PyTorch
